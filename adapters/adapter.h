@@ -1,0 +1,145 @@
+/*
+ * adapter.h - the bank adapter interface.
+ *
+ * An adapter speaks one dialect family (dirdrop, iso20022_sftp, cnbank_xml,
+ * openapi_json, ...) to one configured bank.  It turns a rendered payload
+ * into bank traffic and bank traffic into files for the daemon; it never
+ * touches the spool or the state store: the daemon decides what an outcome
+ * means for a message.
+ *
+ * Lifecycle:  ops->create(loop, bank config subtree) -> adapter instance;
+ *             submit / poll / inquire / recover, any number, concurrently
+ *             up to the bank's limit; ops->close(a, cb) stops everything in
+ *             flight (their callbacks run with H2H_OUT_TEMPFAIL, canceled)
+ *             and calls cb once the memory can be freed.
+ *
+ * Contract for every asynchronous operation:
+ *   - it runs on the loop thread and must never block it;
+ *   - if the call returns 0 its callback runs exactly once, later, on the
+ *     loop thread (never from inside the call);
+ *   - if the call returns an error (negative code, err filled) the callback
+ *     is never called;
+ *   - every pointer in a request must stay valid until the callback ran.
+ *
+ * Outcomes: every result is classified so that the daemon can decide:
+ *   H2H_OUT_OK        done (submit: the bank has it; recover: it was sent)
+ *   H2H_OUT_TEMPFAIL  try again later (network down, bank busy); nothing
+ *                     reached the bank, or what did is harmless to repeat
+ *   H2H_OUT_PERMFAIL  will never work as is (rejected, refused by policy)
+ *   H2H_OUT_UNKNOWN   the bank may or may not have it: ask, never resend
+ *   H2H_OUT_NOT_SENT  recover only: proven not delivered; safe to resend
+ */
+#ifndef H2H_ADAPTER_H
+#define H2H_ADAPTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libconfig.h>
+#include <uv.h>
+
+#include "h2h_err.h"
+
+enum h2h_outcome {
+    H2H_OUT_OK = 0,
+    H2H_OUT_TEMPFAIL = 1,
+    H2H_OUT_PERMFAIL = 2,
+    H2H_OUT_UNKNOWN = 3,
+    H2H_OUT_NOT_SENT = 4,
+};
+
+const char *h2h_outcome_name(enum h2h_outcome o);
+
+struct h2h_adapter;
+
+/* One outgoing message, as the daemon hands it over. */
+struct h2h_submit_req {
+    const char *msg_id;      /* h2hd's message id, stable across restarts */
+    const char *remote_name; /* the bank-visible name / idempotency key */
+    const char *payload;     /* path of the rendered payload (immutable) */
+    const char *kind;        /* "payment", "bill", "scf", ... */
+    void *data;              /* the caller's */
+};
+
+/* What a submit, recover or inquire produced. */
+struct h2h_result {
+    enum h2h_outcome outcome;
+    struct h2h_err err;      /* why, when outcome != OK */
+    char bank_ref[128];      /* bank-side reference, "" when none */
+};
+
+typedef void (*h2h_result_cb)(struct h2h_adapter *a,
+                              struct h2h_submit_req *req,
+                              const struct h2h_result *res);
+
+/*
+ * A poll delivers what the bank has for us, one file at a time, to the
+ * daemon's deliver callback; the file is a complete local temporary copy
+ * (the adapter verified its size), which the daemon registers in the
+ * download registry and moves into place.  The daemon answers through
+ * h2h_poll_delivered(): 0 -> the adapter may delete/move the remote
+ * original (per profile); H2H_EDUP -> already known, same; other ->
+ * leave the remote file for the next round.
+ */
+struct h2h_download {
+    const char *remote_name; /* validated: no '/', no "..", no controls */
+    const char *local_path;  /* temp file the daemon takes over (renames) */
+    const char *kind;        /* "status", "statement", "receipt", "other" */
+    uint64_t size;
+};
+
+struct h2h_poll_req;
+typedef void (*h2h_deliver_cb)(struct h2h_adapter *a, struct h2h_poll_req *req,
+                               const struct h2h_download *dl);
+typedef void (*h2h_poll_done_cb)(struct h2h_adapter *a,
+                                 struct h2h_poll_req *req,
+                                 const struct h2h_result *res);
+struct h2h_poll_req {
+    const char *tmp_dir;     /* where downloads land (same fs as the out) */
+    h2h_deliver_cb deliver;
+    h2h_poll_done_cb done;
+    void *data;
+    void *priv;              /* the adapter's */
+};
+/* Called by the daemon from (or after) deliver; rc as described above. */
+void h2h_poll_delivered(struct h2h_adapter *a, struct h2h_poll_req *req,
+                        const struct h2h_download *dl, int rc);
+
+struct h2h_adapter_ops {
+    const char *name;        /* "dirdrop", ... */
+    /* Validate a bank's config subtree without side effects; report each
+     * problem through report(file:line style message) and return the count. */
+    int (*check_config)(const config_setting_t *bank,
+                        void (*report)(void *ctx, const config_setting_t *s,
+                                       const char *msg),
+                        void *ctx);
+    int (*create)(uv_loop_t *loop, const config_setting_t *bank,
+                  const char *bank_name, struct h2h_adapter **out,
+                  struct h2h_err *err);
+    int (*submit)(struct h2h_adapter *a, struct h2h_submit_req *req,
+                  h2h_result_cb cb, struct h2h_err *err);
+    /* Resolve a message left in `submitting`: did the bank get it? */
+    int (*recover)(struct h2h_adapter *a, struct h2h_submit_req *req,
+                   h2h_result_cb cb, struct h2h_err *err);
+    /* Status inquiry by key; NULL when the dialect has none. */
+    int (*inquire)(struct h2h_adapter *a, struct h2h_submit_req *req,
+                   h2h_result_cb cb, struct h2h_err *err);
+    int (*poll)(struct h2h_adapter *a, struct h2h_poll_req *req,
+                struct h2h_err *err);
+    /* A one-line health summary for `h2hctl status` ("ok", "degraded: ..."). */
+    const char *(*health)(struct h2h_adapter *a);
+    void (*close)(struct h2h_adapter *a, void (*cb)(struct h2h_adapter *a));
+};
+
+/* Common head every adapter instance embeds first. */
+struct h2h_adapter {
+    const struct h2h_adapter_ops *ops;
+    char *bank;              /* bank name, owned */
+    uv_loop_t *loop;
+    void *data;              /* the daemon's */
+};
+
+/* Registry of compiled-in adapters; NULL when unknown. */
+const struct h2h_adapter_ops *h2h_adapter_find(const char *name);
+
+#endif
