@@ -85,6 +85,7 @@ struct h2h_download {
     const char *remote_name; /* validated: no '/', no "..", no controls */
     const char *local_path;  /* temp file the daemon takes over (renames) */
     const char *kind;        /* "status", "statement", "receipt", "other" */
+    const char *sha256;      /* hex digest of the local copy */
     uint64_t size;
 };
 
@@ -113,9 +114,10 @@ struct h2h_adapter_ops {
                         void (*report)(void *ctx, const config_setting_t *s,
                                        const char *msg),
                         void *ctx);
+    /* base_dir resolves relative paths in the bank's settings. */
     int (*create)(uv_loop_t *loop, const config_setting_t *bank,
-                  const char *bank_name, struct h2h_adapter **out,
-                  struct h2h_err *err);
+                  const char *bank_name, const char *base_dir,
+                  struct h2h_adapter **out, struct h2h_err *err);
     int (*submit)(struct h2h_adapter *a, struct h2h_submit_req *req,
                   h2h_result_cb cb, struct h2h_err *err);
     /* Resolve a message left in `submitting`: did the bank get it? */
@@ -126,8 +128,15 @@ struct h2h_adapter_ops {
                    h2h_result_cb cb, struct h2h_err *err);
     int (*poll)(struct h2h_adapter *a, struct h2h_poll_req *req,
                 struct h2h_err *err);
+    /* The daemon's answer for one delivered download; see
+     * h2h_poll_delivered(). */
+    void (*poll_delivered)(struct h2h_adapter *a, struct h2h_poll_req *req,
+                           const struct h2h_download *dl, int rc);
     /* A one-line health summary for `h2hctl status` ("ok", "degraded: ..."). */
     const char *(*health)(struct h2h_adapter *a);
+    /* Stop: no new operations are accepted; operations in flight finish
+     * (or are canceled where the transport can cancel safely), then cb
+     * runs once and the adapter's memory is gone after it returns. */
     void (*close)(struct h2h_adapter *a, void (*cb)(struct h2h_adapter *a));
 };
 

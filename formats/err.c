@@ -28,13 +28,21 @@ int h2h_err_prefix(struct h2h_err *err, const char *fmt, ...)
     if (!err)
         return 0;
     char prefix[256];
-    char old[H2H_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    int n = vsnprintf(prefix, sizeof(prefix) - 2, fmt, ap);
     va_end(ap);
-    memcpy(old, err->msg, sizeof(old));
-    snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+    if (n < 0)
+        return err->code;
+    size_t plen = strlen(prefix);
+    prefix[plen++] = ':';
+    prefix[plen++] = ' ';
+    size_t mlen = strnlen(err->msg, sizeof(err->msg) - 1);
+    if (plen + mlen >= sizeof(err->msg))
+        mlen = sizeof(err->msg) - 1 - plen;
+    memmove(err->msg + plen, err->msg, mlen);
+    memcpy(err->msg, prefix, plen);
+    err->msg[plen + mlen] = '\0';
     return err->code;
 }
 

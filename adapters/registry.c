@@ -1,0 +1,35 @@
+/* registry.c - the compiled-in adapters, by name. */
+#include <string.h>
+
+#include "adapter.h"
+#include "dirdrop.h"
+
+static const struct h2h_adapter_ops *const adapters[] = {
+    &dirdrop_ops,
+};
+
+const struct h2h_adapter_ops *h2h_adapter_find(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof(adapters) / sizeof(adapters[0]); i++)
+        if (strcmp(adapters[i]->name, name) == 0)
+            return adapters[i];
+    return NULL;
+}
+
+const char *h2h_outcome_name(enum h2h_outcome o)
+{
+    switch (o) {
+    case H2H_OUT_OK: return "ok";
+    case H2H_OUT_TEMPFAIL: return "temporary_failure";
+    case H2H_OUT_PERMFAIL: return "permanent_failure";
+    case H2H_OUT_UNKNOWN: return "unknown";
+    case H2H_OUT_NOT_SENT: return "not_sent";
+    }
+    return "?";
+}
+
+void h2h_poll_delivered(struct h2h_adapter *a, struct h2h_poll_req *req,
+                        const struct h2h_download *dl, int rc)
+{
+    a->ops->poll_delivered(a, req, dl, rc);
+}

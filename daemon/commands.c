@@ -1,0 +1,300 @@
+/*
+ * commands.c - what h2hctl can ask the daemon (see ctl.h for the wire).
+ *
+ * Handlers run on the loop thread and answer from the store; the ones that
+ * can move money (retry, release) are registered with CTL_F_AUDIT so that
+ * the control server writes who asked to the audit log before they run.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ctl.h"
+#include "h2hd.h"
+#include "log.h"
+
+static void iso_time(int64_t ms, char *buf, size_t sz)
+{
+    if (ms <= 0) {
+        snprintf(buf, sz, "%s", "");
+        return;
+    }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *counts_json(struct h2hd *d, const char *bank)
+{
+    int64_t counts[ST__COUNT] = {0};
+    json_t *o = json_object();
+    if (store_counts(d->store, bank, counts, NULL) == 0)
+        for (int s = 0; s < ST__COUNT; s++)
+            json_object_set_new(o, state_name((enum msg_state)s),
+                                json_integer(counts[s]));
+    return o;
+}
+
+static int cmd_status(void *ctx, const json_t *args, uid_t uid,
+                      json_t **result, struct h2h_err *err)
+{
+    struct h2hd *d = ctx;
+    (void)args;
+    (void)uid;
+    (void)err;
+    json_t *banks = json_array();
+    for (size_t i = 0; i < d->n_banks; i++) {
+        struct bank_rt *b = d->banks[i];
+        if (b->retired)
+            continue;
+        const char *health = b->ad && b->ad->ops->health
+                                 ? b->ad->ops->health(b->ad) : "unknown";
+        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s}", "name", b->name,
+                              "adapter", b->cfg ? b->cfg->adapter : "",
+                              "health", health, "inflight", b->inflight,
+                              "last_error", b->last_error);
+        json_object_set_new(o, "counts", counts_json(d, b->name));
+        json_array_append_new(banks, o);
+    }
+    json_t *chans = json_array();
+    for (size_t i = 0; i < d->n_chans; i++)
+        json_array_append_new(chans, json_pack(
+            "{s:s, s:s, s:s}", "name", d->chans[i]->cfg->name, "drop",
+            d->chans[i]->cfg->drop_dir, "bank", d->chans[i]->cfg->bank));
+    *result = json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o}", "version",
+                        H2H_VERSION, "pid", (json_int_t)getpid(), "uptime_s",
+                        (json_int_t)((h2hd_now_ms() - d->started_ms) / 1000),
+                        "config", d->cfg->path, "banks", banks, "channels",
+                        chans, "counts", counts_json(d, NULL));
+    return 0;
+}
+
+static json_t *msg_json(const struct store_msg *m, int full)
+{
+    char next[32], upd[32], created[32];
+    iso_time(m->next_attempt_ms, next, sizeof(next));
+    iso_time(m->updated_ms, upd, sizeof(upd));
+    iso_time(m->created_ms, created, sizeof(created));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s}",
+                          "id", m->id, "state", state_name(m->state),
+                          "channel", m->channel ? m->channel : "", "bank",
+                          m->bank ? m->bank : "", "file",
+                          m->orig_name ? m->orig_name : "", "attempts",
+                          m->attempts, "next_attempt",
+                          m->state == ST_DEFERRED ? next : "", "updated", upd,
+                          "error", m->last_error ? m->last_error : "");
+    if (full) {
+        json_object_set_new(o, "created", json_string(created));
+        json_object_set_new(o, "sha256", json_string(m->sha256));
+        json_object_set_new(o, "size", json_integer(m->size));
+        json_object_set_new(o, "kind", json_string(m->kind ? m->kind : ""));
+        json_object_set_new(o, "remote_name",
+                            json_string(m->remote_name ? m->remote_name : ""));
+        json_object_set_new(o, "business_id",
+                            json_string(m->business_id ? m->business_id : ""));
+        json_object_set_new(o, "payload",
+                            json_string(m->payload_path ? m->payload_path : ""));
+        json_object_set_new(o, "rendered",
+                            json_string(m->rendered_path ? m->rendered_path : ""));
+        json_object_set_new(o, "held_from",
+                            json_string(m->state == ST_HELD
+                                            ? state_name(m->held_from) : ""));
+    }
+    return o;
+}
+
+static int queue_cb(void *ctx, const struct store_msg *m)
+{
+    json_array_append_new(ctx, msg_json(m, 0));
+    return 0;
+}
+
+static const char *arg_str(const json_t *args, const char *key)
+{
+    json_t *v = args ? json_object_get(args, key) : NULL;
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int cmd_queue(void *ctx, const json_t *args, uid_t uid, json_t **result,
+                     struct h2h_err *err)
+{
+    struct h2hd *d = ctx;
+    (void)uid;
+    struct store_filter f = {.state = -1, .limit = 1000};
+    const char *st = arg_str(args, "state");
+    if (st && (f.state = state_parse(st)) < 0)
+        return h2h_err_set(err, H2H_EINVALID, "unknown state \"%s\"", st);
+    f.bank = arg_str(args, "bank");
+    f.channel = arg_str(args, "channel");
+    json_t *lim = json_object_get(args, "limit");
+    if (json_is_integer(lim) && json_integer_value(lim) > 0)
+        f.limit = (size_t)json_integer_value(lim);
+    json_t *arr = json_array();
+    int rc = store_list(d->store, &f, queue_cb, arr, err);
+    if (rc) {
+        json_decref(arr);
+        return rc;
+    }
+    *result = json_pack("{s:o}", "messages", arr);
+    return 0;
+}
+
+static int hist_cb(void *ctx, const struct store_event *e)
+{
+    char at[32];
+    iso_time(e->at_ms, at, sizeof(at));
+    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:s, s:s}", "at", at,
+                                         "from", e->from ? e->from : "", "to",
+                                         e->to, "detail",
+                                         e->detail ? e->detail : "", "actor",
+                                         e->actor ? e->actor : ""));
+    return 0;
+}
+
+static int need_id(const json_t *args, const char **id, struct h2h_err *err)
+{
+    *id = arg_str(args, "id");
+    if (!*id || !**id)
+        return h2h_err_set(err, H2H_EINVALID, "a message id is required");
+    return 0;
+}
+
+static int cmd_show(void *ctx, const json_t *args, uid_t uid, json_t **result,
+                    struct h2h_err *err)
+{
+    struct h2hd *d = ctx;
+    const char *id;
+    struct store_msg m = {0};
+    (void)uid;
+    int rc = need_id(args, &id, err);
+    if (rc || (rc = store_get(d->store, id, &m, err)))
+        return rc;
+    json_t *hist = json_array();
+    rc = store_history(d->store, id, hist_cb, hist, err);
+    if (rc == 0)
+        *result = json_pack("{s:o, s:o}", "message", msg_json(&m, 1),
+                            "history", hist);
+    else
+        json_decref(hist);
+    store_msg_release(&m);
+    return rc;
+}
+
+static void actor_of(uid_t uid, char *buf, size_t sz)
+{
+    struct passwd *pw = getpwuid(uid);
+    if (pw)
+        snprintf(buf, sz, "uid=%u(%s)", (unsigned)uid, pw->pw_name);
+    else
+        snprintf(buf, sz, "uid=%u", (unsigned)uid);
+}
+
+static int answer_state(struct h2hd *d, const char *id, json_t **result,
+                        struct h2h_err *err)
+{
+    struct store_msg m = {0};
+    int rc = store_get(d->store, id, &m, err);
+    if (rc)
+        return rc;
+    *result = json_pack("{s:s, s:s}", "id", id, "state", state_name(m.state));
+    store_msg_release(&m);
+    engine_kick(d);
+    return 0;
+}
+
+static int cmd_retry(void *ctx, const json_t *args, uid_t uid, json_t **result,
+                     struct h2h_err *err)
+{
+    struct h2hd *d = ctx;
+    const char *id;
+    char actor[64];
+    int rc = need_id(args, &id, err);
+    if (rc)
+        return rc;
+    actor_of(uid, actor, sizeof(actor));
+    if ((rc = store_retry(d->store, id, actor, err)))
+        return rc;
+    h2h_log(H2H_LOG_INFO, "payment.retry.requested", "msg", id, "actor",
+            actor, NULL);
+    return answer_state(d, id, result, err);
+}
+
+static int cmd_hold(void *ctx, const json_t *args, uid_t uid, json_t **result,
+                    struct h2h_err *err)
+{
+    struct h2hd *d = ctx;
+    const char *id;
+    char actor[64];
+    int rc = need_id(args, &id, err);
+    if (rc)
+        return rc;
+    if (engine_is_inflight(d, id))
+        return h2h_err_set(err, H2H_ESTATE,
+                           "%s is being sent right now; hold it after the "
+                           "bank answered", id);
+    actor_of(uid, actor, sizeof(actor));
+    if ((rc = store_hold(d->store, id, "held by an operator", actor, err)))
+        return rc;
+    h2h_log(H2H_LOG_INFO, "payment.held", "msg", id, "actor", actor, NULL);
+    return answer_state(d, id, result, err);
+}
+
+static int cmd_release(void *ctx, const json_t *args, uid_t uid,
+                       json_t **result, struct h2h_err *err)
+{
+    struct h2hd *d = ctx;
+    const char *id;
+    char actor[64];
+    enum msg_state to;
+    int rc = need_id(args, &id, err);
+    if (rc)
+        return rc;
+    actor_of(uid, actor, sizeof(actor));
+    if ((rc = store_release(d->store, id, actor, err, &to)))
+        return rc;
+    h2h_log(H2H_LOG_INFO, "payment.released", "msg", id, "actor", actor,
+            "state", state_name(to), NULL);
+    return answer_state(d, id, result, err);
+}
+
+static int cmd_reload(void *ctx, const json_t *args, uid_t uid,
+                      json_t **result, struct h2h_err *err)
+{
+    struct h2hd *d = ctx;
+    (void)args;
+    (void)uid;
+    int rc = h2hd_reload(d, err);
+    if (rc)
+        return rc;
+    *result = json_pack("{s:b}", "reloaded", 1);
+    return 0;
+}
+
+int commands_register(struct h2hd *d, struct h2h_err *err)
+{
+    static const struct {
+        const char *name;
+        ctl_handler h;
+        unsigned flags;
+    } cmds[] = {
+        {"status", cmd_status, 0},
+        {"queue", cmd_queue, 0},
+        {"show", cmd_show, 0},
+        {"retry", cmd_retry, CTL_F_AUDIT},
+        {"hold", cmd_hold, 0},
+        {"release", cmd_release, CTL_F_AUDIT},
+        {"reload", cmd_reload, 0},
+    };
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        int rc = ctl_server_register(d->ctl, cmds[i].name, cmds[i].h, d,
+                                     cmds[i].flags);
+        if (rc)
+            return h2h_err_set(err, rc, "register command %s", cmds[i].name);
+    }
+    return 0;
+}

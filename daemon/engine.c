@@ -1,0 +1,798 @@
+/*
+ * engine.c - moves messages through their lifecycle; see h2hd.h.
+ *
+ * The pump (a 0 ms timer, so that many triggers in one loop iteration make
+ * one pass) first commits the results that came back from adapters, then
+ * renders accepted messages, then fills each bank's free session slots with
+ * rendered messages: their move to `submitting` (with the bank-visible
+ * name) is committed before the adapter is called, so that a crash after
+ * the first byte always finds them in `submitting` and asks the bank
+ * (recover) before anything is sent again.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backoff.h"
+#include "fsutil.h"
+#include "h2hd.h"
+#include "log.h"
+#include "render.h"
+
+/* ---- in-flight set: message ids with an adapter operation running ------- */
+
+struct inflight_set {
+    char (*ids)[STORE_ID_MAX];
+    size_t n, cap;
+};
+
+static int inflight_add(struct h2hd *d, const char *id)
+{
+    struct inflight_set *s = d->inflight;
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 64;
+        void *p = realloc(s->ids, nc * sizeof(*s->ids));
+        if (!p)
+            return H2H_ENOMEM;
+        s->ids = p;
+        s->cap = nc;
+    }
+    snprintf(s->ids[s->n++], STORE_ID_MAX, "%s", id);
+    return 0;
+}
+
+static void inflight_del(struct h2hd *d, const char *id)
+{
+    struct inflight_set *s = d->inflight;
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->ids[i], id) == 0) {
+            memcpy(s->ids[i], s->ids[--s->n], STORE_ID_MAX);
+            return;
+        }
+}
+
+int engine_is_inflight(struct h2hd *d, const char *id)
+{
+    struct inflight_set *s = d->inflight;
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->ids[i], id) == 0)
+            return 1;
+    return 0;
+}
+
+int engine_inflight_total(struct h2hd *d)
+{
+    return (int)d->inflight->n + d->pickups_inflight + d->renders_inflight;
+}
+
+/* ---- pending results, committed together --------------------------------- */
+
+struct pending {
+    struct pending *next;
+    char id[STORE_ID_MAX];
+    enum msg_state from, to;
+    char *error;
+    char *detail;
+    char *bank;
+    char *remote;
+    int attempts_inc;
+    int64_t next_attempt_ms;
+    enum h2h_log_level level;
+    const char *event;
+};
+
+static void pending_add(struct h2hd *d, const char *id, enum msg_state from,
+                        enum msg_state to, const char *event,
+                        enum h2h_log_level level, const char *bank,
+                        const char *remote, const char *error,
+                        const char *detail, int attempts_inc,
+                        int64_t next_attempt_ms)
+{
+    struct pending *p = calloc(1, sizeof(*p));
+    if (!p) {
+        /* The message stays where it is; recovery picks it up later. */
+        h2h_log(H2H_LOG_ERROR, "engine.oom", "msg", id, NULL);
+        return;
+    }
+    snprintf(p->id, sizeof(p->id), "%s", id);
+    p->from = from;
+    p->to = to;
+    p->event = event;
+    p->level = level;
+    p->bank = bank ? strdup(bank) : NULL;
+    p->remote = remote ? strdup(remote) : NULL;
+    p->error = error ? strdup(error) : NULL;
+    p->detail = detail ? strdup(detail) : NULL;
+    p->attempts_inc = attempts_inc;
+    p->next_attempt_ms = next_attempt_ms;
+    /* keep arrival order: append */
+    struct pending **pp = &d->pending;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = p;
+}
+
+static void pending_free(struct pending *p)
+{
+    free(p->error);
+    free(p->detail);
+    free(p->bank);
+    free(p->remote);
+    free(p);
+}
+
+static void flush_pending(struct h2hd *d)
+{
+    struct pending *list = d->pending;
+    struct h2h_err err = {0};
+    if (!list)
+        return;
+    d->pending = NULL;
+    if (store_txn_begin(d->store, &err) != 0) {
+        h2h_log(H2H_LOG_ERROR, "store.failed", "error", err.msg, NULL);
+        d->pending = list; /* try again on the next pump */
+        return;
+    }
+    for (struct pending *p = list; p; p = p->next) {
+        struct store_change ch = {
+            .error = p->error ? p->error : (p->to == ST_SUBMITTED ? "" : NULL),
+            .attempts_inc = p->attempts_inc,
+            .next_attempt_ms = p->next_attempt_ms,
+            .detail = p->detail ? p->detail : p->error,
+            .actor = "daemon",
+        };
+        struct h2h_err e = {0};
+        if (store_transition(d->store, p->id, p->from, p->to, &ch, &e) != 0) {
+            h2h_log(H2H_LOG_ERROR, "message.transition.failed", "msg", p->id,
+                    "from", state_name(p->from), "to", state_name(p->to),
+                    "error", e.msg, NULL);
+            p->event = NULL;
+        }
+    }
+    if (store_txn_commit(d->store, &err) != 0) {
+        /* Nothing of this group is durable: keep the results for the next
+         * pump rather than log transitions that did not happen. */
+        h2h_log(H2H_LOG_ERROR, "store.failed", "error", err.msg, NULL);
+        d->pending = list;
+        return;
+    }
+    for (struct pending *p = list, *n; p; p = n) {
+        n = p->next;
+        if (p->event)
+            h2h_log(p->level, p->event, "msg", p->id, "bank",
+                    p->bank ? p->bank : "", "state", state_name(p->to),
+                    "remote", p->remote, "error", p->error, "detail",
+                    p->detail, NULL);
+        pending_free(p);
+    }
+}
+
+/* ---- jobs: one adapter operation ------------------------------------------ */
+
+struct job {
+    struct h2h_submit_req req;
+    struct bank_rt *b;
+    struct h2hd *d;
+    int recover;
+    int attempts;
+    int64_t created_ms;
+    char id[STORE_ID_MAX];
+    char *remote;
+    char *payload;
+};
+
+static void job_free(struct job *j)
+{
+    if (!j)
+        return;
+    free(j->remote);
+    free(j->payload);
+    free(j);
+}
+
+static void bank_op_done(struct bank_rt *b);
+
+static const struct cfg_retry *retry_of(struct bank_rt *b)
+{
+    return b->cfg ? &b->cfg->retry : &b->d->cfg->retry;
+}
+
+static void submit_cb(struct h2h_adapter *a, struct h2h_submit_req *req,
+                      const struct h2h_result *res)
+{
+    struct job *j = req->data;
+    struct h2hd *d = j->d;
+    struct bank_rt *b = j->b;
+    (void)a;
+    inflight_del(d, j->id);
+    switch (res->outcome) {
+    case H2H_OUT_OK:
+        pending_add(d, j->id, ST_SUBMITTING, ST_SUBMITTED, "payment.submitted",
+                    H2H_LOG_INFO, b->name, j->remote, NULL,
+                    res->bank_ref[0] ? res->bank_ref : NULL, 0, -1);
+        break;
+    case H2H_OUT_TEMPFAIL:
+    case H2H_OUT_NOT_SENT: {
+        int attempts = j->attempts + 1;
+        const struct cfg_retry *r = retry_of(b);
+        if (backoff_exhausted(r, attempts, j->created_ms, h2hd_now_ms())) {
+            pending_add(d, j->id, ST_SUBMITTING, ST_FAILED, "payment.failed",
+                        H2H_LOG_ERROR, b->name, j->remote, res->err.msg,
+                        "retries exhausted; waiting for a person", 1, -1);
+        } else {
+            int64_t delay = backoff_delay_ms(r, attempts, &d->rng);
+            pending_add(d, j->id, ST_SUBMITTING, ST_DEFERRED,
+                        "payment.deferred", H2H_LOG_WARN, b->name, j->remote,
+                        res->err.msg, NULL, 1, h2hd_now_ms() + delay);
+        }
+        snprintf(b->last_error, sizeof(b->last_error), "%s", res->err.msg);
+        break;
+    }
+    case H2H_OUT_PERMFAIL:
+        pending_add(d, j->id, ST_SUBMITTING, ST_FAILED, "payment.failed",
+                    H2H_LOG_ERROR, b->name, j->remote, res->err.msg, NULL, 1,
+                    -1);
+        break;
+    case H2H_OUT_UNKNOWN:
+        pending_add(d, j->id, ST_SUBMITTING, ST_HELD, "payment.held",
+                    H2H_LOG_ERROR, b->name, j->remote, res->err.msg,
+                    "outcome unknown: ask the bank before releasing", 0, -1);
+        break;
+    }
+    job_free(j);
+    bank_op_done(b);
+}
+
+static void recover_cb(struct h2h_adapter *a, struct h2h_submit_req *req,
+                       const struct h2h_result *res)
+{
+    struct job *j = req->data;
+    struct h2hd *d = j->d;
+    struct bank_rt *b = j->b;
+    (void)a;
+    inflight_del(d, j->id);
+    switch (res->outcome) {
+    case H2H_OUT_OK:
+        pending_add(d, j->id, ST_SUBMITTING, ST_SUBMITTED,
+                    "payment.recovered.delivered", H2H_LOG_INFO, b->name,
+                    j->remote, NULL, "recover: the bank has it", 0, -1);
+        break;
+    case H2H_OUT_NOT_SENT:
+        /* Proven not delivered: due again now, through the normal retry
+         * path (the state table never goes from submitting straight back
+         * to rendered). */
+        pending_add(d, j->id, ST_SUBMITTING, ST_DEFERRED,
+                    "payment.recovered.not_sent", H2H_LOG_WARN, b->name,
+                    j->remote, NULL,
+                    "recover: proven not delivered; will be sent", 0,
+                    h2hd_now_ms());
+        break;
+    case H2H_OUT_UNKNOWN:
+        pending_add(d, j->id, ST_SUBMITTING, ST_HELD, "payment.held",
+                    H2H_LOG_ERROR, b->name, j->remote, res->err.msg,
+                    "recover: outcome unknown; ask the bank before release",
+                    0, -1);
+        break;
+    default:
+        /* Cannot tell now (bank unreachable): stays in submitting and is
+         * asked again on a later retry tick. */
+        h2h_log(H2H_LOG_WARN, "payment.recover.retry", "msg", j->id, "bank",
+                b->name, "error", res->err.msg, NULL);
+        break;
+    }
+    job_free(j);
+    bank_op_done(b);
+}
+
+static struct job *job_new(struct h2hd *d, struct bank_rt *b,
+                           const struct store_msg *m, int recover)
+{
+    struct job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return NULL;
+    j->d = d;
+    j->b = b;
+    j->recover = recover;
+    j->attempts = m->attempts;
+    j->created_ms = m->created_ms;
+    snprintf(j->id, sizeof(j->id), "%s", m->id);
+    j->remote = strdup(m->remote_name ? m->remote_name : "");
+    j->payload = strdup(m->rendered_path ? m->rendered_path
+                                         : (m->payload_path ? m->payload_path : ""));
+    if (!j->remote || !j->payload) {
+        job_free(j);
+        return NULL;
+    }
+    j->req.msg_id = j->id;
+    j->req.remote_name = j->remote;
+    j->req.payload = j->payload;
+    j->req.kind = "payment";
+    j->req.data = j;
+    return j;
+}
+
+/* Start an adapter operation; on a synchronous error the message goes back
+ * to where a retry will find it. */
+static void start_job(struct h2hd *d, struct bank_rt *b, struct job *j)
+{
+    struct h2h_err err = {0};
+    int rc;
+    if (j->recover)
+        rc = b->ad->ops->recover(b->ad, &j->req, recover_cb, &err);
+    else
+        rc = b->ad->ops->submit(b->ad, &j->req, submit_cb, &err);
+    if (rc == 0) {
+        b->inflight++;
+        inflight_add(d, j->id);
+        return;
+    }
+    if (!j->recover) {
+        /* Nothing left the machine: the callback will never run. */
+        int64_t delay = backoff_delay_ms(retry_of(b), j->attempts + 1, &d->rng);
+        pending_add(d, j->id, ST_SUBMITTING, ST_DEFERRED, "payment.deferred",
+                    H2H_LOG_WARN, b->name, j->remote, err.msg, NULL, 1,
+                    h2hd_now_ms() + delay);
+    } else {
+        h2h_log(H2H_LOG_WARN, "payment.recover.retry", "msg", j->id, "bank",
+                b->name, "error", err.msg, NULL);
+    }
+    job_free(j);
+    engine_kick(d);
+}
+
+static void bank_op_done(struct bank_rt *b)
+{
+    struct h2hd *d = b->d;
+    b->inflight--;
+    engine_kick(d);
+    if (d->stopping)
+        h2hd_stop(d, NULL);
+}
+
+/* ---- the pump -------------------------------------------------------------- */
+
+struct collect {
+    struct store_msg *v;
+    size_t n, cap;
+};
+
+static int collect_cb(void *ctx, const struct store_msg *m)
+{
+    struct collect *c = ctx;
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 32;
+        void *p = realloc(c->v, nc * sizeof(*c->v));
+        if (!p)
+            return 1;
+        c->v = p;
+        c->cap = nc;
+    }
+    /* store_msg strings belong to the store's row buffer: copy */
+    struct store_msg *dst = &c->v[c->n];
+    *dst = *m;
+    dst->channel = m->channel ? strdup(m->channel) : NULL;
+    dst->bank = m->bank ? strdup(m->bank) : NULL;
+    dst->kind = m->kind ? strdup(m->kind) : NULL;
+    dst->orig_name = m->orig_name ? strdup(m->orig_name) : NULL;
+    dst->payload_path = m->payload_path ? strdup(m->payload_path) : NULL;
+    dst->rendered_path = m->rendered_path ? strdup(m->rendered_path) : NULL;
+    dst->remote_name = m->remote_name ? strdup(m->remote_name) : NULL;
+    dst->business_id = m->business_id ? strdup(m->business_id) : NULL;
+    dst->last_error = m->last_error ? strdup(m->last_error) : NULL;
+    c->n++;
+    return 0;
+}
+
+static void collect_release(struct collect *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        store_msg_release(&c->v[i]);
+    free(c->v);
+    c->v = NULL;
+    c->n = c->cap = 0;
+}
+
+static int list_into(struct h2hd *d, int state, const char *bank,
+                     int64_t due_before, size_t limit, struct collect *c)
+{
+    struct store_filter f = {
+        .state = state,
+        .bank = bank,
+        .due_before_ms = due_before,
+        .limit = limit,
+    };
+    struct h2h_err err = {0};
+    int rc = store_list(d->store, &f, collect_cb, c, &err);
+    if (rc < 0)
+        h2h_log(H2H_LOG_ERROR, "store.failed", "error", err.msg, NULL);
+    return rc;
+}
+
+/* accepted -> rendered.  Rendering into a bank format runs on the pool;
+ * a payload that goes to the bank as it came needs no work. */
+static void render_done(struct render_job *rj, int rc, const char *out_path,
+                        const char *why);
+
+static void render_accepted(struct h2hd *d)
+{
+    struct collect c = {0};
+    if (list_into(d, ST_ACCEPTED, NULL, 0, 256, &c) < 0 || c.n == 0)
+        goto out;
+    for (size_t i = 0; i < c.n; i++) {
+        struct store_msg *m = &c.v[i];
+        if (engine_is_inflight(d, m->id))
+            continue;
+        struct bank_rt *b = h2hd_bank(d, m->bank);
+        if (!b) {
+            pending_add(d, m->id, ST_ACCEPTED, ST_HELD, "payment.held",
+                        H2H_LOG_ERROR, m->bank, NULL,
+                        "no such bank in the configuration", NULL, 0, -1);
+            continue;
+        }
+        if (!render_needed(b->cfg)) {
+            pending_add(d, m->id, ST_ACCEPTED, ST_RENDERED, "payment.rendered",
+                        H2H_LOG_INFO, m->bank, NULL, NULL, "as received", 0,
+                        -1);
+            continue;
+        }
+        if (render_start(d->loop, b->cfg, m, d->data_dir, render_done, d) == 0) {
+            inflight_add(d, m->id);
+            d->renders_inflight++;
+        }
+    }
+    flush_pending(d);
+out:
+    collect_release(&c);
+}
+
+static void render_done(struct render_job *rj, int rc, const char *out_path,
+                        const char *why)
+{
+    struct h2hd *d = render_job_data(rj);
+    const char *id = render_job_msg(rj);
+    inflight_del(d, id);
+    d->renders_inflight--;
+    if (rc == 0) {
+        struct h2h_err err = {0};
+        struct store_change ch = {.rendered_path = out_path,
+                                  .detail = "rendered", .actor = "daemon"};
+        if (store_transition(d->store, id, ST_ACCEPTED, ST_RENDERED, &ch,
+                             &err) == 0)
+            h2h_log(H2H_LOG_INFO, "payment.rendered", "msg", id, "bank",
+                    render_job_bank(rj), "file", out_path, NULL);
+        else
+            h2h_log(H2H_LOG_ERROR, "message.transition.failed", "msg", id,
+                    "error", err.msg, NULL);
+    } else {
+        pending_add(d, id, ST_ACCEPTED, ST_FAILED, "payment.failed",
+                    H2H_LOG_ERROR, render_job_bank(rj), NULL,
+                    why ? why : "rendering failed", NULL, 0, -1);
+    }
+    render_job_free(rj);
+    engine_kick(d);
+    if (d->stopping)
+        h2hd_stop(d, NULL);
+}
+
+/* "{id}-{name}" -> bank-visible name; tokens {id} {name} {date}. */
+static void make_remote(const struct bank_rt *b, const struct store_msg *m,
+                        char *out, size_t outsz)
+{
+    const char *pat = b->cfg && b->cfg->name_pattern ? b->cfg->name_pattern
+                                                      : "{id}-{name}";
+    size_t o = 0;
+    char date[16];
+    time_t t = (time_t)(m->created_ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof(date), "%Y%m%d", &tm);
+    for (const char *p = pat; *p && o + 1 < outsz;) {
+        const char *val = NULL;
+        size_t skip = 0;
+        if (strncmp(p, "{id}", 4) == 0)
+            val = m->id, skip = 4;
+        else if (strncmp(p, "{name}", 6) == 0)
+            val = m->orig_name ? m->orig_name : "", skip = 6;
+        else if (strncmp(p, "{date}", 6) == 0)
+            val = date, skip = 6;
+        else if (strncmp(p, "{msgid}", 7) == 0)
+            val = m->business_id ? m->business_id : m->id, skip = 7;
+        if (val) {
+            for (; *val && o + 1 < outsz; val++)
+                out[o++] = (*val == '/' ? '_' : *val);
+            p += skip;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+}
+
+static void submit_rendered(struct h2hd *d, struct bank_rt *b)
+{
+    if (!b->ad || b->retired)
+        return;
+    int max = b->cfg && b->cfg->max_sessions > 0 ? b->cfg->max_sessions : 4;
+    int free_slots = max - b->inflight;
+    if (free_slots <= 0)
+        return;
+    struct collect c = {0};
+    struct h2h_err err = {0};
+    if (list_into(d, ST_RENDERED, b->name, 0, (size_t)free_slots, &c) < 0 ||
+        c.n == 0)
+        goto out;
+    struct job **jobs = calloc(c.n, sizeof(*jobs));
+    if (!jobs)
+        goto out;
+    /* Commit `submitting` for the whole group before the first byte. */
+    if (store_txn_begin(d->store, &err) != 0)
+        goto fail;
+    size_t nj = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        struct store_msg *m = &c.v[i];
+        char remote[512];
+        if (m->remote_name && m->remote_name[0])
+            snprintf(remote, sizeof(remote), "%s", m->remote_name);
+        else
+            make_remote(b, m, remote, sizeof(remote));
+        struct store_change ch = {.remote_name = remote, .actor = "daemon",
+                                  .detail = remote};
+        struct h2h_err e = {0};
+        if (store_transition(d->store, m->id, ST_RENDERED, ST_SUBMITTING, &ch,
+                             &e) != 0) {
+            h2h_log(H2H_LOG_ERROR, "message.transition.failed", "msg", m->id,
+                    "error", e.msg, NULL);
+            continue;
+        }
+        free(m->remote_name);
+        m->remote_name = strdup(remote);
+        jobs[nj] = job_new(d, b, m, 0);
+        if (jobs[nj])
+            nj++;
+    }
+    if (store_txn_commit(d->store, &err) != 0) {
+        for (size_t i = 0; i < nj; i++)
+            job_free(jobs[i]);
+        free(jobs);
+        goto fail;
+    }
+    for (size_t i = 0; i < nj; i++) {
+        h2h_log(H2H_LOG_INFO, "payment.submitting", "msg", jobs[i]->id, "bank",
+                b->name, "remote", jobs[i]->remote, NULL);
+        start_job(d, b, jobs[i]);
+    }
+    free(jobs);
+    goto out;
+fail:
+    store_txn_rollback(d->store);
+    h2h_log(H2H_LOG_ERROR, "store.failed", "error", err.msg, NULL);
+out:
+    collect_release(&c);
+}
+
+static void pump_cb(uv_timer_t *t)
+{
+    struct h2hd *d = t->data;
+    d->pump_scheduled = 0;
+    flush_pending(d);
+    if (d->stopping)
+        return;
+    render_accepted(d);
+    for (size_t i = 0; i < d->n_banks; i++)
+        submit_rendered(d, d->banks[i]);
+    flush_pending(d);
+}
+
+void engine_kick(struct h2hd *d)
+{
+    if (d->pump_scheduled)
+        return;
+    d->pump_scheduled = 1;
+    uv_timer_start(&d->pump_timer, pump_cb, 0, 0);
+}
+
+/* ---- recovery and retries ---------------------------------------------------- */
+
+void engine_recover_all(struct h2hd *d)
+{
+    struct collect c = {0};
+    if (list_into(d, ST_SUBMITTING, NULL, 0, 0, &c) < 0)
+        return;
+    for (size_t i = 0; i < c.n; i++) {
+        struct store_msg *m = &c.v[i];
+        if (engine_is_inflight(d, m->id))
+            continue;
+        struct bank_rt *b = h2hd_bank(d, m->bank);
+        if (!b || !b->ad || b->retired)
+            continue;
+        struct job *j = job_new(d, b, m, 1);
+        if (!j)
+            continue;
+        h2h_log(H2H_LOG_INFO, "payment.recovering", "msg", m->id, "bank",
+                b->name, "remote", m->remote_name, NULL);
+        start_job(d, b, j);
+    }
+    collect_release(&c);
+}
+
+void engine_retry_due(struct h2hd *d)
+{
+    struct collect c = {0};
+    int64_t now = h2hd_now_ms();
+    if (list_into(d, ST_DEFERRED, NULL, now, 1000, &c) < 0)
+        return;
+    for (size_t i = 0; i < c.n; i++)
+        pending_add(d, c.v[i].id, ST_DEFERRED, ST_RENDERED, "payment.retry",
+                    H2H_LOG_INFO, c.v[i].bank, NULL, NULL,
+                    "backoff elapsed", 0, -1);
+    collect_release(&c);
+    engine_kick(d);
+}
+
+static void retry_timer_cb(uv_timer_t *t)
+{
+    struct h2hd *d = t->data;
+    static int64_t last_recover;
+    if (d->stopping)
+        return;
+    engine_retry_due(d);
+    int64_t now = h2hd_now_ms();
+    if (now - last_recover >= 10000) {
+        last_recover = now;
+        engine_recover_all(d);
+    }
+}
+
+/* ---- polling: what the bank has for us ---------------------------------------- */
+
+static struct chan_rt *home_channel(struct h2hd *d, const char *bank)
+{
+    for (size_t i = 0; i < d->n_chans; i++)
+        if (strcmp(d->chans[i]->cfg->bank, bank) == 0)
+            return d->chans[i];
+    return d->n_chans ? d->chans[0] : NULL;
+}
+
+static void deliver_cb(struct h2h_adapter *a, struct h2h_poll_req *req,
+                       const struct h2h_download *dl)
+{
+    struct bank_rt *b = req->data;
+    struct h2hd *d = b->d;
+    struct h2h_err err = {0};
+    int registered = 0, delivered = 0, rc;
+    rc = store_download_state(d->store, b->name, dl->remote_name, dl->sha256,
+                              &registered, &delivered, &err);
+    if (rc == 0 && delivered) {
+        unlink(dl->local_path);
+        h2h_poll_delivered(a, req, dl, H2H_EDUP);
+        return;
+    }
+    if (rc == 0 && !registered)
+        rc = store_download_register(d->store, b->name, dl->remote_name,
+                                     dl->sha256, (int64_t)dl->size, &err);
+    struct chan_rt *ch = home_channel(d, b->name);
+    char dir[4096], dst[4096];
+    const char *kind = render_classify(dl->local_path);
+    if (rc != 0 || !ch) {
+        h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,
+                "remote", dl->remote_name, "error",
+                ch ? err.msg : "no channel for this bank", NULL);
+        unlink(dl->local_path);
+        h2h_poll_delivered(a, req, dl, rc ? rc : H2H_ENOTFOUND);
+        return;
+    }
+    fsu_join(dir, sizeof(dir), ch->cfg->out_dir, kind);
+    fsu_mkdirs(dir, 0750, NULL);
+    fsu_join(dst, sizeof(dst), dir, dl->remote_name);
+    char have[65];
+    /* Idempotent move: the same name with the same content is already
+     * there when a crash came between the move and the registry update. */
+    if (fsu_sha256_file(dst, have, NULL, NULL) == 0 &&
+        strcmp(have, dl->sha256) == 0) {
+        unlink(dl->local_path);
+        rc = 0;
+    } else {
+        char used[300];
+        rc = fsu_move_into(dl->local_path, dir, dl->remote_name, used,
+                           sizeof(used), 0, &err);
+        if (rc == 0)
+            fsu_join(dst, sizeof(dst), dir, used);
+    }
+    if (rc == 0)
+        rc = store_download_delivered(d->store, b->name, dl->remote_name,
+                                      dl->sha256, dst, &err);
+    if (rc == 0) {
+        h2h_log(H2H_LOG_INFO, "bank.download.delivered", "bank", b->name,
+                "remote", dl->remote_name, "kind", kind, "channel",
+                ch->cfg->name, "file", dst, "sha256", dl->sha256, NULL);
+    } else {
+        h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,
+                "remote", dl->remote_name, "error", err.msg, NULL);
+        unlink(dl->local_path);
+    }
+    h2h_poll_delivered(a, req, dl, rc);
+}
+
+static void poll_done_cb(struct h2h_adapter *a, struct h2h_poll_req *req,
+                         const struct h2h_result *res)
+{
+    struct bank_rt *b = req->data;
+    (void)a;
+    b->polling = 0;
+    if (res->outcome != H2H_OUT_OK) {
+        snprintf(b->last_error, sizeof(b->last_error), "%s", res->err.msg);
+        h2h_log(H2H_LOG_WARN, "bank.poll.failed", "bank", b->name, "error",
+                res->err.msg, NULL);
+    }
+    if (b->d->stopping)
+        h2hd_stop(b->d, NULL);
+}
+
+void engine_poll_now(struct bank_rt *b)
+{
+    struct h2hd *d = b->d;
+    struct h2h_err err = {0};
+    if (b->polling || !b->ad || !b->ad->ops->poll || d->stopping || b->retired)
+        return;
+    b->preq.tmp_dir = d->dl_dir;
+    b->preq.deliver = deliver_cb;
+    b->preq.done = poll_done_cb;
+    b->preq.data = b;
+    if (b->ad->ops->poll(b->ad, &b->preq, &err) == 0) {
+        b->polling = 1;
+    } else if (err.code != H2H_EUNSUPPORTED) {
+        h2h_log(H2H_LOG_WARN, "bank.poll.failed", "bank", b->name, "error",
+                err.msg, NULL);
+    }
+}
+
+static void poll_timer_cb(uv_timer_t *t)
+{
+    engine_poll_now(t->data);
+}
+
+int engine_poll_start(struct h2hd *d, struct bank_rt *b)
+{
+    uv_timer_init(d->loop, &b->poll_timer);
+    b->poll_timer.data = b;
+    b->poll_timer_live = 1;
+    int64_t iv = b->cfg && b->cfg->poll_interval_ms > 0 ? b->cfg->poll_interval_ms
+                                                         : 60000;
+    return uv_timer_start(&b->poll_timer, poll_timer_cb, 100, (uint64_t)iv);
+}
+
+int engine_init(struct h2hd *d, struct h2h_err *err)
+{
+    d->inflight = calloc(1, sizeof(*d->inflight));
+    if (!d->inflight)
+        return h2h_err_set(err, H2H_ENOMEM, "out of memory");
+    uv_timer_init(d->loop, &d->pump_timer);
+    d->pump_timer.data = d;
+    uv_timer_init(d->loop, &d->retry_timer);
+    d->retry_timer.data = d;
+    uv_timer_start(&d->retry_timer, retry_timer_cb, 1000, 1000);
+    return 0;
+}
+
+void engine_release(struct h2hd *d)
+{
+    for (struct pending *p = d->pending, *n; p; p = n) {
+        n = p->next;
+        pending_free(p);
+    }
+    d->pending = NULL;
+    if (d->inflight) {
+        free(d->inflight->ids);
+        free(d->inflight);
+        d->inflight = NULL;
+    }
+}
+
+/* Flush results that arrived during shutdown (called before the store is
+ * closed). */
+void engine_flush(struct h2hd *d)
+{
+    flush_pending(d);
+}
