@@ -19,6 +19,7 @@
 #include "fsutil.h"
 #include "h2hd.h"
 #include "log.h"
+#include "names.h"
 #include "render.h"
 
 /* ---- in-flight set: message ids with an adapter operation running ------- */
@@ -508,6 +509,13 @@ static void make_remote(const struct bank_rt *b, const struct store_msg *m,
         }
     }
     out[o] = '\0';
+    /* Bank names obey the drop-name rules: cap at a character boundary. */
+    if (o > NAMES_DROP_MAX) {
+        o = NAMES_DROP_MAX;
+        while (o > 0 && ((unsigned char)out[o] & 0xc0) == 0x80)
+            o--;
+        out[o] = '\0';
+    }
 }
 
 static void submit_rendered(struct h2hd *d, struct bank_rt *b)

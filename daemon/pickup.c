@@ -36,7 +36,7 @@
 #include "h2hd.h"
 #include "log.h"
 #include "render.h"
-#include "rname.h"
+#include "names.h"
 
 /* ---- stability tracking: name -> (size, mtime, since) -------------------- */
 
@@ -148,7 +148,7 @@ struct item {
     char msg_id[STORE_ID_MAX];
     char business_id[128];
     char moved_as[300];      /* name used in rejected/ or archive/ */
-    char safe_name[RNAME_MAX + 1]; /* for names refused as names */
+    char safe_name[NAMES_DROP_MAX + 1]; /* for names refused as names */
 };
 
 struct batch {
@@ -460,10 +460,10 @@ static void copy_done(uv_work_t *w, int status)
 static void reject_bad_name(struct batch *b, const char *name, const char *why)
 {
     struct item *it = &b->items[b->n++];
-    char shown[4 * RNAME_MAX + 1];
+    char shown[4 * NAMES_DROP_MAX + 1];
     size_t o = 0, k = 0;
     for (const unsigned char *p = (const unsigned char *)name;
-         *p && k < RNAME_MAX - 8; p++, k++) {
+         *p && k < NAMES_DROP_MAX - 8; p++, k++) {
         it->safe_name[k] = (*p < 0x20 || *p >= 0x7f || *p == '/') ? '_' : (char)*p;
         if (o + 5 < sizeof(shown))
             o += (size_t)(*p < 0x20 || *p >= 0x7f
@@ -532,14 +532,14 @@ void pickup_scan(struct chan_rt *ch)
     while ((de = readdir(dir))) {
         const char *name = de->d_name;
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
-            rname_ignored(name))
+            names_is_ignored(name))
             continue;
         if (b->n >= max) {
             more = 1;
             break;
         }
         struct h2h_err e = {0};
-        if (rname_check(name, &e) != 0) {
+        if (names_check_drop(name, &e) != 0) {
             char why[H2H_ERR_MSG_MAX + 32];
             snprintf(why, sizeof(why), "refused file name: %s", e.msg);
             reject_bad_name(b, name, why);

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-#include "rname.h"
+#include "names.h"
 
 #define POLL_MAX_FILES 1000
 
@@ -238,7 +238,7 @@ static int start_op(struct dirdrop *dd, enum op_kind kind,
 static int dd_submit(struct h2h_adapter *a, struct h2h_submit_req *req,
                      h2h_result_cb cb, struct h2h_err *err)
 {
-    if (!rname_ok(req->remote_name))
+    if (names_check_drop(req->remote_name, NULL) != 0)
         return h2h_err_set(err, H2H_EINVALID, "bad remote name \"%s\"",
                            req->remote_name);
     return start_op((struct dirdrop *)a, OP_SUBMIT, req, cb, submit_work, err);
@@ -247,7 +247,7 @@ static int dd_submit(struct h2h_adapter *a, struct h2h_submit_req *req,
 static int dd_recover(struct h2h_adapter *a, struct h2h_submit_req *req,
                       h2h_result_cb cb, struct h2h_err *err)
 {
-    if (!rname_ok(req->remote_name))
+    if (names_check_drop(req->remote_name, NULL) != 0)
         return h2h_err_set(err, H2H_EINVALID, "bad remote name \"%s\"",
                            req->remote_name);
     return start_op((struct dirdrop *)a, OP_RECOVER, req, cb, recover_work,
@@ -277,7 +277,7 @@ static void poll_work(uv_work_t *w)
     struct dirent *de;
     unsigned seq = 0;
     while ((de = readdir(d)) && op->n_items < POLL_MAX_FILES) {
-        if (!rname_ok(de->d_name) || rname_ignored(de->d_name))
+        if (names_check_drop(de->d_name, NULL) != 0 || names_is_ignored(de->d_name))
             continue;
         struct stat st;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||

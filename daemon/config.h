@@ -1,0 +1,157 @@
+/*
+ * config.h - h2hd's configuration: load, validate, look up.
+ *
+ * The file is libconfig syntax with three top-level sections: `daemon`
+ * (a group), `banks` and `channels` (lists of groups); etc/h2hd.conf.sample
+ * explains every option.  Each section is described by one table in
+ * config.c (name, type, default, bounds, reloadable) that drives parsing,
+ * validation, defaults and the reload check, so an option exists in exactly
+ * one place.
+ *
+ * Lifecycle: cfg_load() builds a complete, validated, immutable struct cfg
+ * or nothing.  It validates ALL of the file and collects every problem as
+ * "file:line: message" (syntax errors from libconfig included), so an
+ * operator fixes a file in one round.  Unknown keys are problems: a typo
+ * must never pass silently.  Each bank's adapter validates its own settings
+ * through its check_config op.  A reload loads a new struct cfg, asks
+ * cfg_reload_check() whether it may replace the running one, and swaps
+ * pointers; the old one is cfg_free()d once nothing points into it.
+ *
+ * Paths: the config file's own path is made absolute against the working
+ * directory at load time (reloads work after a detach), and problems name
+ * files by that absolute path.  Every relative path is resolved against
+ * base_dir, which itself
+ * defaults to the directory of the config file (a relative base_dir is
+ * relative to that directory).  All paths in struct cfg are absolute and
+ * lexically normalised ("log_file" may be "-" for stderr).
+ *
+ * Ownership: struct cfg owns every string and array in it; cfg_free()
+ * releases all.  struct cfg_problems is the caller's: release it with
+ * cfg_problems_release() (also after a successful load: it is then empty).
+ * Bank `setting` pointers stay valid while the struct cfg lives.
+ *
+ * Errors: cfg_load returns 0, or H2H_ECONFIG with every problem in probs
+ * (H2H_ENOMEM when memory ran out).  cfg_reload_check returns 0 or
+ * H2H_ECONFIG.
+ *
+ * Threads: no shared state; a struct cfg may be read from any thread while
+ * nobody frees it.
+ */
+#ifndef H2H_CONFIG_H
+#define H2H_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libconfig.h>
+
+#include "h2h_err.h"
+
+/* Names of banks and channels: [A-Za-z0-9_-]{1,CFG_NAME_MAX}. */
+#define CFG_NAME_MAX 32
+/* At most this many problems are collected; the last one says so. */
+#define CFG_PROBLEMS_MAX 200
+
+struct cfg_problems {
+    char **v;   /* "file:line: message", each malloc'd */
+    size_t n;
+};
+/* Free every message and reset to empty; accepts NULL. */
+void cfg_problems_release(struct cfg_problems *p);
+
+/*
+ * Retry policy.  max_attempts 0: no limit by count; max_age_s 0: no limit
+ * by age (never both 0 in a loaded config).
+ */
+struct cfg_retry {
+    int64_t initial_ms, max_ms;
+    double factor, jitter;
+    int max_attempts;
+    int64_t max_age_s;
+};
+
+struct cfg_bank {
+    char *name, *adapter, *timezone;
+    int max_sessions;
+    int64_t poll_interval_ms;
+    struct cfg_retry retry;       /* the daemon's, overridden per field */
+    /* Bank-visible file name pattern; tokens {id} {name} {date} {msgid};
+     * NULL: not configured (the engine uses "{id}-{name}"). */
+    char *name_pattern;
+    /* The bank's whole group, handed to the adapter's check_config and
+     * create; valid while the struct cfg lives. */
+    const config_setting_t *setting;
+};
+
+struct cfg_route {
+    char *account;   /* as written in the file */
+    char *bank;
+};
+
+struct cfg_channel {
+    char *name, *drop_dir, *out_dir, *rejected_dir;
+    char *archive_dir;   /* NULL: drop files are deleted after acceptance */
+    char *bank;          /* default bank */
+    char *input_format;  /* "passthrough","auto","pain.001","csv","canonical" */
+    /* for statements/status delivered to out: "as-received","canonical",
+     * "camt.053","mt940","csv" */
+    char *output_format;
+    char *kind;          /* "payment" */
+    char *profile;       /* market practice profile name, or NULL */
+    struct cfg_route *routes;
+    size_t n_routes;
+    int64_t stability_ms;
+};
+
+struct cfg {
+    char *path;          /* the config file, made absolute */
+    char *base_dir, *state_dir, *spool_dir, *pid_file, *control_socket,
+        *audit_log, *log_file;
+    int control_socket_mode;
+    int log_level;       /* enum h2h_log_level from daemon/log.h */
+    int64_t shutdown_timeout_ms, rescan_interval_ms;
+    int batch_max;
+    struct cfg_retry retry;
+    struct cfg_bank *banks;
+    size_t n_banks;
+    struct cfg_channel *channels;
+    size_t n_channels;
+    /* private: the libconfig tree kept alive for the adapters' subtrees,
+     * and the config file's folder (where @include names are relative) */
+    config_t *priv_lc;
+    char *priv_confdir;
+};
+
+/* Load and validate path.  On success *out is the new config (caller
+ * frees with cfg_free); on failure *out is NULL and probs holds every
+ * problem.  probs may be NULL (problems are then only counted away). */
+int cfg_load(const char *path, struct cfg **out, struct cfg_problems *probs);
+/* Accepts NULL. */
+void cfg_free(struct cfg *c);
+
+/* May new replace old without a restart?  Refuses changes to options that
+ * are bound at start-up (state_dir, spool_dir, pid_file, control_socket,
+ * control_socket_mode), one problem each. */
+int cfg_reload_check(const struct cfg *old, const struct cfg *new,
+                     struct cfg_problems *probs);
+
+/* Lookups by name; NULL when there is none. */
+const struct cfg_bank *cfg_bank_find(const struct cfg *c, const char *name);
+const struct cfg_channel *cfg_channel_find(const struct cfg *c,
+                                           const char *name);
+
+/* The bank for a debtor account: a route whose account matches (ignoring
+ * spaces and case), else ch->bank.  debtor_account may be NULL. */
+const char *cfg_route(const struct cfg_channel *ch, const char *debtor_account);
+
+/*
+ * Write DIR/h2hd.conf, the built-in demo set-up used by `h2hd --demo DIR`:
+ * one channel "erp" and one dirdrop bank "demo-bank" whose bank folders
+ * are DIR/bank/inbox (what we send) and DIR/bank/outbox (what the bank
+ * leaves for us).  Creates DIR and those folders.  An existing
+ * DIR/h2hd.conf is left as it is (a demo may be restarted after edits).
+ * Paths inside the file are relative, so the folder can be moved.
+ */
+int cfg_demo_write(const char *dir, struct h2h_err *err);
+
+#endif
