@@ -1,0 +1,788 @@
+/*
+ * h2hctl - operator command line for a running h2hd.
+ *
+ *   h2hctl [-c CONFIG] [-s SOCKET] [-t SECONDS] [--json] COMMAND [ARGS]
+ *
+ * Socket: -s, else $H2H_SOCKET, else control_socket from the config file
+ * (-c, default /etc/h2hd/h2hd.conf).
+ *
+ * Exit codes: 0 ok, 1 the daemon reported an error, 2 usage error, 3 the
+ * daemon could not be reached (not running, permission, timeout).
+ *
+ * Adding a command: write a run_* function and add one row to commands[]
+ * (name, positional argument bounds, whether it talks to the daemon, the
+ * options it takes, usage, summary).  Options are parsed by the dispatcher;
+ * a run_* function gets the positional arguments and option values.
+ *
+ * Everything printed from the daemon's answers goes through clean(): file
+ * names and error texts come from outside (treasury drops, banks) and must
+ * not be able to send escape sequences to the operator's terminal.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "ctlclient.h"
+#include "h2h_err.h"
+
+#define EXIT_DAEMON 1
+#define EXIT_USAGE 2
+#define EXIT_UNREACHABLE 3
+
+#define DEFAULT_CONFIG "/etc/h2hd/h2hd.conf"
+#define DEFAULT_TIMEOUT_S 60
+#define OPTS_MAX 8
+
+struct ctx {
+    const char *config;
+    const char *socket;
+    int json;
+    int timeout_ms;
+    char socket_buf[4096];
+};
+
+struct cmd_args {
+    int argc;     /* positional arguments after the command name */
+    char **argv;
+    const char *opt[OPTS_MAX]; /* values, same index as command.opts */
+};
+
+struct command {
+    const char *name;
+    int min_args;
+    int max_args; /* -1: no limit */
+    int needs_daemon;
+    int (*run)(struct ctx *x, const struct cmd_args *a);
+    const char *opts[OPTS_MAX]; /* "--name VALUE" options; NULL ends */
+    const char *usage;
+    const char *summary;
+};
+
+static const struct command commands[];
+
+/* ---- output helpers ------------------------------------------------- */
+
+/* Copy of s safe for a terminal: C0/C1 controls and DEL become '?'. */
+static char *clean(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) {
+            out[j++] = '?';
+        } else if (c == 0xc2 && i + 1 < n
+                   && (unsigned char)s[i + 1] >= 0x80
+                   && (unsigned char)s[i + 1] <= 0x9f) {
+            out[j++] = '?';
+            i++;
+        } else {
+            out[j++] = (char)c;
+        }
+    }
+    out[j] = '\0';
+    return out;
+}
+
+/* A json value as display text (malloc'd, cleaned); missing/null "-". */
+static char *text(const json_t *v)
+{
+    char buf[64];
+    char *dump = NULL, *out;
+    const char *s;
+    switch (v ? json_typeof(v) : JSON_NULL) {
+    case JSON_STRING:
+        s = json_string_value(v);
+        if (!*s)
+            s = "-";
+        break;
+    case JSON_INTEGER:
+        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(v));
+        s = buf;
+        break;
+    case JSON_REAL:
+        snprintf(buf, sizeof(buf), "%g", json_real_value(v));
+        s = buf;
+        break;
+    case JSON_TRUE:
+        s = "yes";
+        break;
+    case JSON_FALSE:
+        s = "no";
+        break;
+    case JSON_NULL:
+        s = "-";
+        break;
+    default:
+        dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        s = dump ? dump : "?";
+        break;
+    }
+    out = clean(s);
+    free(dump);
+    if (!out) {
+        fprintf(stderr, "h2hctl: out of memory\n");
+        exit(EXIT_UNREACHABLE);
+    }
+    return out;
+}
+
+/* Terminal columns taken by UTF-8 s (one per code point; good enough for
+ * ids, states, bank names and file names). */
+static size_t width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            w++;
+    return w;
+}
+
+struct table {
+    size_t ncols, nrows, cap;
+    char **cells; /* row-major, owned */
+};
+
+static void table_init(struct table *t, size_t ncols)
+{
+    memset(t, 0, sizeof(*t));
+    t->ncols = ncols;
+}
+
+/* Append a row; takes ownership of the ncols malloc'd strings. */
+static void table_add(struct table *t, char **row)
+{
+    if (t->nrows == t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 16;
+        char **p = realloc(t->cells, ncap * t->ncols * sizeof(*p));
+        if (!p) {
+            fprintf(stderr, "h2hctl: out of memory\n");
+            exit(EXIT_UNREACHABLE);
+        }
+        t->cells = p;
+        t->cap = ncap;
+    }
+    memcpy(t->cells + t->nrows * t->ncols, row, t->ncols * sizeof(*row));
+    t->nrows++;
+}
+
+/* Print with columns padded to the widest cell; frees the table. */
+static void table_print(struct table *t, FILE *f)
+{
+    size_t w[32] = {0};
+    for (size_t r = 0; r < t->nrows; r++)
+        for (size_t c = 0; c < t->ncols && c < 32; c++) {
+            size_t cw = width(t->cells[r * t->ncols + c]);
+            if (cw > w[c])
+                w[c] = cw;
+        }
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *s = t->cells[r * t->ncols + c];
+            fputs(s, f);
+            if (c + 1 < t->ncols)
+                for (size_t i = width(s); i < w[c < 32 ? c : 31] + 2; i++)
+                    fputc(' ', f);
+        }
+        fputc('\n', f);
+    }
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    memset(t, 0, sizeof(*t));
+}
+
+static char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p) {
+        fprintf(stderr, "h2hctl: out of memory\n");
+        exit(EXIT_UNREACHABLE);
+    }
+    return p;
+}
+
+/* "accepted=3 deferred=1" from a counts object, zeros left out. */
+static char *counts_text(const json_t *counts, int all)
+{
+    char buf[1024];
+    size_t pos = 0;
+    const char *k;
+    json_t *v;
+    buf[0] = '\0';
+    json_object_foreach((json_t *)counts, k, v)
+    {
+        if (!all && json_is_integer(v) && json_integer_value(v) == 0)
+            continue;
+        char *t = text(v);
+        int n = snprintf(buf + pos, sizeof(buf) - pos, "%s%s=%s",
+                         pos ? " " : "", k, t);
+        free(t);
+        if (n < 0 || (size_t)n >= sizeof(buf) - pos)
+            break;
+        pos += (size_t)n;
+    }
+    return clean(pos ? buf : "-");
+}
+
+static void print_json(const json_t *result)
+{
+    char *s = json_dumps(result, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    if (s) {
+        puts(s);
+        free(s);
+    }
+}
+
+/* ---- talking to the daemon ------------------------------------------ */
+
+static int resolve_socket(struct ctx *x)
+{
+    if (x->socket)
+        return 0;
+    const char *env = getenv("H2H_SOCKET");
+    if (env && *env) {
+        x->socket = env;
+        return 0;
+    }
+    /* The daemon's own loader, so relative paths and defaults resolve
+     * exactly as h2hd resolves them. */
+    struct cfg *cfg = NULL;
+    struct cfg_problems probs = {0};
+    int rc = cfg_load(x->config, &cfg, &probs);
+    if (rc == 0 && cfg->control_socket
+        && strlen(cfg->control_socket) < sizeof(x->socket_buf)) {
+        snprintf(x->socket_buf, sizeof(x->socket_buf), "%s",
+                 cfg->control_socket);
+        x->socket = x->socket_buf;
+    } else {
+        fprintf(stderr, "h2hctl: cannot find the control socket in %s\n",
+                x->config);
+        for (size_t i = 0; i < probs.n && i < 5; i++) {
+            char *m = clean(probs.v[i]);
+            fprintf(stderr, "  %s\n", m ? m : "?");
+            free(m);
+        }
+        if (probs.n > 5)
+            fprintf(stderr, "  ... %zu more problems\n", probs.n - 5);
+        fprintf(stderr, "h2hctl: give the socket with -s SOCKET or "
+                        "H2H_SOCKET\n");
+        rc = -1;
+    }
+    cfg_free(cfg);
+    cfg_problems_release(&probs);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Ask the daemon; on success *result is set and 0 returned, otherwise the
+ * error is printed and the exit code returned. */
+static int call(struct ctx *x, const char *cmd, json_t *args,
+                json_t **result)
+{
+    struct h2h_err err;
+    h2h_err_clear(&err);
+    *result = NULL;
+    int rc = ctlc_request(x->socket, cmd, args, x->timeout_ms, result, &err);
+    if (rc == 0)
+        return 0;
+    char *msg = clean(err.msg[0] ? err.msg : h2h_strerror(rc));
+    fprintf(stderr, "h2hctl: %s: %s\n", cmd, msg ? msg : "error");
+    free(msg);
+    return ctlc_unreachable(rc) ? EXIT_UNREACHABLE : EXIT_DAEMON;
+}
+
+/* ---- commands ------------------------------------------------------- */
+
+static void fmt_duration(long long s, char *buf, size_t sz)
+{
+    if (s < 0)
+        s = 0;
+    long long d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+    if (d)
+        snprintf(buf, sz, "%lldd %lldh %lldm", d, h, m);
+    else if (h)
+        snprintf(buf, sz, "%lldh %lldm %llds", h, m, s % 60);
+    else if (m)
+        snprintf(buf, sz, "%lldm %llds", m, s % 60);
+    else
+        snprintf(buf, sz, "%llds", s);
+}
+
+static void print_status(const json_t *r)
+{
+    char up[64];
+    char *ver = text(json_object_get(r, "version"));
+    char *pid = text(json_object_get(r, "pid"));
+    char *cfg = text(json_object_get(r, "config"));
+    fmt_duration(json_integer_value(json_object_get(r, "uptime_s")), up,
+                 sizeof(up));
+    printf("h2hd %s, pid %s, up %s\nconfig:   %s\n", ver, pid, up, cfg);
+    free(ver);
+    free(pid);
+    free(cfg);
+    json_t *counts = json_object_get(r, "counts");
+    if (json_is_object(counts)) {
+        char *c = counts_text(counts, 1);
+        printf("messages: %s\n", c ? c : "-");
+        free(c);
+    }
+    json_t *banks = json_object_get(r, "banks");
+    if (!json_is_array(banks) || json_array_size(banks) == 0) {
+        printf("\nno banks configured\n");
+        return;
+    }
+    struct table t;
+    table_init(&t, 4);
+    char *hdr[] = {xstrdup("BANK"), xstrdup("ADAPTER"), xstrdup("HEALTH"),
+                   xstrdup("MESSAGES")};
+    table_add(&t, hdr);
+    size_t i;
+    json_t *b;
+    json_array_foreach(banks, i, b)
+    {
+        json_t *bc = json_object_get(b, "counts");
+        char *row[] = {text(json_object_get(b, "name")),
+                       text(json_object_get(b, "adapter")),
+                       text(json_object_get(b, "health")),
+                       json_is_object(bc) ? counts_text(bc, 0)
+                                          : xstrdup("-")};
+        if (!row[3])
+            row[3] = xstrdup("-");
+        table_add(&t, row);
+    }
+    putchar('\n');
+    table_print(&t, stdout);
+}
+
+static int run_status(struct ctx *x, const struct cmd_args *a)
+{
+    (void)a;
+    json_t *r;
+    int rc = call(x, "status", NULL, &r);
+    if (rc)
+        return rc;
+    if (x->json)
+        print_json(r);
+    else
+        print_status(r);
+    json_decref(r);
+    return 0;
+}
+
+static const char *const queue_cols[][2] = {
+    {"ID", "id"},           {"STATE", "state"},
+    {"BANK", "bank"},       {"CHANNEL", "channel"},
+    {"TRIES", "attempts"},  {"NEXT ATTEMPT", "next_attempt"},
+    {"UPDATED", "updated"}, {"FILE", "file"},
+    {"ERROR", "error"},
+};
+#define QUEUE_NCOLS (sizeof(queue_cols) / sizeof(queue_cols[0]))
+
+static int run_queue(struct ctx *x, const struct cmd_args *a)
+{
+    static const char *const keys[] = {"state", "bank", "channel"};
+    json_t *args = json_object();
+    for (int i = 0; i < 3; i++)
+        if (a->opt[i])
+            json_object_set_new(args, keys[i], json_string(a->opt[i]));
+    if (a->opt[3]) {
+        char *end;
+        errno = 0;
+        long n = strtol(a->opt[3], &end, 10);
+        if (errno || *end || end == a->opt[3] || n < 1 || n > 1000000) {
+            fprintf(stderr, "h2hctl: queue: --limit wants a number "
+                            "from 1 to 1000000\n");
+            json_decref(args);
+            return EXIT_USAGE;
+        }
+        json_object_set_new(args, "limit", json_integer(n));
+    }
+    json_t *r;
+    int rc = call(x, "queue", args, &r);
+    json_decref(args);
+    if (rc)
+        return rc;
+    if (x->json) {
+        print_json(r);
+        json_decref(r);
+        return 0;
+    }
+    json_t *msgs = json_object_get(r, "messages");
+    size_t n = json_array_size(msgs);
+    if (n == 0) {
+        printf("no messages\n");
+        json_decref(r);
+        return 0;
+    }
+    struct table t;
+    table_init(&t, QUEUE_NCOLS);
+    char *row[QUEUE_NCOLS];
+    for (size_t c = 0; c < QUEUE_NCOLS; c++)
+        row[c] = xstrdup(queue_cols[c][0]);
+    table_add(&t, row);
+    size_t i;
+    json_t *m;
+    json_array_foreach(msgs, i, m)
+    {
+        for (size_t c = 0; c < QUEUE_NCOLS; c++)
+            row[c] = text(json_object_get(m, queue_cols[c][1]));
+        table_add(&t, row);
+    }
+    table_print(&t, stdout);
+    printf("%zu message%s\n", n, n == 1 ? "" : "s");
+    json_decref(r);
+    return 0;
+}
+
+static int run_show(struct ctx *x, const struct cmd_args *a)
+{
+    json_t *args = json_pack("{s:s}", "id", a->argv[0]);
+    json_t *r;
+    int rc = args ? call(x, "show", args, &r) : EXIT_USAGE;
+    json_decref(args);
+    if (rc)
+        return rc;
+    if (x->json) {
+        print_json(r);
+        json_decref(r);
+        return 0;
+    }
+    json_t *msg = json_object_get(r, "message");
+    static const char *const first[] = {
+        "id",       "state",        "channel", "bank", "file",
+        "attempts", "next_attempt", "updated", "error", NULL};
+    struct table t;
+    table_init(&t, 2);
+    for (int i = 0; first[i]; i++) {
+        json_t *v = json_object_get(msg, first[i]);
+        if (!v)
+            continue;
+        char *row[] = {NULL, text(v)};
+        size_t n = strlen(first[i]);
+        row[0] = malloc(n + 2);
+        if (!row[0])
+            exit(EXIT_UNREACHABLE);
+        snprintf(row[0], n + 2, "%s:", first[i]);
+        table_add(&t, row);
+    }
+    /* The rest, in key order so the output is stable. */
+    const char **rest = calloc(json_object_size(msg) + 1, sizeof(*rest));
+    size_t nrest = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(msg, k, v)
+    {
+        int known = 0;
+        for (int i = 0; first[i]; i++)
+            known |= strcmp(k, first[i]) == 0;
+        if (!known && rest)
+            rest[nrest++] = k;
+    }
+    for (size_t i = 1; i < nrest; i++)
+        for (size_t j = i; j > 0 && strcmp(rest[j - 1], rest[j]) > 0; j--) {
+            const char *tmp = rest[j];
+            rest[j] = rest[j - 1];
+            rest[j - 1] = tmp;
+        }
+    for (size_t i = 0; i < nrest; i++) {
+        char *key = clean(rest[i]);
+        size_t n = key ? strlen(key) : 0;
+        char *row[] = {malloc(n + 2), text(json_object_get(msg, rest[i]))};
+        if (!row[0] || !key)
+            exit(EXIT_UNREACHABLE);
+        snprintf(row[0], n + 2, "%s:", key);
+        free(key);
+        table_add(&t, row);
+    }
+    free(rest);
+    table_print(&t, stdout);
+
+    json_t *hist = json_object_get(r, "history");
+    if (json_array_size(hist) > 0) {
+        static const char *const hk[] = {"at", "from", "to", "actor",
+                                         "detail"};
+        table_init(&t, 5);
+        char *hdr[] = {xstrdup("AT"), xstrdup("FROM"), xstrdup("TO"),
+                       xstrdup("ACTOR"), xstrdup("DETAIL")};
+        table_add(&t, hdr);
+        size_t i;
+        json_t *h;
+        json_array_foreach(hist, i, h)
+        {
+            char *row[5];
+            for (int c = 0; c < 5; c++)
+                row[c] = text(json_object_get(h, hk[c]));
+            table_add(&t, row);
+        }
+        printf("\nhistory:\n");
+        table_print(&t, stdout);
+    }
+    json_decref(r);
+    return 0;
+}
+
+/* retry / hold / release: same shape. */
+static int run_transition(struct ctx *x, const char *cmd,
+                          const struct cmd_args *a)
+{
+    json_t *args = json_pack("{s:s}", "id", a->argv[0]);
+    json_t *r;
+    int rc = args ? call(x, cmd, args, &r) : EXIT_USAGE;
+    json_decref(args);
+    if (rc)
+        return rc;
+    if (x->json) {
+        print_json(r);
+    } else {
+        char *id = text(json_object_get(r, "id"));
+        char *st = text(json_object_get(r, "state"));
+        printf("%s: %s\n", id, st);
+        free(id);
+        free(st);
+    }
+    json_decref(r);
+    return 0;
+}
+
+static int run_retry(struct ctx *x, const struct cmd_args *a)
+{
+    return run_transition(x, "retry", a);
+}
+
+static int run_hold(struct ctx *x, const struct cmd_args *a)
+{
+    return run_transition(x, "hold", a);
+}
+
+static int run_release(struct ctx *x, const struct cmd_args *a)
+{
+    return run_transition(x, "release", a);
+}
+
+static int run_reload(struct ctx *x, const struct cmd_args *a)
+{
+    (void)a;
+    json_t *r;
+    int rc = call(x, "reload", NULL, &r);
+    if (rc)
+        return rc;
+    if (x->json)
+        print_json(r);
+    else if (json_is_true(json_object_get(r, "reloaded")))
+        printf("configuration reloaded\n");
+    else
+        print_json(r);
+    json_decref(r);
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: h2hctl [-c CONFIG] [-s SOCKET] [-t SECONDS] [--json] "
+            "COMMAND [ARGS]\n"
+            "\n"
+            "  -c, --config FILE    config file naming the control socket\n"
+            "                       (default " DEFAULT_CONFIG ")\n"
+            "  -s, --socket PATH    control socket (overrides $H2H_SOCKET "
+            "and the config)\n"
+            "  -t, --timeout SECS   give up waiting for h2hd after SECS "
+            "(default %d)\n"
+            "      --json           print the daemon's answer as JSON\n"
+            "\ncommands:\n",
+            DEFAULT_TIMEOUT_S);
+    for (const struct command *c = commands; c->name; c++) {
+        if (strlen(c->usage) > 28)
+            fprintf(f, "  %s\n  %-28s %s\n", c->usage, "", c->summary);
+        else
+            fprintf(f, "  %-28s %s\n", c->usage, c->summary);
+    }
+    fprintf(f, "\nexit status: 0 ok, 1 h2hd reported an error, 2 usage "
+               "error, 3 h2hd not reachable\n");
+}
+
+static const struct command *find_command(const char *name)
+{
+    for (const struct command *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static int run_help(struct ctx *x, const struct cmd_args *a)
+{
+    (void)x;
+    if (a->argc > 0) {
+        const struct command *c = find_command(a->argv[0]);
+        if (!c) {
+            fprintf(stderr, "h2hctl: unknown command \"%s\"\n", a->argv[0]);
+            return EXIT_USAGE;
+        }
+        printf("usage: h2hctl %s\n  %s\n", c->usage, c->summary);
+        return 0;
+    }
+    usage(stdout);
+    return 0;
+}
+
+static const struct command commands[] = {
+    {"status", 0, 0, 1, run_status, {NULL}, "status",
+     "daemon, bank health and message counts"},
+    {"queue", 0, 0, 1, run_queue, {"state", "bank", "channel", "limit", NULL},
+     "queue [--state S] [--bank B] [--channel C] [--limit N]",
+     "list messages"},
+    {"show", 1, 1, 1, run_show, {NULL}, "show ID",
+     "one message with its history"},
+    {"retry", 1, 1, 1, run_retry, {NULL}, "retry ID",
+     "send a deferred or failed message again (audited)"},
+    {"hold", 1, 1, 1, run_hold, {NULL}, "hold ID",
+     "keep a message from being sent"},
+    {"release", 1, 1, 1, run_release, {NULL}, "release ID",
+     "let a held message go (audited)"},
+    {"reload", 0, 0, 1, run_reload, {NULL}, "reload",
+     "reload the configuration (refused if invalid)"},
+    {"help", 0, 1, 0, run_help, {NULL}, "help [COMMAND]", "this text"},
+    {NULL, 0, 0, 0, NULL, {NULL}, NULL, NULL},
+};
+
+/* ---- main ----------------------------------------------------------- */
+
+/* Split the words after the command name into options and positional
+ * arguments.  --json is accepted anywhere. */
+static int parse_cmd_args(struct ctx *x, const struct command *c, int argc,
+                          char **argv, struct cmd_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->argv = calloc((size_t)argc + 1, sizeof(char *));
+    if (!a->argv)
+        return -1;
+    int only_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *w = argv[i];
+        if (only_pos || w[0] != '-' || w[1] == '\0') {
+            a->argv[a->argc++] = argv[i];
+            continue;
+        }
+        if (strcmp(w, "--") == 0) {
+            only_pos = 1;
+            continue;
+        }
+        if (strcmp(w, "--json") == 0) {
+            x->json = 1;
+            continue;
+        }
+        if (strcmp(w, "-h") == 0 || strcmp(w, "--help") == 0) {
+            printf("usage: h2hctl %s\n  %s\n", c->usage, c->summary);
+            exit(0);
+        }
+        int found = 0;
+        if (w[1] == '-') {
+            const char *name = w + 2;
+            const char *eq = strchr(name, '=');
+            size_t n = eq ? (size_t)(eq - name) : strlen(name);
+            for (int k = 0; k < OPTS_MAX && c->opts[k]; k++) {
+                if (strlen(c->opts[k]) != n || strncmp(c->opts[k], name, n))
+                    continue;
+                found = 1;
+                if (eq) {
+                    a->opt[k] = eq + 1;
+                } else if (i + 1 < argc) {
+                    a->opt[k] = argv[++i];
+                } else {
+                    fprintf(stderr, "h2hctl: %s: %s needs a value\n",
+                            c->name, w);
+                    return -1;
+                }
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "h2hctl: %s: unknown option %s\n", c->name, w);
+            return -1;
+        }
+    }
+    if (a->argc < c->min_args
+        || (c->max_args >= 0 && a->argc > c->max_args)) {
+        fprintf(stderr, "usage: h2hctl %s\n", c->usage);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"socket", required_argument, NULL, 's'},
+        {"timeout", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct ctx x = {.config = DEFAULT_CONFIG,
+                    .timeout_ms = DEFAULT_TIMEOUT_S * 1000};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+c:s:t:jh", longopts, NULL))
+           != -1) {
+        switch (opt) {
+        case 'c':
+            x.config = optarg;
+            break;
+        case 's':
+            x.socket = optarg;
+            break;
+        case 't': {
+            char *end;
+            errno = 0;
+            long t = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || t < 1 || t > 86400) {
+                fprintf(stderr, "h2hctl: -t wants seconds from 1 to "
+                                "86400\n");
+                return EXIT_USAGE;
+            }
+            x.timeout_ms = (int)t * 1000;
+            break;
+        }
+        case 'j':
+            x.json = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const struct command *c = find_command(argv[optind]);
+    if (!c) {
+        fprintf(stderr, "h2hctl: unknown command \"%s\" (see h2hctl help)\n",
+                argv[optind]);
+        return EXIT_USAGE;
+    }
+    struct cmd_args a;
+    if (parse_cmd_args(&x, c, argc - optind - 1, argv + optind + 1, &a) < 0) {
+        free(a.argv);
+        return EXIT_USAGE;
+    }
+    int rc;
+    if (c->needs_daemon && resolve_socket(&x) < 0)
+        rc = EXIT_USAGE;
+    else
+        rc = c->run(&x, &a);
+    free(a.argv);
+    return rc;
+}
