@@ -342,6 +342,20 @@ int h2hd_reload(struct h2hd *d, struct h2h_err *err)
     d->chans = NULL;
     d->n_chans = 0;
 
+    /* A new audit log path takes effect now; the old file is closed. */
+    if (nc->audit_log && (!d->cfg->audit_log ||
+                          strcmp(nc->audit_log, d->cfg->audit_log) != 0)) {
+        struct audit *na = NULL;
+        struct h2h_err e = {0};
+        if (audit_open(nc->audit_log, &na, &e) == 0) {
+            ctl_server_set_audit(d->ctl, na);
+            audit_close(d->audit);
+            d->audit = na;
+        } else {
+            h2h_log(H2H_LOG_ERROR, "audit.open.failed", "path",
+                    nc->audit_log, "error", e.msg, NULL);
+        }
+    }
     struct cfg *old = d->cfg;
     free(d->banks);
     d->banks = nb;

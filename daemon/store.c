@@ -1,0 +1,1594 @@
+/*
+ * store.c - SQLite back end of the durable state store; see store.h.
+ *
+ * Durability: WAL with synchronous=FULL means every COMMIT fsyncs the
+ * write-ahead log before returning, so "committed" means "on disk".  The
+ * database file is created 0600 (SQLite gives the -wal and -shm files the
+ * same mode) and its directory is fsync'd once after creation so the new
+ * name itself survives a crash.
+ *
+ * Transactions: each mutating call runs inside op_begin()/op_end().  On its
+ * own that is BEGIN IMMEDIATE ... COMMIT: IMMEDIATE takes the write lock
+ * up front, so the read-check-write of a compare-and-set cannot interleave
+ * with another writer (h2hctl tools, a second daemon by mistake).  Inside
+ * a group transaction it is a SAVEPOINT, so a failed call undoes only its
+ * own work.
+ *
+ * States are stored by name, not by enum value, so the database stays
+ * readable with the sqlite3 shell and the enum may be reordered.
+ *
+ * Reads that call back into the caller (list, history) materialise all
+ * rows first and reset the statement: a callback may then call any store
+ * function, including ones that reuse the same cached statement or modify
+ * the rows being listed.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+/* How long a call waits for another connection's lock before H2H_EDB.
+ * Only foreign writers (maintenance tools) contend; the daemon itself
+ * holds one connection. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+/* Problems quoted in store_check()'s message. */
+#define CHECK_QUOTE_MAX 5
+
+enum stmt_id {
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_SAVEPOINT,
+    Q_RELEASE,
+    Q_ROLLBACK_TO,
+    Q_SEQ_GET,
+    Q_SEQ_SET,
+    Q_MSG_BY_ID,
+    Q_MSG_BY_HASH,
+    Q_ID_BY_HASH,
+    Q_MSG_STATE,
+    Q_MSG_INSERT,
+    Q_MSG_UPDATE,
+    Q_EVENT_INSERT,
+    Q_COUNTS_ALL,
+    Q_COUNTS_BANK,
+    Q_HISTORY,
+    Q_DL_INSERT,
+    Q_DL_DELIVER,
+    Q_DL_GET,
+    Q_ID_UPSERT,
+    Q_ID_SEEN,
+    Q__COUNT
+};
+
+#define MSG_COLS                                                           \
+    "id, channel, bank, kind, orig_name, sha256, size, state, held_from, " \
+    "payload_path, rendered_path, remote_name, business_id, last_error, "  \
+    "attempts, next_attempt_ms, created_ms, updated_ms, drop_dev, "        \
+    "drop_ino, drop_mtime_ns"
+
+static const char *const stmt_sql[Q__COUNT] = {
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+    [Q_SAVEPOINT] = "SAVEPOINT store_op",
+    [Q_RELEASE] = "RELEASE store_op",
+    [Q_ROLLBACK_TO] = "ROLLBACK TO store_op",
+    [Q_SEQ_GET] = "SELECT value FROM meta WHERE key = 'id_seq'",
+    [Q_SEQ_SET] = "UPDATE meta SET value = ?1 WHERE key = 'id_seq'",
+    [Q_MSG_BY_ID] = "SELECT " MSG_COLS " FROM msg WHERE id = ?1",
+    [Q_MSG_BY_HASH] =
+        "SELECT " MSG_COLS " FROM msg WHERE channel = ?1 AND sha256 = ?2",
+    [Q_ID_BY_HASH] = "SELECT id FROM msg WHERE channel = ?1 AND sha256 = ?2",
+    [Q_MSG_STATE] = "SELECT state, held_from FROM msg WHERE id = ?1",
+    [Q_MSG_INSERT] =
+        "INSERT INTO msg (id, channel, bank, kind, orig_name, sha256, size, "
+        "state, payload_path, business_id, attempts, next_attempt_ms, "
+        "created_ms, updated_ms, drop_dev, drop_ino, drop_mtime_ns) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'accepted', ?8, ?9, 0, ?10, "
+        "?10, ?10, ?11, ?12, ?13)",
+    [Q_MSG_UPDATE] =
+        "UPDATE msg SET state = ?2, held_from = ?3, "
+        "rendered_path = coalesce(?4, rendered_path), "
+        "remote_name = coalesce(?5, remote_name), "
+        "business_id = coalesce(?6, business_id), "
+        "last_error = CASE WHEN ?7 IS NULL THEN last_error "
+        "  WHEN ?7 = '' THEN NULL ELSE ?7 END, "
+        "attempts = (CASE WHEN ?8 THEN 0 ELSE attempts END) + ?9, "
+        "next_attempt_ms = CASE WHEN ?10 < 0 THEN next_attempt_ms "
+        "  ELSE ?10 END, "
+        "updated_ms = ?11 "
+        "WHERE id = ?1 AND state = ?12",
+    [Q_EVENT_INSERT] =
+        "INSERT INTO event (msg_id, at_ms, from_state, to_state, detail, "
+        "actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_COUNTS_ALL] = "SELECT state, count(*) FROM msg GROUP BY state",
+    [Q_COUNTS_BANK] =
+        "SELECT state, count(*) FROM msg WHERE bank = ?1 GROUP BY state",
+    [Q_HISTORY] = "SELECT seq, at_ms, from_state, to_state, detail, actor "
+                  "FROM event WHERE msg_id = ?1 ORDER BY seq",
+    [Q_DL_INSERT] =
+        "INSERT INTO download (bank, remote_name, sha256, size, "
+        "registered_ms) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+    [Q_DL_DELIVER] = "UPDATE download SET delivered_ms = ?5, local_path = ?4 "
+                     "WHERE bank = ?1 AND remote_name = ?2 AND sha256 = ?3 "
+                     "AND delivered_ms IS NULL",
+    [Q_DL_GET] = "SELECT delivered_ms FROM download "
+                 "WHERE bank = ?1 AND remote_name = ?2 AND sha256 = ?3",
+    [Q_ID_UPSERT] =
+        "INSERT INTO seen_id (kind, id, msg_id, at_ms) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (kind, id) DO UPDATE SET msg_id = excluded.msg_id, "
+        "at_ms = excluded.at_ms",
+    [Q_ID_SEEN] =
+        "SELECT 1 FROM seen_id WHERE kind = ?1 AND id = ?2 AND at_ms >= ?3",
+};
+
+/* store_list() builds its query from which filters are set: one cached
+ * statement per combination, so every shape can use an index. */
+#define LIST_F_STATE 1u
+#define LIST_F_BANK 2u
+#define LIST_F_CHANNEL 4u
+#define LIST_F_DUE 8u
+#define LIST_SHAPES 16
+
+/*
+ * Schema migrations: migrations[v] brings version v to v + 1.  Append
+ * only; never edit a released step.  Each runs inside the open
+ * transaction together with the version update.
+ */
+static const char *const migrations[STORE_SCHEMA_VERSION] = {
+    /* 0 -> 1: initial schema. */
+    "CREATE TABLE msg ("
+    "  id TEXT PRIMARY KEY,"
+    "  channel TEXT NOT NULL,"
+    "  bank TEXT, kind TEXT, orig_name TEXT,"
+    "  sha256 TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  held_from TEXT,"
+    "  payload_path TEXT, rendered_path TEXT, remote_name TEXT,"
+    "  business_id TEXT, last_error TEXT,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  drop_dev INTEGER, drop_ino INTEGER, drop_mtime_ns INTEGER,"
+    "  UNIQUE (channel, sha256));"
+    "CREATE INDEX msg_state_due ON msg (state, next_attempt_ms);"
+    "CREATE INDEX msg_bank_state ON msg (bank, state);"
+    "CREATE INDEX msg_due ON msg (next_attempt_ms);"
+    "CREATE TABLE event ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  msg_id TEXT NOT NULL REFERENCES msg (id) ON DELETE CASCADE,"
+    "  at_ms INTEGER NOT NULL,"
+    "  from_state TEXT,"
+    "  to_state TEXT NOT NULL,"
+    "  detail TEXT,"
+    "  actor TEXT NOT NULL);"
+    "CREATE INDEX event_msg ON event (msg_id, seq);"
+    "CREATE TABLE download ("
+    "  bank TEXT NOT NULL, remote_name TEXT NOT NULL, sha256 TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  registered_ms INTEGER NOT NULL,"
+    "  delivered_ms INTEGER, local_path TEXT,"
+    "  PRIMARY KEY (bank, remote_name, sha256));"
+    "CREATE TABLE seen_id ("
+    "  kind TEXT NOT NULL, id TEXT NOT NULL,"
+    "  msg_id TEXT REFERENCES msg (id) ON DELETE SET NULL,"
+    "  at_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (kind, id));"
+    "CREATE INDEX seen_id_msg ON seen_id (msg_id);"
+    "INSERT INTO meta (key, value) VALUES ('id_seq', 0);",
+};
+
+struct store {
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *stmt[Q__COUNT];
+    sqlite3_stmt *list_stmt[LIST_SHAPES];
+    int in_txn;
+    /* Highest id sequence handed out by this process: a rolled-back group
+     * transaction also rolls back the counter, and the caller may already
+     * have used the id (a log line, a file name). */
+    int64_t seq_hwm;
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int db_err(struct store *s, struct h2h_err *err, const char *what)
+{
+    return h2h_err_set(err, H2H_EDB, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec_sql(struct store *s, const char *sql, struct h2h_err *err,
+                    const char *what)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = h2h_err_set(err, H2H_EDB, "%s: %s", what,
+                             msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+/* Cached statement, prepared on first use; reset by done(). */
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id q, struct h2h_err *err)
+{
+    if (!s->stmt[q]) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[q], -1,
+                               SQLITE_PREPARE_PERSISTENT, &s->stmt[q],
+                               NULL) != SQLITE_OK) {
+            db_err(s, err, "prepare");
+            s->stmt[q] = NULL;
+            return NULL;
+        }
+    }
+    return s->stmt[q];
+}
+
+static void done(sqlite3_stmt *st)
+{
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
+/* SQLITE_ROW, SQLITE_DONE, or a negative code with err filled. */
+static int step(struct store *s, sqlite3_stmt *st, struct h2h_err *err,
+                const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return rc;
+    return db_err(s, err, what);
+}
+
+/* Run a statement that returns no rows. */
+static int run(struct store *s, enum stmt_id q, struct h2h_err *err,
+               const char *what)
+{
+    sqlite3_stmt *st = stmt(s, q, err);
+    if (!st)
+        return H2H_EDB;
+    int rc = step(s, st, err, what);
+    done(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Length of s cut to at most max bytes without splitting a UTF-8
+ * sequence. */
+static int clip_len(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max + 1);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    return (int)n;
+}
+
+static int bind_str(sqlite3_stmt *st, int i, const char *v)
+{
+    if (!v)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static int bind_clip(sqlite3_stmt *st, int i, const char *v)
+{
+    if (!v)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, v, clip_len(v, STORE_TEXT_MAX),
+                             SQLITE_TRANSIENT);
+}
+
+static int bind_state(sqlite3_stmt *st, int i, enum msg_state v)
+{
+    if ((unsigned)v >= ST__COUNT)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, state_name(v), -1, SQLITE_STATIC);
+}
+
+static int valid_sha256(const char *h, char out[65])
+{
+    if (!h || strlen(h) != 64)
+        return 0;
+    for (int i = 0; i < 64; i++) {
+        char c = h[i];
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+        out[i] = c;
+    }
+    out[64] = '\0';
+    return 1;
+}
+
+static int valid_id(const char *id, struct h2h_err *err)
+{
+    if (!id || !*id || strlen(id) >= STORE_ID_MAX)
+        return h2h_err_set(err, H2H_EINVALID, "bad message id");
+    return 0;
+}
+
+/* ---- transactions ----------------------------------------------------- */
+
+static int op_begin(struct store *s, struct h2h_err *err)
+{
+    /* SQLite rolls a whole transaction back by itself after some errors
+     * (disk full, I/O).  A SAVEPOINT outside a transaction would start and
+     * then commit a new one on its own, silently splitting the group. */
+    if (s->in_txn && sqlite3_get_autocommit(s->db))
+        return h2h_err_set(err, H2H_EDB,
+                           "the group transaction was rolled back by an "
+                           "earlier error");
+    return run(s, s->in_txn ? Q_SAVEPOINT : Q_BEGIN, err, "begin");
+}
+
+/* Finish the operation started by op_begin: keep its work when rc == 0,
+ * undo it otherwise.  Returns rc, or the commit failure. */
+static int op_end(struct store *s, int rc, struct h2h_err *err)
+{
+    if (s->in_txn) {
+        if (rc != 0)
+            run(s, Q_ROLLBACK_TO, NULL, "rollback to savepoint");
+        int r = run(s, Q_RELEASE, rc ? NULL : err, "release savepoint");
+        return rc ? rc : r;
+    }
+    if (rc != 0) {
+        run(s, Q_ROLLBACK, NULL, "rollback");
+        return rc;
+    }
+    rc = run(s, Q_COMMIT, err, "commit");
+    if (rc != 0 && !sqlite3_get_autocommit(s->db))
+        run(s, Q_ROLLBACK, NULL, "rollback");
+    return rc;
+}
+
+int store_txn_begin(struct store *s, struct h2h_err *err)
+{
+    if (s->in_txn)
+        return h2h_err_set(err, H2H_ESTATE, "a transaction is already open");
+    int rc = run(s, Q_BEGIN, err, "begin");
+    if (rc == 0)
+        s->in_txn = 1;
+    return rc;
+}
+
+int store_txn_commit(struct store *s, struct h2h_err *err)
+{
+    if (!s->in_txn)
+        return h2h_err_set(err, H2H_ESTATE, "no transaction is open");
+    s->in_txn = 0;
+    int rc = run(s, Q_COMMIT, err, "commit");
+    if (rc != 0 && !sqlite3_get_autocommit(s->db))
+        run(s, Q_ROLLBACK, NULL, "rollback");
+    return rc;
+}
+
+void store_txn_rollback(struct store *s)
+{
+    if (!s || !s->in_txn)
+        return;
+    s->in_txn = 0;
+    if (!sqlite3_get_autocommit(s->db))
+        run(s, Q_ROLLBACK, NULL, "rollback");
+}
+
+int store_txn_active(const struct store *s)
+{
+    return s && s->in_txn;
+}
+
+/* ---- open / close ----------------------------------------------------- */
+
+static int fsync_parent(const char *path)
+{
+    char *dup = strdup(path);
+    if (!dup)
+        return -ENOMEM;
+    char *slash = strrchr(dup, '/');
+    const char *dir = ".";
+    if (slash == dup)
+        dir = "/";
+    else if (slash) {
+        *slash = '\0';
+        dir = dup;
+    }
+    int rc = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0)
+        rc = -errno;
+    if (fd >= 0)
+        close(fd);
+    free(dup);
+    return rc;
+}
+
+static int pragma_text(struct store *s, const char *sql, char *buf,
+                       size_t bufsz, struct h2h_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, sql);
+    int rc = step(s, st, err, sql);
+    buf[0] = '\0';
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(buf, bufsz, "%s", t ? (const char *)t : "");
+    }
+    sqlite3_finalize(st);
+    return rc < 0 ? rc : 0;
+}
+
+static int migrate(struct store *s, struct h2h_err *err)
+{
+    int rc = exec_sql(s, "BEGIN IMMEDIATE", err, "begin");
+    if (rc)
+        return rc;
+    rc = exec_sql(s,
+                  "CREATE TABLE IF NOT EXISTS meta ("
+                  "  key TEXT PRIMARY KEY, value NOT NULL)",
+                  err, "create meta");
+    if (rc)
+        goto out;
+    char buf[32];
+    rc = pragma_text(s,
+                     "SELECT value FROM meta WHERE key = 'schema_version'",
+                     buf, sizeof(buf), err);
+    if (rc)
+        goto out;
+    long version = buf[0] ? strtol(buf, NULL, 10) : 0;
+    if (version < 0 || version > STORE_SCHEMA_VERSION) {
+        rc = h2h_err_set(err, H2H_EDB,
+                         "database schema version %ld is not supported by "
+                         "this h2hd (knows up to %d)",
+                         version, STORE_SCHEMA_VERSION);
+        goto out;
+    }
+    for (long v = version; v < STORE_SCHEMA_VERSION; v++) {
+        char what[64];
+        snprintf(what, sizeof(what), "schema migration %ld to %ld", v, v + 1);
+        rc = exec_sql(s, migrations[v], err, what);
+        if (rc)
+            goto out;
+    }
+    if (version != STORE_SCHEMA_VERSION) {
+        char sql[128];
+        snprintf(sql, sizeof(sql),
+                 "INSERT OR REPLACE INTO meta (key, value) "
+                 "VALUES ('schema_version', %d)",
+                 STORE_SCHEMA_VERSION);
+        rc = exec_sql(s, sql, err, "set schema version");
+        if (rc)
+            goto out;
+    }
+    rc = exec_sql(s, "COMMIT", err, "commit schema");
+out:
+    if (rc && !sqlite3_get_autocommit(s->db))
+        exec_sql(s, "ROLLBACK", NULL, "rollback");
+    return rc;
+}
+
+int store_open(const char *path, struct store **out, struct h2h_err *err)
+{
+    *out = NULL;
+    if (!path || !*path)
+        return h2h_err_set(err, H2H_EINVALID, "empty store path");
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return h2h_err_set(err, H2H_ENOMEM, "out of memory");
+    }
+    int rc = 0;
+    char buf[32];
+
+    /* Create the file ourselves so it gets 0600 whatever the umask. */
+    int created = 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        created = 1;
+        close(fd);
+    } else if (errno != EEXIST) {
+        rc = h2h_err_set(err, -errno, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = h2h_err_set(err, H2H_EDB, "%s: %s", path,
+                         s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto out;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+
+    rc = pragma_text(s, "PRAGMA journal_mode = WAL", buf, sizeof(buf), err);
+    if (rc)
+        goto out;
+    if (strcmp(buf, "wal") != 0) {
+        rc = h2h_err_set(err, H2H_EDB,
+                         "%s: cannot use WAL journal mode (got %s)", path,
+                         buf);
+        goto out;
+    }
+    rc = exec_sql(s,
+                  "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                  "PRAGMA trusted_schema = OFF;",
+                  err, "pragmas");
+    if (rc)
+        goto out;
+    rc = pragma_text(s, "PRAGMA foreign_keys", buf, sizeof(buf), err);
+    if (rc)
+        goto out;
+    if (strcmp(buf, "1") != 0) {
+        rc = h2h_err_set(err, H2H_EDB, "sqlite without foreign key support");
+        goto out;
+    }
+    rc = migrate(s, err);
+    if (rc) {
+        h2h_err_prefix(err, "%s", path);
+        goto out;
+    }
+    if (created && (rc = fsync_parent(path)) != 0) {
+        h2h_err_set(err, rc, "%s: fsync of directory: %s", path,
+                    strerror(-rc));
+        goto out;
+    }
+    *out = s;
+    return 0;
+out:
+    store_close(s);
+    return rc;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    store_txn_rollback(s);
+    for (int i = 0; i < Q__COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    for (int i = 0; i < LIST_SHAPES; i++)
+        sqlite3_finalize(s->list_stmt[i]);
+    sqlite3_close_v2(s->db);
+    free(s->path);
+    free(s);
+}
+
+/* ---- messages --------------------------------------------------------- */
+
+void store_msg_release(struct store_msg *m)
+{
+    if (!m)
+        return;
+    free(m->channel);
+    free(m->bank);
+    free(m->kind);
+    free(m->orig_name);
+    free(m->payload_path);
+    free(m->rendered_path);
+    free(m->remote_name);
+    free(m->business_id);
+    free(m->last_error);
+    memset(m, 0, sizeof(*m));
+    m->held_from = ST_NONE;
+}
+
+/* Copy a text column; 0 or H2H_ENOMEM.  NULL stays NULL. */
+static int col_dup(sqlite3_stmt *st, int i, char **out)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    *out = NULL;
+    if (!t)
+        return 0;
+    *out = strdup((const char *)t);
+    return *out ? 0 : H2H_ENOMEM;
+}
+
+static int col_copy(sqlite3_stmt *st, int i, char *buf, size_t bufsz)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t || strlen((const char *)t) >= bufsz)
+        return -1;
+    memcpy(buf, t, strlen((const char *)t) + 1);
+    return 0;
+}
+
+/* Fill m from a row selected with MSG_COLS. */
+static int read_msg(sqlite3_stmt *st, struct store_msg *m,
+                    struct h2h_err *err)
+{
+    memset(m, 0, sizeof(*m));
+    m->held_from = ST_NONE;
+    if (col_copy(st, 0, m->id, sizeof(m->id)) != 0)
+        return h2h_err_set(err, H2H_EDB, "message with a malformed id");
+    if (col_copy(st, 5, m->sha256, sizeof(m->sha256)) != 0)
+        return h2h_err_set(err, H2H_EDB, "message %s: malformed sha256",
+                           m->id);
+    int st_v = state_parse((const char *)sqlite3_column_text(st, 7));
+    if (st_v < 0)
+        return h2h_err_set(err, H2H_EDB, "message %s: unknown state \"%s\"",
+                           m->id, sqlite3_column_text(st, 7));
+    m->state = (enum msg_state)st_v;
+    if (sqlite3_column_type(st, 8) != SQLITE_NULL) {
+        int hf = state_parse((const char *)sqlite3_column_text(st, 8));
+        if (hf < 0)
+            return h2h_err_set(err, H2H_EDB,
+                               "message %s: unknown held_from \"%s\"", m->id,
+                               sqlite3_column_text(st, 8));
+        m->held_from = (enum msg_state)hf;
+    }
+    m->size = sqlite3_column_int64(st, 6);
+    m->attempts = sqlite3_column_int(st, 14);
+    m->next_attempt_ms = sqlite3_column_int64(st, 15);
+    m->created_ms = sqlite3_column_int64(st, 16);
+    m->updated_ms = sqlite3_column_int64(st, 17);
+    m->drop_dev = sqlite3_column_int64(st, 18);
+    m->drop_ino = sqlite3_column_int64(st, 19);
+    m->drop_mtime_ns = sqlite3_column_int64(st, 20);
+    if (col_dup(st, 1, &m->channel) || col_dup(st, 2, &m->bank)
+        || col_dup(st, 3, &m->kind) || col_dup(st, 4, &m->orig_name)
+        || col_dup(st, 9, &m->payload_path)
+        || col_dup(st, 10, &m->rendered_path)
+        || col_dup(st, 11, &m->remote_name)
+        || col_dup(st, 12, &m->business_id)
+        || col_dup(st, 13, &m->last_error)) {
+        store_msg_release(m);
+        return h2h_err_set(err, H2H_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* Run a bound MSG_COLS query expected to return at most one row. */
+static int fetch_one(struct store *s, sqlite3_stmt *st, struct store_msg *out,
+                     const char *what, struct h2h_err *err)
+{
+    int rc = step(s, st, err, what);
+    if (rc == SQLITE_ROW) {
+        rc = read_msg(st, out, err);
+        if (rc)
+            store_msg_release(out);
+    } else if (rc == SQLITE_DONE) {
+        rc = H2H_ENOTFOUND;
+    }
+    done(st);
+    return rc;
+}
+
+int store_get(struct store *s, const char *id, struct store_msg *out,
+              struct h2h_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->held_from = ST_NONE;
+    int rc = valid_id(id, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_MSG_BY_ID, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, id);
+    rc = fetch_one(s, st, out, "get message", err);
+    if (rc == H2H_ENOTFOUND)
+        h2h_err_set(err, rc, "no message %s", id);
+    return rc;
+}
+
+int store_find_hash(struct store *s, const char *channel, const char *sha256,
+                    struct store_msg *out, struct h2h_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->held_from = ST_NONE;
+    char hash[65];
+    if (!channel || !valid_sha256(sha256, hash))
+        return h2h_err_set(err, H2H_EINVALID, "bad channel or sha256");
+    sqlite3_stmt *st = stmt(s, Q_MSG_BY_HASH, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, channel);
+    bind_str(st, 2, hash);
+    int rc = fetch_one(s, st, out, "find message by hash", err);
+    if (rc == H2H_ENOTFOUND)
+        h2h_err_set(err, rc, "no message with sha256 %s on channel %s", hash,
+                    channel);
+    return rc;
+}
+
+static int add_event(struct store *s, const char *id, int64_t at,
+                     enum msg_state from, enum msg_state to,
+                     const char *detail, const char *actor,
+                     struct h2h_err *err)
+{
+    sqlite3_stmt *st = stmt(s, Q_EVENT_INSERT, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, id);
+    sqlite3_bind_int64(st, 2, at);
+    bind_state(st, 3, from); /* ST_NONE binds NULL: creation */
+    bind_state(st, 4, to);
+    bind_clip(st, 5, detail);
+    bind_clip(st, 6, actor && *actor ? actor : "daemon");
+    int rc = step(s, st, err, "insert event");
+    done(st);
+    return rc < 0 ? rc : 0;
+}
+
+static int next_seq(struct store *s, int64_t *seq, struct h2h_err *err)
+{
+    sqlite3_stmt *st = stmt(s, Q_SEQ_GET, err);
+    if (!st)
+        return H2H_EDB;
+    int rc = step(s, st, err, "read id sequence");
+    int64_t cur = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    done(st);
+    if (rc < 0)
+        return rc;
+    if (rc != SQLITE_ROW)
+        return h2h_err_set(err, H2H_EDB, "id sequence missing from meta");
+    if (s->seq_hwm > cur)
+        cur = s->seq_hwm;
+    if (cur == INT64_MAX)
+        return h2h_err_set(err, H2H_EDB, "id sequence exhausted");
+    *seq = cur + 1;
+    st = stmt(s, Q_SEQ_SET, err);
+    if (!st)
+        return H2H_EDB;
+    sqlite3_bind_int64(st, 1, *seq);
+    rc = step(s, st, err, "update id sequence");
+    done(st);
+    return rc < 0 ? rc : 0;
+}
+
+static int accept_locked(struct store *s, const struct store_accept *in,
+                         const char *hash, char id_out[STORE_ID_MAX],
+                         struct h2h_err *err)
+{
+    sqlite3_stmt *st = stmt(s, Q_ID_BY_HASH, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, in->channel);
+    bind_str(st, 2, hash);
+    int rc = step(s, st, err, "find message by hash");
+    if (rc == SQLITE_ROW) {
+        char old[STORE_ID_MAX] = "";
+        col_copy(st, 0, old, sizeof(old));
+        done(st);
+        snprintf(id_out, STORE_ID_MAX, "%s", old);
+        return h2h_err_set(err, H2H_EDUP,
+                           "content with sha256 %s was already accepted on "
+                           "channel %s as message %s",
+                           hash, in->channel, old);
+    }
+    done(st);
+    if (rc < 0)
+        return rc;
+
+    int64_t seq = 0, now = now_ms();
+    if ((rc = next_seq(s, &seq, err)) != 0)
+        return rc;
+    time_t t = (time_t)(now / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char day[16] = "";
+    strftime(day, sizeof(day), "%Y%m%d", &tm);
+    char id[STORE_ID_MAX];
+    snprintf(id, sizeof(id), "M%.8s-%06" PRId64, day, seq);
+
+    st = stmt(s, Q_MSG_INSERT, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, id);
+    bind_str(st, 2, in->channel);
+    bind_str(st, 3, in->bank);
+    bind_str(st, 4, in->kind);
+    bind_str(st, 5, in->orig_name);
+    bind_str(st, 6, hash);
+    sqlite3_bind_int64(st, 7, in->size);
+    bind_str(st, 8, in->payload_path);
+    bind_str(st, 9, in->business_id);
+    sqlite3_bind_int64(st, 10, now);
+    sqlite3_bind_int64(st, 11, in->drop_dev);
+    sqlite3_bind_int64(st, 12, in->drop_ino);
+    sqlite3_bind_int64(st, 13, in->drop_mtime_ns);
+    rc = step(s, st, err, "insert message");
+    done(st);
+    if (rc < 0)
+        return rc;
+
+    char detail[STORE_TEXT_MAX];
+    snprintf(detail, sizeof(detail), "accepted from channel %s file %s",
+             in->channel, in->orig_name ? in->orig_name : "?");
+    rc = add_event(s, id, now, ST_NONE, ST_ACCEPTED, detail, "daemon", err);
+    if (rc)
+        return rc;
+    s->seq_hwm = seq;
+    memcpy(id_out, id, STORE_ID_MAX);
+    return 0;
+}
+
+int store_accept(struct store *s, const struct store_accept *in,
+                 char id_out[STORE_ID_MAX], struct h2h_err *err)
+{
+    char hash[65];
+    id_out[0] = '\0';
+    if (!in || !in->channel || !*in->channel)
+        return h2h_err_set(err, H2H_EINVALID, "accept without a channel");
+    if (!valid_sha256(in->sha256, hash))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "accept: sha256 must be 64 hex digits");
+    if (!in->payload_path || !*in->payload_path)
+        return h2h_err_set(err, H2H_EINVALID, "accept without a payload path");
+    if (in->size < 0)
+        return h2h_err_set(err, H2H_EINVALID, "accept: negative size");
+    int rc = op_begin(s, err);
+    if (rc)
+        return rc;
+    return op_end(s, accept_locked(s, in, hash, id_out, err), err);
+}
+
+/* Current state and held_from of id; H2H_ENOTFOUND. */
+static int read_state(struct store *s, const char *id, enum msg_state *cur,
+                      enum msg_state *held_from, struct h2h_err *err)
+{
+    sqlite3_stmt *st = stmt(s, Q_MSG_STATE, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, id);
+    int rc = step(s, st, err, "read message state");
+    if (rc == SQLITE_DONE) {
+        rc = h2h_err_set(err, H2H_ENOTFOUND, "no message %s", id);
+    } else if (rc == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        int v = state_parse(name);
+        int hf = -1;
+        if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+            hf = state_parse((const char *)sqlite3_column_text(st, 1));
+        if (v < 0) {
+            rc = h2h_err_set(err, H2H_EDB, "message %s: unknown state \"%s\"",
+                             id, name ? name : "");
+        } else {
+            *cur = (enum msg_state)v;
+            *held_from = hf < 0 ? ST_NONE : (enum msg_state)hf;
+            rc = 0;
+        }
+    }
+    done(st);
+    return rc;
+}
+
+/* The transition itself; the caller has begun the operation. */
+static int transition_locked(struct store *s, const char *id,
+                             enum msg_state from, enum msg_state to,
+                             const struct store_change *ch,
+                             struct h2h_err *err)
+{
+    static const struct store_change none = {.next_attempt_ms = -1};
+    enum msg_state cur, held_from;
+    int rc = read_state(s, id, &cur, &held_from, err);
+    if (rc)
+        return rc;
+    if (cur != from)
+        return h2h_err_set(err, H2H_ESTATE,
+                           "message %s is %s, not %s (refused %s -> %s)", id,
+                           state_name(cur), state_name(from),
+                           state_name(from), state_name(to));
+    if (!state_can_transition(from, to))
+        return h2h_err_set(err, H2H_ESTATE,
+                           "message %s: transition %s -> %s is not allowed",
+                           id, state_name(from), state_name(to));
+    if (from == ST_HELD && to != held_from && to != ST_RENDERED)
+        return h2h_err_set(err, H2H_ESTATE,
+                           "message %s was held from %s: it can be released "
+                           "only to %s or to rendered (resend), not to %s",
+                           id, state_name(held_from), state_name(held_from),
+                           state_name(to));
+    if (!ch)
+        ch = &none;
+
+    int64_t now = now_ms();
+    sqlite3_stmt *st = stmt(s, Q_MSG_UPDATE, err);
+    if (!st)
+        return H2H_EDB;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    bind_state(st, 2, to);
+    bind_state(st, 3, to == ST_HELD ? from : ST_NONE);
+    bind_str(st, 4, ch->rendered_path);
+    bind_str(st, 5, ch->remote_name);
+    bind_str(st, 6, ch->business_id);
+    bind_clip(st, 7, ch->error);
+    sqlite3_bind_int(st, 8, ch->reset_attempts != 0);
+    sqlite3_bind_int(st, 9, ch->attempts_inc);
+    sqlite3_bind_int64(st, 10, ch->next_attempt_ms);
+    sqlite3_bind_int64(st, 11, now);
+    bind_state(st, 12, from);
+    rc = step(s, st, err, "update message");
+    done(st);
+    if (rc < 0)
+        return rc;
+    if (sqlite3_changes(s->db) != 1)
+        return h2h_err_set(err, H2H_ESTATE,
+                           "message %s changed under us (%s -> %s)", id,
+                           state_name(from), state_name(to));
+    const char *detail = ch->detail;
+    if (!detail && ch->error && *ch->error)
+        detail = ch->error;
+    return add_event(s, id, now, from, to, detail, ch->actor, err);
+}
+
+int store_transition(struct store *s, const char *id, enum msg_state from,
+                     enum msg_state to, const struct store_change *ch,
+                     struct h2h_err *err)
+{
+    int rc = valid_id(id, err);
+    if (rc)
+        return rc;
+    if ((unsigned)from >= ST__COUNT || (unsigned)to >= ST__COUNT)
+        return h2h_err_set(err, H2H_EINVALID, "state out of range");
+    if ((rc = op_begin(s, err)) != 0)
+        return rc;
+    return op_end(s, transition_locked(s, id, from, to, ch, err), err);
+}
+
+static int hold_locked(struct store *s, const char *id, const char *detail,
+                       const char *actor, struct h2h_err *err)
+{
+    enum msg_state cur, hf;
+    int rc = read_state(s, id, &cur, &hf, err);
+    if (rc)
+        return rc;
+    if (cur == ST_HELD)
+        return h2h_err_set(err, H2H_ESTATE, "message %s is already held", id);
+    if (!state_can_transition(cur, ST_HELD))
+        return h2h_err_set(err, H2H_ESTATE,
+                           "message %s is %s and cannot be held", id,
+                           state_name(cur));
+    struct store_change ch = {
+        .next_attempt_ms = -1,
+        .detail = detail ? detail : "held",
+        .actor = actor,
+    };
+    return transition_locked(s, id, cur, ST_HELD, &ch, err);
+}
+
+int store_hold(struct store *s, const char *id, const char *detail,
+               const char *actor, struct h2h_err *err)
+{
+    int rc = valid_id(id, err);
+    if (rc || (rc = op_begin(s, err)) != 0)
+        return rc;
+    return op_end(s, hold_locked(s, id, detail, actor, err), err);
+}
+
+static int release_locked(struct store *s, const char *id, const char *actor,
+                          enum msg_state *to_out, struct h2h_err *err)
+{
+    enum msg_state cur, hf;
+    int rc = read_state(s, id, &cur, &hf, err);
+    if (rc)
+        return rc;
+    if (cur != ST_HELD)
+        return h2h_err_set(err, H2H_ESTATE, "message %s is %s, not held", id,
+                           state_name(cur));
+    if (hf == ST_NONE)
+        return h2h_err_set(err, H2H_EDB,
+                           "message %s is held but has no held_from", id);
+    enum msg_state to = hf;
+    char detail[160];
+    if (hf == ST_SUBMITTING) {
+        /* The outcome of the interrupted send is unknown; a release is a
+         * person's decision to send again, which starts from rendered. */
+        to = ST_RENDERED;
+        snprintf(detail, sizeof(detail),
+                 "released for resend (held from submitting: outcome of the "
+                 "earlier send unknown)");
+    } else {
+        snprintf(detail, sizeof(detail), "released (held from %s)",
+                 state_name(hf));
+    }
+    struct store_change ch = {
+        .next_attempt_ms = -1,
+        .detail = detail,
+        .actor = actor,
+    };
+    if (to == ST_ACCEPTED || to == ST_RENDERED || to == ST_DEFERRED)
+        ch.next_attempt_ms = now_ms();
+    rc = transition_locked(s, id, ST_HELD, to, &ch, err);
+    if (rc == 0 && to_out)
+        *to_out = to;
+    return rc;
+}
+
+int store_release(struct store *s, const char *id, const char *actor,
+                  struct h2h_err *err, enum msg_state *to_out)
+{
+    int rc = valid_id(id, err);
+    if (rc || (rc = op_begin(s, err)) != 0)
+        return rc;
+    return op_end(s, release_locked(s, id, actor, to_out, err), err);
+}
+
+static int retry_locked(struct store *s, const char *id, const char *actor,
+                        struct h2h_err *err)
+{
+    enum msg_state cur, hf;
+    int rc = read_state(s, id, &cur, &hf, err);
+    if (rc)
+        return rc;
+    if (cur != ST_FAILED && cur != ST_DEFERRED)
+        return h2h_err_set(err, H2H_ESTATE,
+                           "message %s is %s: only failed or deferred "
+                           "messages can be retried",
+                           id, state_name(cur));
+    /* A message that failed before it was ever rendered starts again at
+     * rendering (failed -> accepted); otherwise its rendered file is sent
+     * again. */
+    enum msg_state to = ST_RENDERED;
+    sqlite3_stmt *q = NULL;
+    if (cur == ST_FAILED &&
+        sqlite3_prepare_v2(s->db,
+                           "SELECT rendered_path IS NULL FROM msg WHERE id = ?1",
+                           -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0))
+            to = ST_ACCEPTED;
+    }
+    sqlite3_finalize(q);
+    struct store_change ch = {
+        .error = "",
+        .reset_attempts = 1,
+        .next_attempt_ms = now_ms(),
+        .detail = "retry requested",
+        .actor = actor,
+    };
+    return transition_locked(s, id, cur, to, &ch, err);
+}
+
+int store_retry(struct store *s, const char *id, const char *actor,
+                struct h2h_err *err)
+{
+    int rc = valid_id(id, err);
+    if (rc || (rc = op_begin(s, err)) != 0)
+        return rc;
+    return op_end(s, retry_locked(s, id, actor, err), err);
+}
+
+/* ---- listing ---------------------------------------------------------- */
+
+static sqlite3_stmt *list_stmt(struct store *s, unsigned shape,
+                               struct h2h_err *err)
+{
+    if (s->list_stmt[shape])
+        return s->list_stmt[shape];
+    char sql[1024];
+    int n = snprintf(sql, sizeof(sql), "SELECT " MSG_COLS " FROM msg WHERE 1");
+    if (shape & LIST_F_STATE)
+        n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND state = ?1");
+    if (shape & LIST_F_BANK)
+        n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND bank = ?2");
+    if (shape & LIST_F_CHANNEL)
+        n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND channel = ?3");
+    if (shape & LIST_F_DUE)
+        n += snprintf(sql + n, sizeof(sql) - (size_t)n,
+                      " AND next_attempt_ms <= ?4"
+                      " ORDER BY next_attempt_ms, rowid");
+    else
+        n += snprintf(sql + n, sizeof(sql) - (size_t)n, " ORDER BY rowid");
+    snprintf(sql + n, sizeof(sql) - (size_t)n, " LIMIT ?5");
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                           &s->list_stmt[shape], NULL) != SQLITE_OK) {
+        db_err(s, err, "prepare list");
+        s->list_stmt[shape] = NULL;
+    }
+    return s->list_stmt[shape];
+}
+
+int store_list(struct store *s, const struct store_filter *f, store_msg_cb cb,
+               void *ctx, struct h2h_err *err)
+{
+    static const struct store_filter all = {.state = -1};
+    if (!f)
+        f = &all;
+    if (f->state >= ST__COUNT || f->state < -1)
+        return h2h_err_set(err, H2H_EINVALID, "list: state out of range");
+    unsigned shape = 0;
+    if (f->state >= 0)
+        shape |= LIST_F_STATE;
+    if (f->bank)
+        shape |= LIST_F_BANK;
+    if (f->channel)
+        shape |= LIST_F_CHANNEL;
+    if (f->due_before_ms > 0)
+        shape |= LIST_F_DUE;
+    sqlite3_stmt *st = list_stmt(s, shape, err);
+    if (!st)
+        return H2H_EDB;
+    if (f->state >= 0)
+        bind_state(st, 1, (enum msg_state)f->state);
+    if (f->bank)
+        bind_str(st, 2, f->bank);
+    if (f->channel)
+        bind_str(st, 3, f->channel);
+    if (f->due_before_ms > 0)
+        sqlite3_bind_int64(st, 4, f->due_before_ms);
+    sqlite3_bind_int64(st, 5,
+                       f->limit && f->limit < (size_t)INT64_MAX
+                           ? (int64_t)f->limit
+                           : -1);
+
+    struct store_msg *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = step(s, st, err, "list messages")) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct store_msg *nr = realloc(rows, ncap * sizeof(*rows));
+            if (!nr) {
+                rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+                break;
+            }
+            rows = nr;
+            cap = ncap;
+        }
+        if ((rc = read_msg(st, &rows[n], err)) != 0)
+            break;
+        n++;
+    }
+    done(st);
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = cb(ctx, &rows[i]);
+    for (size_t i = 0; i < n; i++)
+        store_msg_release(&rows[i]);
+    free(rows);
+    return rc;
+}
+
+int store_counts(struct store *s, const char *bank, int64_t counts[ST__COUNT],
+                 struct h2h_err *err)
+{
+    for (int i = 0; i < ST__COUNT; i++)
+        counts[i] = 0;
+    sqlite3_stmt *st = stmt(s, bank ? Q_COUNTS_BANK : Q_COUNTS_ALL, err);
+    if (!st)
+        return H2H_EDB;
+    if (bank)
+        bind_str(st, 1, bank);
+    int rc;
+    while ((rc = step(s, st, err, "count messages")) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        int v = state_parse(name);
+        if (v < 0) {
+            rc = h2h_err_set(err, H2H_EDB, "unknown state \"%s\" in store",
+                             name ? name : "");
+            break;
+        }
+        counts[v] = sqlite3_column_int64(st, 1);
+    }
+    done(st);
+    return rc == SQLITE_DONE ? 0 : rc;
+}
+
+/* ---- history ---------------------------------------------------------- */
+
+struct ev_row {
+    int64_t seq, at_ms;
+    char *from, *to, *detail, *actor;
+};
+
+static void ev_rows_free(struct ev_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].from);
+        free(rows[i].to);
+        free(rows[i].detail);
+        free(rows[i].actor);
+    }
+    free(rows);
+}
+
+int store_history(struct store *s, const char *id, store_event_cb cb,
+                  void *ctx, struct h2h_err *err)
+{
+    enum msg_state cur, hf;
+    int rc = valid_id(id, err);
+    if (rc || (rc = read_state(s, id, &cur, &hf, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_HISTORY, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, id);
+    struct ev_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    while ((rc = step(s, st, err, "read history")) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct ev_row *nr = realloc(rows, ncap * sizeof(*rows));
+            if (!nr) {
+                rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+                break;
+            }
+            rows = nr;
+            cap = ncap;
+        }
+        struct ev_row *r = &rows[n++];
+        memset(r, 0, sizeof(*r));
+        r->seq = sqlite3_column_int64(st, 0);
+        r->at_ms = sqlite3_column_int64(st, 1);
+        if (col_dup(st, 2, &r->from) || col_dup(st, 3, &r->to)
+            || col_dup(st, 4, &r->detail) || col_dup(st, 5, &r->actor)) {
+            rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    done(st);
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct store_event e = {
+            .seq = rows[i].seq,
+            .at_ms = rows[i].at_ms,
+            .from = rows[i].from,
+            .to = rows[i].to,
+            .detail = rows[i].detail,
+            .actor = rows[i].actor,
+        };
+        rc = cb(ctx, &e);
+    }
+    ev_rows_free(rows, n);
+    return rc;
+}
+
+/* ---- download registry ------------------------------------------------ */
+
+static int dl_args(const char *bank, const char *remote_name,
+                   const char *sha256, char hash[65], struct h2h_err *err)
+{
+    if (!bank || !*bank || !remote_name || !*remote_name)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "download: bank and remote name are required");
+    if (!valid_sha256(sha256, hash))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "download: sha256 must be 64 hex digits");
+    return 0;
+}
+
+int store_download_register(struct store *s, const char *bank,
+                            const char *remote_name, const char *sha256,
+                            int64_t size, struct h2h_err *err)
+{
+    char hash[65];
+    int rc = dl_args(bank, remote_name, sha256, hash, err);
+    if (rc || (rc = op_begin(s, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_DL_INSERT, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_str(st, 1, bank);
+    bind_str(st, 2, remote_name);
+    bind_str(st, 3, hash);
+    sqlite3_bind_int64(st, 4, size);
+    sqlite3_bind_int64(st, 5, now_ms());
+    rc = step(s, st, err, "register download");
+    done(st);
+    if (rc >= 0)
+        rc = sqlite3_changes(s->db) == 1
+                 ? 0
+                 : h2h_err_set(err, H2H_EDUP,
+                               "bank %s file %s (sha256 %s) already "
+                               "downloaded",
+                               bank, remote_name, hash);
+    return op_end(s, rc, err);
+}
+
+/* 0 with *delivered set, H2H_ENOTFOUND, or an error. */
+static int dl_get(struct store *s, const char *bank, const char *remote_name,
+                  const char *hash, int *delivered, struct h2h_err *err)
+{
+    sqlite3_stmt *st = stmt(s, Q_DL_GET, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, bank);
+    bind_str(st, 2, remote_name);
+    bind_str(st, 3, hash);
+    int rc = step(s, st, err, "read download");
+    if (rc == SQLITE_ROW) {
+        *delivered = sqlite3_column_type(st, 0) != SQLITE_NULL;
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = h2h_err_set(err, H2H_ENOTFOUND,
+                         "bank %s file %s (sha256 %s) is not registered", bank,
+                         remote_name, hash);
+    }
+    done(st);
+    return rc;
+}
+
+int store_download_delivered(struct store *s, const char *bank,
+                             const char *remote_name, const char *sha256,
+                             const char *local_path, struct h2h_err *err)
+{
+    char hash[65];
+    int rc = dl_args(bank, remote_name, sha256, hash, err);
+    if (rc || (rc = op_begin(s, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_DL_DELIVER, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_str(st, 1, bank);
+    bind_str(st, 2, remote_name);
+    bind_str(st, 3, hash);
+    bind_str(st, 4, local_path);
+    sqlite3_bind_int64(st, 5, now_ms());
+    rc = step(s, st, err, "mark download delivered");
+    done(st);
+    if (rc >= 0 && sqlite3_changes(s->db) == 1) {
+        rc = 0;
+    } else if (rc >= 0) {
+        /* Not updated: unknown, or delivered before (kept as is). */
+        int delivered;
+        rc = dl_get(s, bank, remote_name, hash, &delivered, err);
+    }
+    return op_end(s, rc, err);
+}
+
+int store_download_state(struct store *s, const char *bank,
+                         const char *remote_name, const char *sha256,
+                         int *registered, int *delivered,
+                         struct h2h_err *err)
+{
+    char hash[65];
+    int d = 0;
+    if (registered)
+        *registered = 0;
+    if (delivered)
+        *delivered = 0;
+    int rc = dl_args(bank, remote_name, sha256, hash, err);
+    if (rc)
+        return rc;
+    rc = dl_get(s, bank, remote_name, hash, &d, err);
+    if (rc == H2H_ENOTFOUND) {
+        h2h_err_clear(err);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (registered)
+        *registered = 1;
+    if (delivered)
+        *delivered = d;
+    return 0;
+}
+
+/* ---- business ids ----------------------------------------------------- */
+
+int store_id_record(struct store *s, const char *kind, const char *id,
+                    const char *msg_id, struct h2h_err *err)
+{
+    if (!kind || !*kind || !id || !*id)
+        return h2h_err_set(err, H2H_EINVALID, "id record: kind and id needed");
+    int rc = op_begin(s, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_ID_UPSERT, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_str(st, 1, kind);
+    bind_clip(st, 2, id);
+    bind_str(st, 3, msg_id);
+    sqlite3_bind_int64(st, 4, now_ms());
+    rc = step(s, st, err, "record id");
+    if (rc < 0 && sqlite3_extended_errcode(s->db)
+                      == SQLITE_CONSTRAINT_FOREIGNKEY)
+        rc = h2h_err_set(err, H2H_ENOTFOUND, "record %s %s: no message %s",
+                         kind, id, msg_id ? msg_id : "");
+    done(st);
+    return op_end(s, rc < 0 ? rc : 0, err);
+}
+
+int store_id_seen(struct store *s, const char *kind, const char *id,
+                  int64_t since_ms, struct h2h_err *err)
+{
+    if (!kind || !*kind || !id || !*id)
+        return h2h_err_set(err, H2H_EINVALID, "id seen: kind and id needed");
+    sqlite3_stmt *st = stmt(s, Q_ID_SEEN, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, kind);
+    bind_clip(st, 2, id);
+    sqlite3_bind_int64(st, 3, since_ms);
+    int rc = step(s, st, err, "look up id");
+    done(st);
+    if (rc < 0)
+        return rc;
+    return rc == SQLITE_ROW;
+}
+
+/* ---- consistency check ------------------------------------------------ */
+
+struct check {
+    int problems;
+    char msg[H2H_ERR_MSG_MAX - 64];
+    size_t len;
+};
+
+static void problem(struct check *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void problem(struct check *c, const char *fmt, ...)
+{
+    if (c->problems++ >= CHECK_QUOTE_MAX || c->len >= sizeof(c->msg) - 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = snprintf(c->msg + c->len, sizeof(c->msg) - c->len, "%s",
+                     c->len ? "; " : "");
+    if (n > 0)
+        c->len += (size_t)n;
+    if (c->len < sizeof(c->msg)) {
+        n = vsnprintf(c->msg + c->len, sizeof(c->msg) - c->len, fmt, ap);
+        if (n > 0)
+            c->len += (size_t)n;
+    }
+    if (c->len >= sizeof(c->msg))
+        c->len = sizeof(c->msg) - 1;
+    va_end(ap);
+}
+
+static const char *col_s(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "NULL";
+}
+
+/* Run sql; every row is a problem described by fmt over its first up to
+ * three text columns. */
+static int check_query(struct store *s, struct check *c, const char *sql,
+                       const char *fmt, struct h2h_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "prepare check");
+    int rc;
+    while ((rc = step(s, st, err, "check")) == SQLITE_ROW) {
+        const char *a = col_s(st, 0);
+        const char *b = sqlite3_column_count(st) > 1 ? col_s(st, 1) : "";
+        const char *d = sqlite3_column_count(st) > 2 ? col_s(st, 2) : "";
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        problem(c, fmt, a, b, d);
+#pragma GCC diagnostic pop
+    }
+    sqlite3_finalize(st);
+    return rc < 0 ? rc : 0;
+}
+
+int store_check(struct store *s, struct h2h_err *err)
+{
+    struct check c = {0};
+    int rc;
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL)
+        != SQLITE_OK)
+        return db_err(s, err, "integrity_check");
+    while ((rc = step(s, st, err, "integrity_check")) == SQLITE_ROW) {
+        const char *r = col_s(st, 0);
+        if (strcmp(r, "ok") != 0)
+            problem(&c, "integrity: %s", r);
+    }
+    sqlite3_finalize(st);
+    if (rc < 0)
+        return rc;
+
+    /* The state name lists are built from state.c's table, so a state
+     * added there is known here without editing SQL by hand. */
+    char names[512] = "", terminal[128] = "";
+    size_t nl = 0, tl = 0;
+    for (int i = 0; i < ST__COUNT; i++) {
+        nl += (size_t)snprintf(names + nl, sizeof(names) - nl, "%s'%s'",
+                               i ? "," : "", state_name((enum msg_state)i));
+        if (state_is_terminal((enum msg_state)i))
+            tl += (size_t)snprintf(terminal + tl, sizeof(terminal) - tl,
+                                   "%s'%s'", tl ? "," : "",
+                                   state_name((enum msg_state)i));
+    }
+
+    struct {
+        const char *sql, *fmt;
+    } q[] = {
+        {"PRAGMA foreign_key_check", "foreign key: table %s row %s -> %s"},
+        {"SELECT id, state FROM msg WHERE state NOT IN (%N)",
+         "message %s: unknown state %s%s"},
+        {"SELECT id, state, held_from FROM msg WHERE "
+         "(state = 'held') <> (held_from IS NOT NULL) "
+         "OR (held_from IS NOT NULL AND held_from NOT IN (%N))",
+         "message %s: state %s with held_from %s"},
+        {"SELECT id FROM msg m WHERE NOT EXISTS "
+         "(SELECT 1 FROM event e WHERE e.msg_id = m.id)",
+         "message %s has no events%s%s"},
+        {"SELECT m.id, m.state, e.to_state FROM msg m JOIN event e "
+         "ON e.seq = (SELECT max(seq) FROM event WHERE msg_id = m.id) "
+         "WHERE e.to_state IS NOT m.state",
+         "message %s is %s but its last event ends in %s"},
+        {"SELECT msg_id, from_state, prev FROM (SELECT msg_id, seq, "
+         "from_state, lag(to_state) OVER (PARTITION BY msg_id ORDER BY seq) "
+         "AS prev FROM event) WHERE from_state IS NOT prev",
+         "message %s: event from %s does not follow %s"},
+        {"SELECT id, state FROM msg WHERE state NOT IN (%T) AND "
+         "(payload_path IS NULL OR payload_path = '')",
+         "message %s is %s without a payload path%s"},
+        {"SELECT max(CAST(substr(id, 11) AS INTEGER)), value FROM msg, meta "
+         "WHERE meta.key = 'id_seq' GROUP BY value "
+         "HAVING max(CAST(substr(id, 11) AS INTEGER)) > value",
+         "id sequence %2$s is behind message id number %1$s%3$s"},
+    };
+    for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+        char sql[2048];
+        size_t o = 0;
+        for (const char *p = q[i].sql; *p && o < sizeof(sql) - 1; p++) {
+            const char *sub = NULL;
+            if (p[0] == '%' && p[1] == 'N')
+                sub = names;
+            else if (p[0] == '%' && p[1] == 'T')
+                sub = terminal;
+            if (sub) {
+                o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s", sub);
+                p++;
+            } else {
+                sql[o++] = *p;
+            }
+        }
+        sql[o < sizeof(sql) ? o : sizeof(sql) - 1] = '\0';
+        if ((rc = check_query(s, &c, sql, q[i].fmt, err)) != 0)
+            return rc;
+    }
+
+    /* Every recorded step must be one the table allows. */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT msg_id, from_state, to_state FROM event "
+                           "WHERE from_state IS NOT NULL ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "prepare check");
+    while ((rc = step(s, st, err, "check")) == SQLITE_ROW) {
+        int f = state_parse((const char *)sqlite3_column_text(st, 1));
+        int t = state_parse((const char *)sqlite3_column_text(st, 2));
+        if (f < 0 || t < 0
+            || !state_can_transition((enum msg_state)f, (enum msg_state)t))
+            problem(&c, "message %s: event %s -> %s is not allowed",
+                    col_s(st, 0), col_s(st, 1), col_s(st, 2));
+    }
+    sqlite3_finalize(st);
+    if (rc < 0)
+        return rc;
+
+    if (c.problems)
+        return h2h_err_set(err, H2H_EDB, "store check: %d problem%s: %s%s",
+                           c.problems, c.problems == 1 ? "" : "s", c.msg,
+                           c.problems > CHECK_QUOTE_MAX ? "; ..." : "");
+    return 0;
+}

@@ -1,0 +1,248 @@
+/*
+ * store.h - the durable state store: the single authority on message state.
+ *
+ * Purpose: every outgoing message, its lifecycle (state.h) with a full
+ * event history, the registry of files downloaded from banks, and the
+ * business ids seen (for cross-file duplicate checks) live here.  The
+ * embedded back end is one SQLite database in WAL mode with
+ * synchronous=FULL: when a call that commits returns 0, the change
+ * survives a crash or power loss.  Everything goes through store_*, so a
+ * PostgreSQL back end can replace it later.
+ *
+ * Lifecycle: store_open() -> calls -> store_close().  One struct store per
+ * daemon.  The file is created with mode 0600 (it holds account data);
+ * the schema is created or migrated on open (a version in table meta).
+ *
+ * Transactions: every mutating call is one transaction of its own and
+ * commits (one fsync) before it returns.  To group many changes into one
+ * commit (a batch of acceptances), wrap them in store_txn_begin() /
+ * store_txn_commit(): calls inside do not commit on their own.  A call
+ * that fails inside a group transaction undoes only its own partial work
+ * (a savepoint) and leaves the rest of the group intact, so e.g. one
+ * H2H_EDUP does not spoil a batch; the caller still decides whether to
+ * commit or roll back the group.  Ids handed out inside a group that is
+ * rolled back are not handed out again by this process.
+ *
+ * Ownership: strings passed in are borrowed for the call.  store_get() and
+ * store_find_hash() fill a caller-owned struct store_msg whose strings are
+ * malloc'd; free them with store_msg_release() (NULL-safe, and safe on a
+ * struct those calls left untouched on error because they zero it first).
+ * Pointers handed to callbacks are valid only during the callback.
+ * Callbacks of store_list() and store_history() may call any store_*
+ * function (rows are read completely before the first callback).
+ *
+ * Errors: 0 or a negative code; struct h2h_err (may be NULL) gets a
+ * message.  SQLite failures are H2H_EDB with sqlite3_errmsg() in the
+ * message; bad arguments H2H_EINVALID; unknown ids H2H_ENOTFOUND; a
+ * refused transition or compare-and-set mismatch H2H_ESTATE; duplicates
+ * H2H_EDUP.
+ *
+ * Threads: all calls are synchronous on the caller's thread (the loop
+ * thread in h2hd); a struct store must not be used from two threads.
+ * A commit blocks the caller for one fsync; group commits amortise it.
+ * Times are unix milliseconds, UTC.
+ */
+#ifndef H2H_STORE_H
+#define H2H_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "h2h_err.h"
+#include "state.h"
+
+struct store;
+
+/* Current schema version written by this code. */
+#define STORE_SCHEMA_VERSION 1
+
+/* Message ids: "M" + UTC yyyymmdd of acceptance + "-" + a sequence number
+ * from a persistent counter, zero-padded to 6 digits (more when it grows):
+ * "M20261128-000042".  The counter is never reset, so an id is never
+ * reused, not even after the message row is deleted. */
+#define STORE_ID_MAX 40
+
+/* Free-text fields (detail, error) longer than this are cut (at a UTF-8
+ * character boundary); they come partly from bank responses. */
+#define STORE_TEXT_MAX 4096
+
+int store_open(const char *path, struct store **out, struct h2h_err *err);
+/* Finalises statements and closes the database (NULL-safe).  An open
+ * group transaction is rolled back. */
+void store_close(struct store *s);
+
+/* Group transaction (see top).  begin: H2H_ESTATE if one is already open.
+ * commit: on failure the whole group is rolled back and nothing of it is
+ * durable.  rollback: no-op when none is open. */
+int store_txn_begin(struct store *s, struct h2h_err *err);
+int store_txn_commit(struct store *s, struct h2h_err *err);
+void store_txn_rollback(struct store *s);
+/* 1 while a group transaction is open. */
+int store_txn_active(const struct store *s);
+
+struct store_msg {
+    char id[STORE_ID_MAX];
+    char *channel;
+    char *bank, *kind, *orig_name; /* may be NULL */
+    char sha256[65];                          /* lower-case hex */
+    int64_t size;
+    enum msg_state state;
+    enum msg_state held_from; /* ST_NONE unless state == ST_HELD */
+    char *payload_path, *rendered_path, *remote_name, *business_id,
+        *last_error; /* NULL when unset */
+    int attempts;
+    int64_t next_attempt_ms, created_ms, updated_ms;
+    int64_t drop_dev, drop_ino, drop_mtime_ns;
+};
+
+void store_msg_release(struct store_msg *m);
+
+/* channel, sha256 (64 hex digits, either case; stored lower case) and
+ * payload_path are required; the other strings may be NULL. */
+struct store_accept {
+    const char *channel, *bank, *kind, *orig_name, *sha256, *payload_path,
+        *business_id;
+    int64_t size, drop_dev, drop_ino, drop_mtime_ns;
+};
+
+/*
+ * New message in ST_ACCEPTED with a creation event (actor "daemon"),
+ * next_attempt_ms = now.  id_out receives its id.  H2H_EDUP when
+ * (channel, sha256) already exists: id_out then holds the existing
+ * message's id and nothing changes.
+ */
+int store_accept(struct store *s, const struct store_accept *in,
+                 char id_out[STORE_ID_MAX], struct h2h_err *err);
+
+/* Look a message up by content; 0 or H2H_ENOTFOUND. */
+int store_find_hash(struct store *s, const char *channel, const char *sha256,
+                    struct store_msg *out, struct h2h_err *err);
+/* 0 or H2H_ENOTFOUND. */
+int store_get(struct store *s, const char *id, struct store_msg *out,
+              struct h2h_err *err);
+
+/* Changes applied together with a transition.  NULL string fields keep the
+ * current value; a non-NULL one replaces it ("" stores an empty string,
+ * except for error where "" clears last_error to NULL). */
+struct store_change {
+    const char *rendered_path, *remote_name, *business_id;
+    const char *error;     /* sets last_error; "" clears */
+    int attempts_inc;      /* added to attempts (after a reset) */
+    int reset_attempts;    /* non-zero: attempts = 0 first */
+    int64_t next_attempt_ms; /* < 0 keep; note {0} sets it to 0 = due now */
+    const char *detail;    /* event text */
+    const char *actor;     /* "daemon" (default when NULL), "uid=1000" */
+};
+
+/*
+ * Compare-and-set transition: moves message id from `from` to `to` and
+ * appends an event, in one transaction (or as part of the open group).
+ * H2H_ESTATE with a message naming both states when the current state is
+ * not `from`, when state_can_transition() refuses, or when leaving
+ * ST_HELD for anything other than held_from or ST_RENDERED.
+ * to == ST_HELD records held_from = from; leaving held clears it.
+ * H2H_ENOTFOUND for an unknown id.  ch may be NULL.
+ */
+int store_transition(struct store *s, const char *id, enum msg_state from,
+                     enum msg_state to, const struct store_change *ch,
+                     struct h2h_err *err);
+
+/* Hold a message from whatever state it is in, if the table allows
+ * (so not from a terminal state, from held, nor from acknowledged or
+ * partially_accepted, where the bank already has it and there is nothing
+ * left to stop).  H2H_ESTATE otherwise. */
+int store_hold(struct store *s, const char *id, const char *detail,
+               const char *actor, struct h2h_err *err);
+
+/*
+ * Release a held message back to the state it was held from, with one
+ * exception: a message held from ST_SUBMITTING (outcome at the bank
+ * unknown) is released to ST_RENDERED - releasing it means a person
+ * decided to resend; it is never put back into submitting.  A release to
+ * rendered or deferred makes the message due now.  *to_out (may be NULL)
+ * receives the new state.  H2H_ESTATE if the message is not held.
+ */
+int store_release(struct store *s, const char *id, const char *actor,
+                  struct h2h_err *err, enum msg_state *to_out);
+
+/* failed | deferred -> rendered with attempts = 0, last_error cleared and
+ * next_attempt_ms = now; a failed message without a rendered file goes to
+ * accepted instead, so that the pipeline renders it again.  H2H_ESTATE
+ * from any other state. */
+int store_retry(struct store *s, const char *id, const char *actor,
+                struct h2h_err *err);
+
+struct store_filter {
+    int state;             /* -1 any */
+    const char *bank, *channel; /* NULL any */
+    int64_t due_before_ms; /* > 0: only next_attempt_ms <= this */
+    size_t limit;          /* 0 = no limit */
+};
+
+/* Non-zero stops iteration; that value is returned by store_list(). */
+typedef int (*store_msg_cb)(void *ctx, const struct store_msg *m);
+
+/* Messages matching f (NULL: all), oldest acceptance first; with
+ * due_before_ms > 0, earliest next_attempt_ms first.  Returns 0, the
+ * callback's non-zero value, or an error. */
+int store_list(struct store *s, const struct store_filter *f, store_msg_cb cb,
+               void *ctx, struct h2h_err *err);
+
+/* counts[st] = number of messages in state st (for bank, or all when
+ * bank is NULL). */
+int store_counts(struct store *s, const char *bank, int64_t counts[ST__COUNT],
+                 struct h2h_err *err);
+
+struct store_event {
+    int64_t seq, at_ms; /* seq grows over the whole store */
+    const char *from;   /* NULL for the creation event */
+    const char *to, *detail, *actor; /* detail may be NULL */
+};
+typedef int (*store_event_cb)(void *ctx, const struct store_event *e);
+
+/* Events of one message in order; H2H_ENOTFOUND for an unknown id.  A
+ * non-zero callback value stops and is returned. */
+int store_history(struct store *s, const char *id, store_event_cb cb,
+                  void *ctx, struct h2h_err *err);
+
+/*
+ * Download registry: every file fetched from a bank, keyed by
+ * (bank, remote_name, sha256), so a re-listing never delivers it twice.
+ * register: 0 new, H2H_EDUP already registered.  delivered: marks it
+ * handed to treasury at local_path (H2H_ENOTFOUND if not registered;
+ * marking twice keeps the first delivery).  state: *registered and
+ * *delivered (either may be NULL) receive 0/1.
+ */
+int store_download_register(struct store *s, const char *bank,
+                            const char *remote_name, const char *sha256,
+                            int64_t size, struct h2h_err *err);
+int store_download_delivered(struct store *s, const char *bank,
+                             const char *remote_name, const char *sha256,
+                             const char *local_path, struct h2h_err *err);
+int store_download_state(struct store *s, const char *bank,
+                         const char *remote_name, const char *sha256,
+                         int *registered, int *delivered,
+                         struct h2h_err *err);
+
+/*
+ * Business ids (kind "msgid", "e2e", ...) of accepted messages, for
+ * duplicate checks across files.  record: remembers (kind, id) for message
+ * msg_id (may be NULL) at now; recording an id again moves its time to
+ * now.  seen: 1 if (kind, id) was recorded at or after since_ms, 0 if
+ * not, negative on error.
+ */
+int store_id_record(struct store *s, const char *kind, const char *id,
+                    const char *msg_id, struct h2h_err *err);
+int store_id_seen(struct store *s, const char *kind, const char *id,
+                  int64_t since_ms, struct h2h_err *err);
+
+/*
+ * Consistency check: PRAGMA integrity_check, foreign keys, and invariants:
+ * every message has events and its last event ends in the row's state,
+ * every state name is known, held_from is set exactly when held, and every
+ * non-terminal message has a payload path.  0 when all hold; H2H_EDB
+ * with the number of problems and the first few in the message.
+ */
+int store_check(struct store *s, struct h2h_err *err);
+
+#endif
