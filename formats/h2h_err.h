@@ -30,12 +30,12 @@ enum {
     H2H_EUNSUPPORTED = -10009,
     H2H_ESECURITY = -10010, /* refused for security (DTD, perms, key) */
     H2H_ETIMEOUT = -10011,
-    H2H_EDB = -10012,       /* state store failure */
-    H2H_EIO = -10013,       /* I/O failure without a useful errno */
+    H2H_EDB = -10012, /* state store failure */
+    H2H_EIO = -10013, /* I/O failure without a useful errno */
     H2H_ENOMEM = -10014,
-    H2H_EPROTO = -10015,    /* peer violated its protocol */
-    H2H_EAUTH = -10016,     /* authentication refused */
-    H2H_EHOSTKEY = -10017,  /* SSH host key unknown or changed */
+    H2H_EPROTO = -10015,   /* peer violated its protocol */
+    H2H_EAUTH = -10016,    /* authentication refused */
+    H2H_EHOSTKEY = -10017, /* SSH host key unknown or changed */
     H2H_ECANCELED = -10018,
 };
 

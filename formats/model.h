@@ -32,53 +32,53 @@
 /* ---- building blocks ---------------------------------------------------- */
 
 struct fmt_amount {
-    int64_t minor;   /* in minor units of ccy; >= 0 except balances */
-    char ccy[4];     /* ISO 4217 alpha code, "" when absent */
+    int64_t minor; /* in minor units of ccy; >= 0 except balances */
+    char ccy[4];   /* ISO 4217 alpha code, "" when absent */
 };
 
 struct fmt_postal {
     char *dept, *street, *building, *postcode, *town, *subdivision;
-    char *country;        /* ISO 3166 alpha-2 */
-    char *lines[7];       /* unstructured AdrLine, NULL-terminated use */
+    char *country;  /* ISO 3166 alpha-2 */
+    char *lines[7]; /* unstructured AdrLine, NULL-terminated use */
 };
 
 struct fmt_party {
     char *name;
     struct fmt_postal addr;
-    char *org_bic;        /* Id/OrgId/AnyBIC (BICOrBEI in .03) */
-    char *org_id;         /* Id/OrgId/Othr/Id */
-    char *org_id_scheme;  /* its SchmeNm/Cd or Prtry */
-    char *prvt_id;        /* Id/PrvtId/Othr/Id */
+    char *org_bic;       /* Id/OrgId/AnyBIC (BICOrBEI in .03) */
+    char *org_id;        /* Id/OrgId/Othr/Id */
+    char *org_id_scheme; /* its SchmeNm/Cd or Prtry */
+    char *prvt_id;       /* Id/PrvtId/Othr/Id */
     char *ctry_of_res;
 };
 
 struct fmt_account {
     char *iban;
-    char *other_id;       /* e.g. a Chinese account number, BBAN */
-    char *other_scheme;   /* SchmeNm/Cd or Prtry of other_id */
-    char *ccy;            /* account currency */
+    char *other_id;     /* e.g. a Chinese account number, BBAN */
+    char *other_scheme; /* SchmeNm/Cd or Prtry of other_id */
+    char *ccy;          /* account currency */
     char *name;
-    char *type;           /* Tp/Cd, e.g. CACC */
+    char *type; /* Tp/Cd, e.g. CACC */
 };
 
 struct fmt_agent {
-    char *bic;            /* BIC (BICFI / BIC) */
-    char *clr_sys;        /* clearing system code, e.g. CNAPS, USABA, DEBLZ */
-    char *clr_mmb_id;     /* member id within that system */
+    char *bic;        /* BIC (BICFI / BIC) */
+    char *clr_sys;    /* clearing system code, e.g. CNAPS, USABA, DEBLZ */
+    char *clr_mmb_id; /* member id within that system */
     char *name;
     struct fmt_postal addr;
-    char *other_id;       /* Othr/Id, e.g. "NOTPROVIDED" */
+    char *other_id; /* Othr/Id, e.g. "NOTPROVIDED" */
 };
 
 /* Structured remittance: creditor reference and/or referred documents. */
 struct fmt_strd_rmt {
-    char *cdtr_ref;       /* CdtrRefInf/Ref (e.g. RF18...) */
-    char *cdtr_ref_type;  /* CdtrRefInf/Tp/CdOrPrtry/Cd, e.g. SCOR */
+    char *cdtr_ref;      /* CdtrRefInf/Ref (e.g. RF18...) */
+    char *cdtr_ref_type; /* CdtrRefInf/Tp/CdOrPrtry/Cd, e.g. SCOR */
     char *cdtr_ref_issuer;
-    char *doc_nb;         /* RfrdDocInf/Nb (invoice number) */
-    char *doc_type;       /* RfrdDocInf/Tp/CdOrPrtry/Cd, e.g. CINV */
+    char *doc_nb;   /* RfrdDocInf/Nb (invoice number) */
+    char *doc_type; /* RfrdDocInf/Tp/CdOrPrtry/Cd, e.g. CINV */
     char *doc_date;
-    char *addtl_info;     /* AddtlRmtInf */
+    char *addtl_info; /* AddtlRmtInf */
 };
 
 struct fmt_rgltry {
@@ -92,7 +92,7 @@ struct fmt_rgltry {
 struct fmt_pay_header {
     char *msg_id;
     char *cre_dt_tm;
-    int64_t nb_of_txs;    /* as declared by the input, -1 when unknown */
+    int64_t nb_of_txs; /* as declared by the input, -1 when unknown */
     int has_ctrl_sum;
     int64_t ctrl_sum_milli; /* CtrlSum as declared, in 1/1000 units */
     struct fmt_party initg_pty;
@@ -101,40 +101,40 @@ struct fmt_pay_header {
 
 struct fmt_pay_group {
     char *pmt_inf_id;
-    char *pmt_mtd;        /* TRF, CHK, TRA */
-    int batch_booking;    /* -1 unset, 0 false, 1 true */
-    int64_t nb_of_txs;    /* as declared, -1 when absent */
+    char *pmt_mtd;     /* TRF, CHK, TRA */
+    int batch_booking; /* -1 unset, 0 false, 1 true */
+    int64_t nb_of_txs; /* as declared, -1 when absent */
     int has_ctrl_sum;
     int64_t ctrl_sum_milli;
-    char *instr_prty;     /* NORM, HIGH */
-    char *svc_lvl;        /* SvcLvl/Cd, e.g. SEPA, URGP */
-    char *lcl_instrm;     /* LclInstrm/Cd or Prtry */
-    char *ctgy_purp;      /* CtgyPurp/Cd, e.g. SALA, SUPP */
-    char *reqd_exctn_dt;  /* date */
+    char *instr_prty;    /* NORM, HIGH */
+    char *svc_lvl;       /* SvcLvl/Cd, e.g. SEPA, URGP */
+    char *lcl_instrm;    /* LclInstrm/Cd or Prtry */
+    char *ctgy_purp;     /* CtgyPurp/Cd, e.g. SALA, SUPP */
+    char *reqd_exctn_dt; /* date */
     struct fmt_party dbtr;
     struct fmt_account dbtr_acct;
     struct fmt_agent dbtr_agt;
     struct fmt_party ult_dbtr;
-    char *chrg_br;        /* DEBT, CRED, SHAR, SLEV */
-    int line;             /* source line of the group, 0 when unknown */
+    char *chrg_br; /* DEBT, CRED, SHAR, SLEV */
+    int line;      /* source line of the group, 0 when unknown */
 };
 
 struct fmt_pay_tx {
     char *instr_id;
     char *end_to_end_id;
-    char *uetr;           /* UUIDv4, lower case */
+    char *uetr; /* UUIDv4, lower case */
     struct fmt_amount amt;
     char *chrg_br;
     struct fmt_agent cdtr_agt;
     struct fmt_party cdtr;
     struct fmt_account cdtr_acct;
     struct fmt_party ult_cdtr;
-    char *purp;           /* Purp/Cd */
-    char *rmt_ustrd;      /* Ustrd lines joined with "\n" */
+    char *purp;      /* Purp/Cd */
+    char *rmt_ustrd; /* Ustrd lines joined with "\n" */
     struct fmt_strd_rmt rmt_strd;
     struct fmt_rgltry rgltry;
     char *instr_for_dbtr_agt;
-    int line;             /* source line of the transaction */
+    int line; /* source line of the transaction */
 };
 
 /*
@@ -157,9 +157,9 @@ struct fmt_pay_sink {
 /* ---- payment status report (pain.002) ----------------------------------- */
 
 struct fmt_reason {
-    char *code;           /* StsRsnInf/Rsn/Cd, e.g. AC01 */
-    char *prtry;          /* StsRsnInf/Rsn/Prtry */
-    char *addtl_info;     /* AddtlInf lines joined with "\n" */
+    char *code;       /* StsRsnInf/Rsn/Cd, e.g. AC01 */
+    char *prtry;      /* StsRsnInf/Rsn/Prtry */
+    char *addtl_info; /* AddtlInf lines joined with "\n" */
 };
 
 struct fmt_tx_status {
@@ -167,7 +167,7 @@ struct fmt_tx_status {
     char *orgnl_instr_id;
     char *orgnl_end_to_end_id;
     char *orgnl_uetr;
-    char *sts;            /* TxSts: ACCP, ACSC, ACTC, RJCT, PDNG, ... */
+    char *sts; /* TxSts: ACCP, ACSC, ACTC, RJCT, PDNG, ... */
     struct fmt_reason *reasons;
     size_t n_reasons;
     struct fmt_amount amt; /* OrgnlTxRef/Amt when given */
@@ -175,7 +175,7 @@ struct fmt_tx_status {
 
 struct fmt_pmt_status {
     char *orgnl_pmt_inf_id;
-    char *sts;            /* PmtInfSts, NULL when absent */
+    char *sts; /* PmtInfSts, NULL when absent */
     struct fmt_reason *reasons;
     size_t n_reasons;
     struct fmt_tx_status *txs;
@@ -187,9 +187,9 @@ struct fmt_status_report {
     char *cre_dt_tm;
     struct fmt_party initg_pty;
     char *orgnl_msg_id;
-    char *orgnl_msg_nm_id; /* e.g. pain.001.001.03 */
+    char *orgnl_msg_nm_id;   /* e.g. pain.001.001.03 */
     int64_t orgnl_nb_of_txs; /* -1 when absent */
-    char *grp_sts;        /* GrpSts, NULL when absent */
+    char *grp_sts;           /* GrpSts, NULL when absent */
     struct fmt_reason *reasons;
     size_t n_reasons;
     struct fmt_pmt_status *pmts;
@@ -208,64 +208,64 @@ enum fmt_stmt_kind {
 };
 
 struct fmt_balance {
-    char type[8];         /* OPBD, CLBD, OPAV, CLAV, FWAV, ITBD, PRCD, ... */
+    char type[8]; /* OPBD, CLBD, OPAV, CLAV, FWAV, ITBD, PRCD, ... */
     char *sub_type;
     struct fmt_amount amt; /* signed: negative means debit balance */
-    char *date;           /* date (or timestamp when only DtTm given) */
+    char *date;            /* date (or timestamp when only DtTm given) */
 };
 
 struct fmt_entry_dtl {
     char *msg_id, *acct_svcr_ref, *pmt_inf_id, *instr_id, *end_to_end_id;
     char *uetr, *tx_id, *mndt_id, *chq_nb, *clr_sys_ref;
-    struct fmt_amount amt;       /* ccy "" when absent */
-    struct fmt_party cpty;       /* the other side: creditor for debits */
+    struct fmt_amount amt; /* ccy "" when absent */
+    struct fmt_party cpty; /* the other side: creditor for debits */
     struct fmt_account cpty_acct;
     struct fmt_agent cpty_agt;
     struct fmt_party ult_cpty;
     char *purp;
     char *rmt_ustrd;
     struct fmt_strd_rmt rmt_strd;
-    char *rtr_rsn;               /* RtrInf/Rsn/Cd for returns */
+    char *rtr_rsn; /* RtrInf/Rsn/Cd for returns */
     char *addtl_tx_inf;
-    char *bk_tx_cd_prtry;        /* per-detail BkTxCd/Prtry/Cd */
+    char *bk_tx_cd_prtry; /* per-detail BkTxCd/Prtry/Cd */
 };
 
 struct fmt_entry {
     char *ntry_ref;
-    struct fmt_amount amt;       /* >= 0 */
-    int credit;                  /* 1 CRDT, 0 DBIT */
-    int reversal;                /* RvslInd / MT940 RC, RD */
-    char *sts;                   /* BOOK, PDNG, INFO */
-    char *book_dt;               /* date */
-    char *val_dt;                /* date */
-    char *acct_svcr_ref;         /* bank reference */
+    struct fmt_amount amt; /* >= 0 */
+    int credit;            /* 1 CRDT, 0 DBIT */
+    int reversal;          /* RvslInd / MT940 RC, RD */
+    char *sts;             /* BOOK, PDNG, INFO */
+    char *book_dt;         /* date */
+    char *val_dt;          /* date */
+    char *acct_svcr_ref;   /* bank reference */
     char *bk_tx_domain, *bk_tx_family, *bk_tx_subfamily;
-    char *bk_tx_prtry;           /* e.g. MT940 "NTRF", GVC "166" */
+    char *bk_tx_prtry; /* e.g. MT940 "NTRF", GVC "166" */
     char *bk_tx_prtry_issuer;
-    char *cust_ref;              /* MT940 field 61 reference for owner */
-    char *addtl_ntry_inf;        /* AddtlNtryInf / raw :86: text */
+    char *cust_ref;       /* MT940 field 61 reference for owner */
+    char *addtl_ntry_inf; /* AddtlNtryInf / raw :86: text */
     struct fmt_entry_dtl *dtls;
     size_t n_dtls;
     int line;
 };
 
 struct fmt_stmt {
-    char *id;                    /* Stmt/Id, MT940 :20: */
-    char *elctrnc_seq_nb;        /* MT940 :28C: statement number */
+    char *id;             /* Stmt/Id, MT940 :20: */
+    char *elctrnc_seq_nb; /* MT940 :28C: statement number */
     char *lgl_seq_nb;
-    char *page_nb;               /* MT940 :28C: sequence */
+    char *page_nb; /* MT940 :28C: sequence */
     char *cre_dt_tm;
     char *fr_dt_tm, *to_dt_tm;
-    char *related_ref;           /* MT940 :21: */
+    char *related_ref; /* MT940 :21: */
     struct fmt_account acct;
     struct fmt_agent svcr;
     struct fmt_party owner;
     struct fmt_balance *bals;
     size_t n_bals;
-    int has_summary;             /* TxsSummry or MT :90D:/:90C: */
+    int has_summary; /* TxsSummry or MT :90D:/:90C: */
     int64_t n_credits, n_debits;
     struct fmt_amount sum_credits, sum_debits;
-    char *addtl_stmt_inf;        /* MT940 :86: after :62: */
+    char *addtl_stmt_inf; /* MT940 :86: after :62: */
     int line;
 };
 
@@ -273,8 +273,8 @@ struct fmt_stmt_doc {
     enum fmt_stmt_kind kind;
     char *msg_id;
     char *cre_dt_tm;
-    char *msg_rcpt;              /* GrpHdr/MsgRcpt name */
-    const char *source_format;   /* static, e.g. "camt.053.001.02", "MT940" */
+    char *msg_rcpt;            /* GrpHdr/MsgRcpt name */
+    const char *source_format; /* static, e.g. "camt.053.001.02", "MT940" */
 };
 
 /*
@@ -324,19 +324,19 @@ int fmt_strnset(char **dst, const char *src, size_t len);
 /* ---- diagnostics: every problem of a file, reported together ------------ */
 
 struct fmt_problem {
-    int line;             /* 1-based source line, 0 when unknown */
-    char *where;          /* element path ("PmtInf[2]/CdtTrfTxInf[5]/Amt")
-                             or CSV column / MT field, may be NULL */
-    char *rule;           /* short stable rule id, e.g. "iban.checksum" */
-    char *msg;            /* words a treasury user understands */
+    int line;    /* 1-based source line, 0 when unknown */
+    char *where; /* element path ("PmtInf[2]/CdtTrfTxInf[5]/Amt")
+                    or CSV column / MT field, may be NULL */
+    char *rule;  /* short stable rule id, e.g. "iban.checksum" */
+    char *msg;   /* words a treasury user understands */
 };
 
 struct fmt_diag {
-    const char *file;     /* name used in messages; not owned */
+    const char *file; /* name used in messages; not owned */
     struct fmt_problem *v;
     size_t n, cap;
-    size_t max;           /* stop recording after this many (0: 1000) */
-    size_t dropped;       /* problems not recorded because of max */
+    size_t max;     /* stop recording after this many (0: 1000) */
+    size_t dropped; /* problems not recorded because of max */
 };
 
 void fmt_diag_init(struct fmt_diag *d, const char *file);
@@ -356,9 +356,9 @@ struct fmt_src {
     const char *path;
     const char *buf;
     size_t len;
-    const char *name;     /* for messages; defaults to path or "<memory>" */
-    const char *charset;  /* declared input charset for non-XML formats
-                             (MT940, CSV): NULL = UTF-8 */
+    const char *name;    /* for messages; defaults to path or "<memory>" */
+    const char *charset; /* declared input charset for non-XML formats
+                            (MT940, CSV): NULL = UTF-8 */
 };
 
 #endif
