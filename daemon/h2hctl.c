@@ -6,8 +6,14 @@
  * Socket: -s, else $H2H_SOCKET, else control_socket from the config file
  * (-c, default /etc/h2hd/h2hd.conf).
  *
- * Exit codes: 0 ok, 1 the daemon reported an error, 2 usage error, 3 the
- * daemon could not be reached (not running, permission, timeout).
+ * Exit codes: 0 ok, 1 the daemon reported an error (or, for the local
+ * commands convert / validate, the input has problems or cannot be
+ * converted), 2 usage error, 3 the daemon could not be reached (not
+ * running, permission, timeout).
+ *
+ * convert and validate work on files without a daemon, through
+ * formats/convert.h: treasury and operators check or re-render a file
+ * exactly as h2hd would.
  *
  * Adding a command: write a run_* function and add one row to commands[]
  * (name, positional argument bounds, whether it talks to the daemon, the
@@ -19,17 +25,23 @@
  * not be able to send escape sequences to the operator's terminal.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "config.h"
+#include "convert.h"
 #include "ctlclient.h"
+#include "formats_init.h"
 #include "h2h_err.h"
+#include "ident.h"
 
 #define EXIT_DAEMON 1
 #define EXIT_USAGE 2
@@ -586,6 +598,317 @@ static int run_reload(struct ctx *x, const struct cmd_args *a)
     return 0;
 }
 
+/* ---- local commands: convert, validate ------------------------------ */
+
+/* Option indexes, in the order of the opts lists in commands[]. */
+enum { CO_FROM, CO_TO, CO_PROFILE, CO_CHARSET, CO_TODAY, CO_OUT_CHARSET };
+enum { VO_FROM, VO_PROFILE, VO_CHARSET, VO_TODAY };
+
+/* One line of text from a file, safe for the terminal. */
+static void put_clean(FILE *f, const char *prefix, const char *line)
+{
+    char *c = clean(line);
+    fprintf(f, "%s%s\n", prefix, c ? c : "?");
+    free(c);
+}
+
+/* Every problem, one per line.  Messages quote the input (names, ids), so
+ * they go through clean() like everything else from outside. */
+static void print_problems(FILE *f, const struct fmt_diag *d,
+                           const char *prefix)
+{
+    char *all = fmt_diag_join(d);
+    if (!all) {
+        fprintf(stderr, "h2hctl: out of memory\n");
+        return;
+    }
+    char *save = NULL;
+    for (char *l = strtok_r(all, "\n", &save); l;
+         l = strtok_r(NULL, "\n", &save))
+        put_clean(f, prefix, l);
+    free(all);
+}
+
+/* Split diag into the bank's figures that do not add up (rule stmt.*:
+ * warnings for convert) and everything else; both may be NULL. */
+static void split_problems(const struct fmt_diag *d, struct fmt_diag *stmt,
+                           struct fmt_diag *rest)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const struct fmt_problem *p = &d->v[i];
+        int is_stmt = p->rule && !strncmp(p->rule, "stmt.", 5);
+        struct fmt_diag *to = is_stmt ? stmt : rest;
+        if (to)
+            fmt_diag_add(to, p->line, p->where, p->rule, "%s",
+                         p->msg ? p->msg : "");
+    }
+    if (rest)
+        rest->dropped += d->dropped;
+}
+
+/* --from / --profile / --charset / --today shared by both commands; 0 or
+ * EXIT_USAGE with the reason printed. */
+static int local_opts(const char *cmd, const char *from, const char *profile,
+                      const char *today, struct fmt_convert_opts *o)
+{
+    struct h2h_err err;
+    h2h_err_clear(&err);
+    fmt_convert_opts_init(o);
+    if (from && fmt_format_parse(from, &o->from, &err) < 0)
+        goto usage;
+    if (fmt_profile_by_name(profile, &o->profile, &err) < 0)
+        goto usage;
+    if (today) {
+        if (fmt_date_check(today, &err) < 0)
+            goto usage;
+        o->profile.today = today;
+    }
+    return 0;
+usage:
+    fprintf(stderr, "h2hctl: %s: %s\n", cmd, err.msg);
+    return EXIT_USAGE;
+}
+
+static const char *family_name(enum fmt_family fam)
+{
+    switch (fam) {
+    case FMT_FAM_PAYMENTS: return "payments";
+    case FMT_FAM_STATUS: return "status report";
+    case FMT_FAM_STATEMENTS: return "statements";
+    case FMT_FAM_NONE: break;
+    }
+    return "unknown";
+}
+
+static const char *family_items(enum fmt_family fam, int groups, size_t n)
+{
+    switch (fam) {
+    case FMT_FAM_PAYMENTS:
+        return groups ? (n == 1 ? "group" : "groups")
+                      : (n == 1 ? "transaction" : "transactions");
+    case FMT_FAM_STATUS:
+        return groups ? (n == 1 ? "payment" : "payments")
+                      : (n == 1 ? "transaction" : "transactions");
+    case FMT_FAM_STATEMENTS:
+        return groups ? (n == 1 ? "statement" : "statements")
+                      : (n == 1 ? "entry" : "entries");
+    case FMT_FAM_NONE: break;
+    }
+    return groups ? "groups" : "items";
+}
+
+/* Copy the whole of in (rewound) to out; 0 or -1. */
+static int copy_stream(FILE *in, FILE *out)
+{
+    char buf[65536];
+    size_t n;
+    rewind(in);
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            return -1;
+    return ferror(in) || fflush(out) ? -1 : 0;
+}
+
+/* fsync the folder holding path, so that a rename into it is durable. */
+static int fsync_dir_of(const char *path)
+{
+    char *copy = xstrdup(path);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(copy);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static int run_convert(struct ctx *x, const struct cmd_args *a)
+{
+    (void)x;
+    struct fmt_convert_opts o;
+    struct h2h_err err;
+    int rc = local_opts("convert", a->opt[CO_FROM], a->opt[CO_PROFILE],
+                        a->opt[CO_TODAY], &o);
+    if (rc)
+        return rc;
+    h2h_err_clear(&err);
+    if (!a->opt[CO_TO] || fmt_format_parse(a->opt[CO_TO], &o.to, &err) < 0 ||
+        o.to.fmt == FMT_UNKNOWN) {
+        fprintf(stderr, "h2hctl: convert: %s\n",
+                err.msg[0] ? err.msg : "--to FORMAT is required");
+        return EXIT_USAGE;
+    }
+    o.out_charset = a->opt[CO_OUT_CHARSET];
+
+    const char *in = a->argv[0];
+    const char *outp = a->argc > 1 ? a->argv[1] : "-";
+    int to_stdout = !strcmp(outp, "-");
+    /* A device or FIFO (/dev/null, a pipe to another tool) is written to,
+     * never renamed over: renaming a temporary onto /dev/null as root
+     * replaces the device node for the whole machine. */
+    struct stat ost;
+    int special = !to_stdout && stat(outp, &ost) == 0 && !S_ISREG(ost.st_mode);
+    FILE *sink = NULL;
+    if (special && !(sink = fopen(outp, "w"))) {
+        char *m = clean(outp);
+        fprintf(stderr, "h2hctl: convert: cannot open %s: %s\n",
+                m ? m : "output", strerror(errno));
+        free(m);
+        return 1;
+    }
+    if (to_stdout)
+        sink = stdout;
+    if (sink)
+        to_stdout = 1; /* from here: "copy a complete temporary to sink" */
+    struct fmt_src src = {.path = in, .charset = a->opt[CO_CHARSET]};
+    struct fmt_diag diag;
+    struct fmt_convert_info info;
+    char *tmp = NULL;
+    FILE *out = NULL;
+    fmt_diag_init(&diag, in);
+    memset(&info, 0, sizeof(info));
+
+    /* The output is complete or absent: a file is written under a
+     * temporary name in its own folder and renamed once whole (and
+     * fsync'd, as it may be handed to a bank next); stdout gets a copy of
+     * an anonymous temporary file, so a failed conversion never leaves
+     * half a document in a pipe. */
+    if (to_stdout) {
+        out = tmpfile();
+    } else {
+        size_t n = strlen(outp) + sizeof(".tmp-XXXXXX");
+        tmp = malloc(n);
+        if (tmp) {
+            snprintf(tmp, n, "%s.tmp-XXXXXX", outp);
+            int fd = mkstemp(tmp);
+            /* mkstemp makes it 0600; the output is an ordinary file */
+            mode_t um = umask(0);
+            umask(um);
+            if (fd >= 0 && fchmod(fd, 0666 & ~um) < 0) {
+                close(fd);
+                unlink(tmp);
+                fd = -1;
+            }
+            if (fd >= 0 && !(out = fdopen(fd, "w"))) {
+                close(fd);
+                unlink(tmp);
+            }
+        }
+    }
+    if (!out) {
+        char *m = clean(to_stdout ? "temporary file" : outp);
+        fprintf(stderr, "h2hctl: convert: cannot create %s: %s\n",
+                m ? m : "output", strerror(errno));
+        free(m);
+        rc = 1;
+        goto out;
+    }
+
+    rc = fmt_convert(&src, &o, out, &diag, &info, &err);
+    if (rc == 0 && (fflush(out) || ferror(out)))
+        rc = h2h_err_set(&err, -errno, "write error: %s", strerror(errno));
+    if (rc == 0 && !to_stdout && fsync(fileno(out)) < 0)
+        rc = h2h_err_set(&err, -errno, "fsync: %s", strerror(errno));
+    if (rc == 0 && to_stdout && copy_stream(out, sink) < 0)
+        rc = h2h_err_set(&err, H2H_EIO, "cannot write to %s",
+                         special ? "the output" : "stdout");
+    if (special && fclose(sink) != 0 && rc == 0)
+        rc = h2h_err_set(&err, -errno, "write error: %s", strerror(errno));
+    if (fclose(out) && rc == 0)
+        rc = h2h_err_set(&err, -errno, "write error: %s", strerror(errno));
+    out = NULL;
+    if (rc == 0 && !to_stdout) {
+        if (rename(tmp, outp) < 0)
+            rc = h2h_err_set(&err, -errno, "rename to %s: %s", outp,
+                             strerror(errno));
+        else if (fsync_dir_of(outp) < 0)
+            rc = h2h_err_set(&err, -errno, "fsync of the folder: %s",
+                             strerror(errno));
+    }
+
+    struct fmt_diag warn, probs;
+    fmt_diag_init(&warn, in);
+    fmt_diag_init(&probs, in);
+    split_problems(&diag, &warn, &probs);
+    /* A bank's figures that do not add up are delivered, flagged. */
+    print_problems(stderr, &warn, "h2hctl: warning: ");
+    if (rc < 0) {
+        if (!to_stdout && tmp)
+            unlink(tmp);
+        print_problems(stderr, &probs, "");
+        size_t n = probs.n + probs.dropped;
+        if (rc == H2H_EINVALID && n > 0)
+            fprintf(stderr, "h2hctl: convert: %zu problem%s, nothing written\n",
+                    n, n == 1 ? "" : "s");
+        else
+            put_clean(stderr, "h2hctl: convert: ",
+                      err.msg[0] ? err.msg : h2h_strerror(rc));
+        rc = 1;
+    }
+    fmt_diag_release(&warn);
+    fmt_diag_release(&probs);
+out:
+    if (out)
+        fclose(out);
+    if (rc && tmp)
+        unlink(tmp);
+    free(tmp);
+    fmt_convert_info_release(&info);
+    fmt_diag_release(&diag);
+    return rc;
+}
+
+static int run_validate(struct ctx *x, const struct cmd_args *a)
+{
+    (void)x;
+    struct fmt_convert_opts o;
+    struct h2h_err err;
+    int rc = local_opts("validate", a->opt[VO_FROM], a->opt[VO_PROFILE],
+                        a->opt[VO_TODAY], &o);
+    if (rc)
+        return rc;
+    h2h_err_clear(&err);
+    const char *in = a->argv[0];
+    struct fmt_src src = {.path = in, .charset = a->opt[VO_CHARSET]};
+    struct fmt_diag diag;
+    struct fmt_convert_info info;
+    fmt_diag_init(&diag, in);
+    rc = fmt_convert(&src, &o, NULL, &diag, &info, &err);
+    size_t nprob = diag.n + diag.dropped;
+    if (rc < 0 && rc != H2H_EINVALID && nprob == 0) {
+        /* nothing was judged: I/O, or a format h2hd does not read */
+        put_clean(stderr, "h2hctl: validate: ",
+                  err.msg[0] ? err.msg : h2h_strerror(rc));
+        rc = 1;
+        goto out;
+    }
+    if (info.from == FMT_UNKNOWN || info.fam == FMT_FAM_NONE) {
+        printf("unknown format: ");
+    } else {
+        /* canonical and CSV say which family they hold */
+        int plain = info.from != FMT_CANONICAL && info.from != FMT_CSV;
+        printf("%s%s%s%s: %zu %s, %zu %s, ", fmt_format_name(info.from),
+               plain ? "" : " (", plain ? "" : family_name(info.fam),
+               plain ? "" : ")", info.n_groups,
+               family_items(info.fam, 1, info.n_groups), info.n_items,
+               family_items(info.fam, 0, info.n_items));
+    }
+    printf("%zu problem%s", nprob, nprob == 1 ? "" : "s");
+    if (info.stmt_mismatches)
+        printf(" (%zu statement%s that do%s not add up)", info.stmt_mismatches,
+               info.stmt_mismatches == 1 ? "" : "s",
+               info.stmt_mismatches == 1 ? "es" : "");
+    printf("\n");
+    print_problems(stdout, &diag, "");
+    if (rc < 0 && nprob == 0)
+        put_clean(stdout, "", err.msg[0] ? err.msg : h2h_strerror(rc));
+    rc = rc < 0 || nprob > 0 ? 1 : 0;
+out:
+    fmt_convert_info_release(&info);
+    fmt_diag_release(&diag);
+    return rc;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -651,6 +974,16 @@ static const struct command commands[] = {
      "let a held message go (audited)"},
     {"reload", 0, 0, 1, run_reload, {NULL}, "reload",
      "reload the configuration (refused if invalid)"},
+    {"convert", 1, 2, 0, run_convert,
+     {"from", "to", "profile", "charset", "today", "out-charset", NULL},
+     "convert [--from F] --to F [--profile P] [--charset CS] [--today D] "
+     "[--out-charset CS] IN [OUT]",
+     "convert a payment, status or statement file (no daemon needed; "
+     "OUT - or absent: stdout)"},
+    {"validate", 1, 1, 0, run_validate,
+     {"from", "profile", "charset", "today", NULL},
+     "validate [--from F] [--profile P] [--charset CS] [--today D] FILE",
+     "check a file as h2hd would; exit 1 on any problem (no daemon needed)"},
     {"help", 0, 1, 0, run_help, {NULL}, "help [COMMAND]", "this text"},
     {NULL, 0, 0, 0, NULL, {NULL}, NULL, NULL},
 };
@@ -779,6 +1112,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     int rc;
+    formats_init();
     if (c->needs_daemon && resolve_socket(&x) < 0)
         rc = EXIT_USAGE;
     else

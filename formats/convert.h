@@ -17,6 +17,11 @@
  *   statements camt.052 / camt.053 / camt.054 (read; write .02 or .08),
  *              MT940 / MT942, CSV (write only), canonical <Statements>
  * The family of "canonical" and "csv" follows the input.
+ * SWIFT output (MT101, MT940/942) is in the SWIFT X character set: text
+ * outside it is transliterated (a-umlaut -> a), unless out_charset names
+ * another charset for MT940/942.  pain.001 output gets GrpHdr/NbOfTxs and
+ * CreDtTm from the source, else the counted totals and the time of the
+ * conversion (CSV declares neither).
  *
  * Problems: everything wrong with the input is recorded in diag (line,
  * element path or column, rule id, words a treasury user understands),
