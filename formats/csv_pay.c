@@ -803,8 +803,13 @@ static int row(struct rd *r)
             r->grp.pmt_inf_id = strdup(v[C_PMT_INF_ID]);
         } else {
             char id[96];
-            snprintf(id, sizeof(id), "%.60s-%ld",
-                     r->hdr.msg_id ? r->hdr.msg_id : "PMT", r->n_grp);
+            const char *m = r->hdr.msg_id ? r->hdr.msg_id : "PMT";
+            /* At most 60 bytes of msg_id, cut before a UTF-8 continuation
+             * byte: a byte count alone could split a character. */
+            size_t ml = strnlen(m, 60);
+            while (ml > 0 && ((unsigned char)m[ml] & 0xC0) == 0x80)
+                ml--;
+            snprintf(id, sizeof(id), "%.*s-%ld", (int)ml, m, r->n_grp);
             r->grp.pmt_inf_id = strdup(id);
         }
         r->grp.pmt_mtd = strdup("TRF");

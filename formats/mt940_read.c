@@ -544,6 +544,20 @@ static char *trimdup(const char *s, size_t n)
     return n ? xstrndup(s, n) : NULL;
 }
 
+/* Bytes of the first n characters of s (all of s when shorter).  Fixed
+ * widths in MT fields count characters, and by now the text is UTF-8 (a
+ * CP852 letter is two bytes): cutting at a byte count could split one. */
+static size_t u8_prefix(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; n > 0 && s[i]; n--) {
+        i++;
+        while (((unsigned char)s[i] & 0xC0) == 0x80)
+            i++;
+    }
+    return i;
+}
+
 /* Replace *dst (freed) with trimdup(s, n); false on ENOMEM. */
 static bool setn(char **dst, const char *s, size_t n)
 {
@@ -1372,8 +1386,9 @@ static int parse_61(struct rd *r, struct stmt_out *o, const struct field *f)
                                  (p[6] == '\0' || !strncmp(p + 6, "//", 2))))
         refs = p;
     else if (isalpha((unsigned char)p[0]) && strlen(p) >= 4) {
-        e->bk_tx_prtry = trimdup(p, 4);
-        refs = p + 4;
+        size_t k = u8_prefix(p, 4);
+        e->bk_tx_prtry = trimdup(p, k);
+        refs = p + k;
     } else if (*p) {
         e->bk_tx_prtry = trimdup(p, strlen(p));
         refs = p + strlen(p);
@@ -1385,10 +1400,11 @@ static int parse_61(struct rd *r, struct stmt_out *o, const struct field *f)
     const char *bank = strstr(refs, "//");
     size_t rl = bank ? (size_t)(bank - refs) : strlen(refs);
     char *extra = NULL;
-    if (rl > 16 && memmem(refs, rl, "  ", 2)) {
+    size_t k16 = u8_prefix(refs, 16);
+    if (k16 < rl && memmem(refs, rl, "  ", 2)) {
         /* old Rabobank: 16-character reference, then the name */
-        e->cust_ref = trimdup(refs, 16);
-        extra = trimdup(refs + 16, rl - 16);
+        e->cust_ref = trimdup(refs, k16);
+        extra = trimdup(refs + k16, rl - k16);
     } else
         e->cust_ref = trimdup(refs, rl);
     if (e->cust_ref && !strcmp(e->cust_ref, "NONREF")) {
