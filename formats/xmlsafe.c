@@ -269,9 +269,63 @@ static inline int latin_byte(struct fmt_xml_in *in, unsigned char c)
     return 0;
 }
 
+/*
+ * Length of the run of bytes from b that change nothing but the line
+ * count: ASCII (so no UTF-8 sequence is open or starts, and the Latin
+ * check cannot fire) that the markup scanner passes over, i.e. text up to
+ * the next '<', or a tag up to its '>' or next quote (up to the closing
+ * quote inside a quoted value).  Most of a document is such runs, and the
+ * byte-at-a-time state machine below cost as much as libxml2's parsing of
+ * the same bytes.  0 when the scanner is in the middle of something.
+ */
+static size_t plain_run(struct fmt_xml_in *in, const unsigned char *b, size_t n)
+{
+    if (in->need != 0 || in->plen != 0)
+        return 0;
+    size_t j = 0;
+    long nl = 0;
+    switch (in->st) {
+    case SC_TEXT:
+        for (; j < n && b[j] < 0x80 && b[j] != '<'; j++)
+            nl += b[j] == '\n';
+        break;
+    case SC_STAG:
+        if (in->quote) {
+            for (; j < n && b[j] < 0x80 && b[j] != (unsigned char)in->quote;
+                 j++)
+                nl += b[j] == '\n';
+        } else {
+            for (; j < n && b[j] < 0x80 && b[j] != '>' && b[j] != '"' &&
+                   b[j] != '\'';
+                 j++)
+                nl += b[j] == '\n';
+        }
+        if (j > 0)
+            in->last = b[j - 1];
+        break;
+    case SC_ETAG:
+        for (; j < n && b[j] < 0x80 && b[j] != '>'; j++)
+            nl += b[j] == '\n';
+        break;
+    default: return 0; /* comments, CDATA, PIs: byte by byte */
+    }
+    if (j > 0) {
+        in->line += nl;
+        in->prev = b[j - 1];
+        in->total += j;
+    }
+    return j;
+}
+
 static int filter(struct fmt_xml_in *in, const unsigned char *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        size_t k = plain_run(in, b + i, n - i);
+        if (k > 0) {
+            i += k;
+            if (i >= n)
+                break;
+        }
         unsigned char c = b[i];
         if (c == '\n')
             in->line++;
@@ -508,16 +562,35 @@ struct gen_save {
     void *ctx;
 };
 
+/* The calling thread's generic-error slots.  libxml2 keeps them per thread
+ * and finds them through xmlIsMainThread / pthread_once / TLS on every
+ * access (xmlSetGenericErrorFunc does two): done six times per node, that
+ * was a tenth of a large conversion.  A thread's slots never move, so each
+ * thread looks their addresses up once and then swaps with plain stores,
+ * exactly what xmlSetGenericErrorFunc stores. */
+static _Thread_local xmlGenericErrorFunc *gen_fn_slot;
+static _Thread_local void **gen_ctx_slot;
+
 static void gen_swap(struct gen_save *sv, struct fmt_xml_in *in)
 {
-    sv->fn = xmlGenericError;
-    sv->ctx = xmlGenericErrorContext;
-    xmlSetGenericErrorFunc(in, on_generic_error);
+    if (!gen_fn_slot) {
+        gen_fn_slot = &xmlGenericError;
+        gen_ctx_slot = &xmlGenericErrorContext;
+    }
+    sv->fn = *gen_fn_slot;
+    sv->ctx = *gen_ctx_slot;
+    *gen_ctx_slot = in;
+    *gen_fn_slot = on_generic_error;
 }
 
 static void gen_restore(const struct gen_save *sv)
 {
-    xmlSetGenericErrorFunc(sv->ctx, sv->fn);
+    if (!sv->fn) { /* never seen; libxml2's own default then */
+        xmlSetGenericErrorFunc(sv->ctx, NULL);
+        return;
+    }
+    *gen_ctx_slot = sv->ctx;
+    *gen_fn_slot = sv->fn;
 }
 
 static int x_fail(struct fmt_xml *x, struct h2h_err *err, int code,
