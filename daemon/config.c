@@ -140,6 +140,13 @@ static const struct opt daemon_opts[] = {
     {0},
 };
 
+static const char *const payment_formats[] = {
+    "as-received", "pain.001.001.03", "pain.001.001.09", "mt101", "canonical",
+    NULL};
+/* The names fmt_profile_by_name() knows (formats/convert.h). */
+static const char *const profiles[] = {"none", "sepa", "sepa-translit", "cgi",
+                                       NULL};
+
 static const struct opt bank_opts[] = {
     {.name = "name", .type = T_NAME, .off = BANK(name),
      .flags = OPT_REQUIRED},
@@ -151,6 +158,10 @@ static const struct opt bank_opts[] = {
     {.name = "poll_interval", .type = T_I64, .off = BANK(poll_interval_ms),
      .def_i = 10000, .min = 100, .max = 86400000, .scale = 1},
     {.name = "name_pattern", .type = T_PATTERN, .off = BANK(name_pattern)},
+    {.name = "payment_format", .type = T_ENUM, .off = BANK(payment_format),
+     .def_s = "as-received", .choices = payment_formats},
+    {.name = "profile", .type = T_ENUM, .off = BANK(profile),
+     .def_s = "none", .choices = profiles},
     {.name = "retry", .type = T_RETRY, .off = BANK(retry),
      .flags = OPT_INHERIT},
     {0},
@@ -181,7 +192,9 @@ static const struct opt chan_opts[] = {
      .def_s = "as-received", .choices = output_formats},
     {.name = "kind", .type = T_ENUM, .off = CHAN(kind), .def_s = "payment",
      .choices = kinds},
-    {.name = "profile", .type = T_NAME, .off = CHAN(profile)},
+    {.name = "profile", .type = T_ENUM, .off = CHAN(profile),
+     .def_s = "none", .choices = profiles},
+    {.name = "charset", .type = T_STR, .off = CHAN(charset)},
     {.name = "stability", .type = T_I64, .off = CHAN(stability_ms),
      .def_i = 1000, .min = 0, .max = 3600000, .scale = 1},
     {.name = "routes", .type = T_SPECIAL},
@@ -1073,6 +1086,37 @@ static void parse_routes(struct ld *ld, const config_setting_t *g,
     }
 }
 
+/* A bank that re-renders payments needs them parsed, and a bank that sends
+ * files as received cannot take a CSV or canonical file: either would
+ * only fail at send time, message by message. */
+static void check_chan_bank(struct ld *ld, const config_setting_t *g,
+                            const struct cfg_channel *ch, const char *bank,
+                            const char *where)
+{
+    const struct cfg_bank *b = bank ? cfg_bank_find(ld->c, bank) : NULL;
+    if (!b || !b->payment_format || !ch->input_format)
+        return;
+    int as_received = strcmp(b->payment_format, "as-received") == 0;
+    int passthrough = strcmp(ch->input_format, "passthrough") == 0;
+    const config_setting_t *at = config_setting_get_member(g, "input_format");
+    if (!at)
+        at = g;
+    if (!as_received && passthrough)
+        problem(ld, at,
+                "%s: bank %s renders payments as %s, which needs them parsed; "
+                "set input_format to \"auto\", \"pain.001\", \"csv\" or "
+                "\"canonical\"",
+                where, b->name, b->payment_format);
+    else if (as_received && !passthrough &&
+             strcmp(ch->input_format, "pain.001") != 0 &&
+             strcmp(ch->input_format, "auto") != 0)
+        problem(ld, at,
+                "%s: bank %s takes files as received, but this channel takes "
+                "%s; set the bank's payment_format (e.g. "
+                "\"pain.001.001.09\")",
+                where, b->name, ch->input_format);
+}
+
 static void parse_channels(struct ld *ld, const config_setting_t *root,
                            const config_setting_t ***gs)
 {
@@ -1116,8 +1160,10 @@ static void parse_channels(struct ld *ld, const config_setting_t *root,
         if (ch->bank && !cfg_bank_find(c, ch->bank))
             problem(ld, config_setting_get_member(g, "bank"),
                     "%s: no bank named \"%s\"", where, ch->bank);
+        check_chan_bank(ld, g, ch, ch->bank, where);
         for (size_t k = 0; k < ch->n_routes; k++) {
             const struct cfg_route *rt = &ch->routes[k];
+            check_chan_bank(ld, g, ch, rt->bank, where);
             if (rt->bank && !cfg_bank_find(c, rt->bank)) {
                 const config_setting_t *rl =
                     config_setting_get_member(g, "routes");
@@ -1382,6 +1428,7 @@ static const char demo_conf[] =
     "# Relative paths are relative to this file's folder.\n"
     "\n"
     "daemon = {\n"
+    "    log_file = \"state/h2hd.log\";\n"
     "    log_level = \"info\";\n"
     "    rescan_interval = 1000;\n"
     "    shutdown_timeout = 10;\n"
@@ -1394,6 +1441,7 @@ static const char demo_conf[] =
     "        adapter = \"dirdrop\";\n"
     "        timezone = \"UTC\";\n"
     "        poll_interval = 2000;\n"
+    "        payment_format = \"pain.001.001.09\";\n"
     "        dirdrop = {\n"
     "            outbox = \"bank/inbox\";\n"
     "            inbox = \"bank/outbox\";\n"
@@ -1405,14 +1453,15 @@ static const char demo_conf[] =
     "    {\n"
     "        name = \"erp\";\n"
     "        bank = \"demo-bank\";\n"
-    "        input_format = \"passthrough\";\n"
+    "        input_format = \"auto\";\n"
+    "        output_format = \"mt940\";\n"
     "        stability = 500;\n"
     "    }\n"
     ");\n";
 
 int cfg_demo_write(const char *dir, struct h2h_err *err)
 {
-    static const char *const sub[] = {"bank/inbox", "bank/outbox"};
+    static const char *const sub[] = {"bank/inbox", "bank/outbox", "state"};
     char p[4096];
     int rc = fsu_mkdirs(dir, 0750, err);
     if (rc < 0)

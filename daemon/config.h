@@ -78,6 +78,11 @@ struct cfg_bank {
     /* Bank-visible file name pattern; tokens {id} {name} {date} {msgid};
      * NULL: not configured (the engine uses "{id}-{name}"). */
     char *name_pattern;
+    /* What payments are sent as: "as-received" (the dropped file itself)
+     * or a format the daemon renders ("pain.001.001.03", "pain.001.001.09",
+     * "mt101", "canonical"); profile: market practice of the rendering
+     * ("none", "sepa", "sepa-translit", "cgi"). */
+    char *payment_format, *profile;
     /* The bank's whole group, handed to the adapter's check_config and
      * create; valid while the struct cfg lives. */
     const config_setting_t *setting;
@@ -97,7 +102,8 @@ struct cfg_channel {
      * "camt.053","mt940","csv" */
     char *output_format;
     char *kind;          /* "payment" */
-    char *profile;       /* market practice profile name, or NULL */
+    char *profile;       /* validation profile: none|sepa|sepa-translit|cgi */
+    char *charset;       /* CSV / MT input charset (iconv name); NULL UTF-8 */
     struct cfg_route *routes;
     size_t n_routes;
     int64_t stability_ms;

@@ -164,13 +164,14 @@ static void flush_pending(struct h2hd *d)
         if (p->event)
             h2h_log(p->level, p->event, "msg", p->id, "bank",
                     p->bank ? p->bank : "", "state", state_name(p->to),
-                    "remote", p->remote, "error", p->error, "detail",
-                    p->detail, NULL);
+                    "remote", p->remote, "error", p->error, "detail", p->detail,
+                    NULL);
         pending_free(p);
     }
 }
 
-/* ---- jobs: one adapter operation ------------------------------------------ */
+/* ---- jobs: one adapter operation ------------------------------------------
+ */
 
 struct job {
     struct h2h_submit_req req;
@@ -264,17 +265,16 @@ static void recover_cb(struct h2h_adapter *a, struct h2h_submit_req *req,
         /* Proven not delivered: due again now, through the normal retry
          * path (the state table never goes from submitting straight back
          * to rendered). */
-        pending_add(d, j->id, ST_SUBMITTING, ST_DEFERRED,
-                    "payment.recovered.not_sent", H2H_LOG_WARN, b->name,
-                    j->remote, NULL,
-                    "recover: proven not delivered; will be sent", 0,
-                    h2hd_now_ms());
+        pending_add(
+            d, j->id, ST_SUBMITTING, ST_DEFERRED, "payment.recovered.not_sent",
+            H2H_LOG_WARN, b->name, j->remote, NULL,
+            "recover: proven not delivered; will be sent", 0, h2hd_now_ms());
         break;
     case H2H_OUT_UNKNOWN:
         pending_add(d, j->id, ST_SUBMITTING, ST_HELD, "payment.held",
                     H2H_LOG_ERROR, b->name, j->remote, res->err.msg,
-                    "recover: outcome unknown; ask the bank before release",
-                    0, -1);
+                    "recover: outcome unknown; ask the bank before release", 0,
+                    -1);
         break;
     default:
         /* Cannot tell now (bank unreachable): stays in submitting and is
@@ -300,8 +300,9 @@ static struct job *job_new(struct h2hd *d, struct bank_rt *b,
     j->created_ms = m->created_ms;
     snprintf(j->id, sizeof(j->id), "%s", m->id);
     j->remote = strdup(m->remote_name ? m->remote_name : "");
-    j->payload = strdup(m->rendered_path ? m->rendered_path
-                                         : (m->payload_path ? m->payload_path : ""));
+    j->payload =
+        strdup(m->rendered_path ? m->rendered_path
+                                : (m->payload_path ? m->payload_path : ""));
     if (!j->remote || !j->payload) {
         job_free(j);
         return NULL;
@@ -352,7 +353,8 @@ static void bank_op_done(struct bank_rt *b)
         h2hd_stop(d, NULL);
 }
 
-/* ---- the pump -------------------------------------------------------------- */
+/* ---- the pump --------------------------------------------------------------
+ */
 
 struct collect {
     struct store_msg *v;
@@ -438,7 +440,9 @@ static void render_accepted(struct h2hd *d)
                         -1);
             continue;
         }
-        if (render_start(d->loop, b->cfg, m, d->data_dir, render_done, d) == 0) {
+        const struct cfg_channel *cc = cfg_channel_find(d->cfg, m->channel);
+        if (render_start(d->loop, b->cfg, m, cc ? cc->charset : NULL,
+                         d->data_dir, render_done, d) == 0) {
             inflight_add(d, m->id);
             d->renders_inflight++;
         }
@@ -457,8 +461,8 @@ static void render_done(struct render_job *rj, int rc, const char *out_path,
     d->renders_inflight--;
     if (rc == 0) {
         struct h2h_err err = {0};
-        struct store_change ch = {.rendered_path = out_path,
-                                  .detail = "rendered", .actor = "daemon"};
+        struct store_change ch = {
+            .rendered_path = out_path, .detail = "rendered", .actor = "daemon"};
         if (store_transition(d->store, id, ST_ACCEPTED, ST_RENDERED, &ch,
                              &err) == 0)
             h2h_log(H2H_LOG_INFO, "payment.rendered", "msg", id, "bank",
@@ -481,8 +485,8 @@ static void render_done(struct render_job *rj, int rc, const char *out_path,
 static void make_remote(const struct bank_rt *b, const struct store_msg *m,
                         char *out, size_t outsz)
 {
-    const char *pat = b->cfg && b->cfg->name_pattern ? b->cfg->name_pattern
-                                                      : "{id}-{name}";
+    const char *pat =
+        b->cfg && b->cfg->name_pattern ? b->cfg->name_pattern : "{id}-{name}";
     size_t o = 0;
     char date[16];
     time_t t = (time_t)(m->created_ms / 1000);
@@ -545,8 +549,8 @@ static void submit_rendered(struct h2hd *d, struct bank_rt *b)
             snprintf(remote, sizeof(remote), "%s", m->remote_name);
         else
             make_remote(b, m, remote, sizeof(remote));
-        struct store_change ch = {.remote_name = remote, .actor = "daemon",
-                                  .detail = remote};
+        struct store_change ch = {
+            .remote_name = remote, .actor = "daemon", .detail = remote};
         struct h2h_err e = {0};
         if (store_transition(d->store, m->id, ST_RENDERED, ST_SUBMITTING, &ch,
                              &e) != 0) {
@@ -601,7 +605,8 @@ void engine_kick(struct h2hd *d)
     uv_timer_start(&d->pump_timer, pump_cb, 0, 0);
 }
 
-/* ---- recovery and retries ---------------------------------------------------- */
+/* ---- recovery and retries
+ * ---------------------------------------------------- */
 
 void engine_recover_all(struct h2hd *d)
 {
@@ -633,8 +638,8 @@ void engine_retry_due(struct h2hd *d)
         return;
     for (size_t i = 0; i < c.n; i++)
         pending_add(d, c.v[i].id, ST_DEFERRED, ST_RENDERED, "payment.retry",
-                    H2H_LOG_INFO, c.v[i].bank, NULL, NULL,
-                    "backoff elapsed", 0, -1);
+                    H2H_LOG_INFO, c.v[i].bank, NULL, NULL, "backoff elapsed", 0,
+                    -1);
     collect_release(&c);
     engine_kick(d);
 }
@@ -653,7 +658,8 @@ static void retry_timer_cb(uv_timer_t *t)
     }
 }
 
-/* ---- polling: what the bank has for us ---------------------------------------- */
+/* ---- polling: what the bank has for us
+ * ---------------------------------------- */
 
 static struct chan_rt *home_channel(struct h2hd *d, const char *bank)
 {
@@ -661,6 +667,90 @@ static struct chan_rt *home_channel(struct h2hd *d, const char *bank)
         if (strcmp(d->chans[i]->cfg->bank, bank) == 0)
             return d->chans[i];
     return d->n_chans ? d->chans[0] : NULL;
+}
+
+/* One download on its way from the adapter's temporary to out/. */
+struct dl_ctx {
+    struct h2h_adapter *a;
+    struct h2h_poll_req *req;
+    struct bank_rt *b;
+    char remote[256], sha256[65], local[4096];
+    uint64_t size;
+};
+
+static void dl_answer(struct dl_ctx *x, int rc)
+{
+    struct h2h_download dl = {.remote_name = x->remote,
+                              .local_path = x->local,
+                              .kind = "other",
+                              .sha256 = x->sha256,
+                              .size = x->size};
+    h2h_poll_delivered(x->a, x->req, &dl, rc);
+    free(x);
+}
+
+/* Loop thread, after render_download_start's work: the file is classified
+ * (and converted when the channel asks for another format); move it into
+ * out/<kind>/ and mark the download delivered.  The registry key stays the
+ * bank's own file (remote name + its sha256), whatever we deliver. */
+static void deliver_done(void *data, const struct render_dl_result *r)
+{
+    struct dl_ctx *x = data;
+    struct bank_rt *b = x->b;
+    struct h2hd *d = b->d;
+    struct h2h_err err = {0};
+    int rc = r->rc;
+    struct chan_rt *ch = home_channel(d, b->name);
+    char dir[4096], dst[4096];
+
+    if (rc != 0 || !ch) {
+        h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,
+                "remote", x->remote, "error",
+                ch ? h2h_strerror(rc) : "no channel for this bank", NULL);
+        if (r->converted)
+            unlink(r->path);
+        unlink(x->local);
+        dl_answer(x, rc ? rc : H2H_ENOTFOUND);
+        return;
+    }
+    fsu_join(dir, sizeof(dir), ch->cfg->out_dir, r->kind);
+    fsu_mkdirs(dir, 0750, NULL);
+    fsu_join(dst, sizeof(dst), dir, r->name);
+    char have[65];
+    /* Idempotent move: the same name with the same content is already
+     * there when a crash came between the move and the registry update
+     * (conversions are deterministic, so this holds for them too). */
+    if (fsu_sha256_file(dst, have, NULL, NULL) == 0 &&
+        strcmp(have, r->sha256) == 0) {
+        if (r->converted)
+            unlink(r->path);
+        rc = 0;
+    } else {
+        char used[300];
+        rc = fsu_move_into(r->path, dir, r->name, used, sizeof(used), 0, &err);
+        if (rc == 0)
+            fsu_join(dst, sizeof(dst), dir, used);
+    }
+    if (rc == 0)
+        rc = store_download_delivered(d->store, b->name, x->remote, x->sha256,
+                                      dst, &err);
+    if (rc == 0) {
+        if (r->converted)
+            unlink(x->local);
+        h2h_log(H2H_LOG_INFO, "bank.download.delivered", "bank", b->name,
+                "remote", x->remote, "kind", r->kind, "channel", ch->cfg->name,
+                "file", dst, "sha256", x->sha256, NULL);
+        if (r->note)
+            h2h_log(H2H_LOG_WARN, "bank.download.note", "bank", b->name,
+                    "remote", x->remote, "file", dst, "note", r->note, NULL);
+    } else {
+        h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,
+                "remote", x->remote, "error", err.msg, NULL);
+        if (r->converted)
+            unlink(r->path);
+        unlink(x->local);
+    }
+    dl_answer(x, rc);
 }
 
 static void deliver_cb(struct h2h_adapter *a, struct h2h_poll_req *req,
@@ -681,45 +771,32 @@ static void deliver_cb(struct h2h_adapter *a, struct h2h_poll_req *req,
         rc = store_download_register(d->store, b->name, dl->remote_name,
                                      dl->sha256, (int64_t)dl->size, &err);
     struct chan_rt *ch = home_channel(d, b->name);
-    char dir[4096], dst[4096];
-    const char *kind = render_classify(dl->local_path);
-    if (rc != 0 || !ch) {
-        h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,
-                "remote", dl->remote_name, "error",
-                ch ? err.msg : "no channel for this bank", NULL);
-        unlink(dl->local_path);
-        h2h_poll_delivered(a, req, dl, rc ? rc : H2H_ENOTFOUND);
-        return;
+    struct dl_ctx *x = NULL;
+    if (rc == 0 && ch)
+        x = calloc(1, sizeof(*x));
+    if (x) {
+        x->a = a;
+        x->req = req;
+        x->b = b;
+        x->size = dl->size;
+        snprintf(x->remote, sizeof(x->remote), "%s", dl->remote_name);
+        snprintf(x->sha256, sizeof(x->sha256), "%s", dl->sha256);
+        snprintf(x->local, sizeof(x->local), "%s", dl->local_path);
+        if (render_download_start(d->loop, ch->cfg->output_format,
+                                  dl->local_path, dl->remote_name, deliver_done,
+                                  x) == 0)
+            return;
+        free(x);
+        rc = H2H_ENOMEM;
+        h2h_err_set(&err, rc, "out of memory");
+    } else if (rc == 0) {
+        rc = ch ? H2H_ENOMEM : H2H_ENOTFOUND;
+        h2h_err_set(&err, rc, "%s",
+                    ch ? "out of memory" : "no channel for this bank");
     }
-    fsu_join(dir, sizeof(dir), ch->cfg->out_dir, kind);
-    fsu_mkdirs(dir, 0750, NULL);
-    fsu_join(dst, sizeof(dst), dir, dl->remote_name);
-    char have[65];
-    /* Idempotent move: the same name with the same content is already
-     * there when a crash came between the move and the registry update. */
-    if (fsu_sha256_file(dst, have, NULL, NULL) == 0 &&
-        strcmp(have, dl->sha256) == 0) {
-        unlink(dl->local_path);
-        rc = 0;
-    } else {
-        char used[300];
-        rc = fsu_move_into(dl->local_path, dir, dl->remote_name, used,
-                           sizeof(used), 0, &err);
-        if (rc == 0)
-            fsu_join(dst, sizeof(dst), dir, used);
-    }
-    if (rc == 0)
-        rc = store_download_delivered(d->store, b->name, dl->remote_name,
-                                      dl->sha256, dst, &err);
-    if (rc == 0) {
-        h2h_log(H2H_LOG_INFO, "bank.download.delivered", "bank", b->name,
-                "remote", dl->remote_name, "kind", kind, "channel",
-                ch->cfg->name, "file", dst, "sha256", dl->sha256, NULL);
-    } else {
-        h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,
-                "remote", dl->remote_name, "error", err.msg, NULL);
-        unlink(dl->local_path);
-    }
+    h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name, "remote",
+            dl->remote_name, "error", err.msg, NULL);
+    unlink(dl->local_path);
     h2h_poll_delivered(a, req, dl, rc);
 }
 
@@ -766,8 +843,9 @@ int engine_poll_start(struct h2hd *d, struct bank_rt *b)
     uv_timer_init(d->loop, &b->poll_timer);
     b->poll_timer.data = b;
     b->poll_timer_live = 1;
-    int64_t iv = b->cfg && b->cfg->poll_interval_ms > 0 ? b->cfg->poll_interval_ms
-                                                         : 60000;
+    int64_t iv = b->cfg && b->cfg->poll_interval_ms > 0
+                     ? b->cfg->poll_interval_ms
+                     : 60000;
     return uv_timer_start(&b->poll_timer, poll_timer_cb, 100, (uint64_t)iv);
 }
 

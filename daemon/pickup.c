@@ -38,6 +38,10 @@
 #include "render.h"
 #include "names.h"
 
+/* How long a MsgId stays taken per bank.  Banks keep theirs for 30 to 90
+ * days; the longest is the safe one. */
+#define PICKUP_MSGID_WINDOW_MS (90LL * 86400 * 1000)
+
 /* ---- stability tracking: name -> (size, mtime, since) -------------------- */
 
 struct seen {
@@ -127,27 +131,29 @@ static void seen_sweep(struct seen_map *m)
         }
 }
 
-/* ---- a batch --------------------------------------------------------------- */
+/* ---- a batch ---------------------------------------------------------------
+ */
 
 enum item_fate {
-    FATE_ACCEPT,     /* copied; to be committed */
-    FATE_REJECT,     /* bad input: to rejected/ with reason */
-    FATE_SKIP,       /* changed or vanished meanwhile: look again later */
-    FATE_DUPLICATE,  /* same content as an earlier message */
-    FATE_RECOVERED,  /* this very file was accepted before a crash */
+    FATE_ACCEPT,    /* copied; to be committed */
+    FATE_REJECT,    /* bad input: to rejected/ with reason */
+    FATE_SKIP,      /* changed or vanished meanwhile: look again later */
+    FATE_DUPLICATE, /* same content as an earlier message */
+    FATE_RECOVERED, /* this very file was accepted before a crash */
 };
 
 struct item {
-    char name[256];          /* as in the drop folder (NAME_MAX) */
+    char name[256]; /* as in the drop folder (NAME_MAX) */
     enum item_fate fate;
-    char *reason;            /* rejection text, malloc'd */
+    char *reason; /* rejection text, malloc'd */
     char sha256[65];
     uint64_t size;
     int64_t dev, ino, mtime_ns;
     char payload[4096];
     char msg_id[STORE_ID_MAX];
     char business_id[128];
-    char moved_as[300];      /* name used in rejected/ or archive/ */
+    char bank[CFG_NAME_MAX + 1]; /* where it goes (routed at validation) */
+    char moved_as[300];          /* name used in rejected/ or archive/ */
     char safe_name[NAMES_DROP_MAX + 1]; /* for names refused as names */
 };
 
@@ -158,7 +164,7 @@ struct batch {
     size_t n;
     char drop_dir[4096];
     char rejected_dir[4096];
-    char archive_dir[4096];  /* "" when drop files are deleted */
+    char archive_dir[4096]; /* "" when drop files are deleted */
     char data_dir[4096];
     uint64_t seq0;
     struct render_in_opts ropts;
@@ -171,6 +177,7 @@ static void batch_free(struct batch *b)
     for (size_t i = 0; i < b->n; i++)
         free(b->items[i].reason);
     free(b->items);
+    render_in_opts_release(&b->ropts);
     free(b);
 }
 
@@ -220,13 +227,13 @@ static void copy_work(uv_work_t *w)
         }
         it->dev = (int64_t)st.st_dev;
         it->ino = (int64_t)st.st_ino;
-        it->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
-                       st.st_mtim.tv_nsec;
+        it->mtime_ns =
+            (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
         snprintf(pname, sizeof(pname), "p-%llx-%zu",
                  (unsigned long long)b->seq0, i);
         struct h2h_err e = {0};
-        int rc = fsu_copy_fd(fd, b->data_dir, pname, FSU_NO_DIRSYNC,
-                             it->sha256, &it->size, &e);
+        int rc = fsu_copy_fd(fd, b->data_dir, pname, FSU_NO_DIRSYNC, it->sha256,
+                             &it->size, &e);
         close(fd);
         if (rc) {
             it->fate = FATE_SKIP;
@@ -238,7 +245,7 @@ static void copy_work(uv_work_t *w)
         char *why = NULL;
         if (render_validate_input(&b->ropts, it->payload, it->name,
                                   it->business_id, sizeof(it->business_id),
-                                  &why) != 0) {
+                                  it->bank, sizeof(it->bank), &why) != 0) {
             unlink(it->payload);
             it->payload[0] = '\0';
             set_reason(it, "%s", why ? why : "invalid input");
@@ -263,7 +270,8 @@ static void clear_work(uv_work_t *w)
         case FATE_RECOVERED:
             if (b->archive_dir[0]) {
                 if (fsu_move_into(path, b->archive_dir, NULL, it->moved_as,
-                                  sizeof(it->moved_as), FSU_NO_DIRSYNC, &e) == 0)
+                                  sizeof(it->moved_as), FSU_NO_DIRSYNC,
+                                  &e) == 0)
                     touched_arch = 1;
             } else {
                 unlink(path);
@@ -274,8 +282,8 @@ static void clear_work(uv_work_t *w)
         case FATE_DUPLICATE:
             if (fsu_move_into(path, b->rejected_dir,
                               it->safe_name[0] ? it->safe_name : NULL,
-                              it->moved_as,
-                              sizeof(it->moved_as), FSU_NO_DIRSYNC, &e) == 0) {
+                              it->moved_as, sizeof(it->moved_as),
+                              FSU_NO_DIRSYNC, &e) == 0) {
                 char rname[400];
                 const char *text = it->reason ? it->reason : "rejected";
                 char *body = NULL;
@@ -290,8 +298,7 @@ static void clear_work(uv_work_t *w)
                 touched_rej = touched_drop = 1;
             }
             break;
-        case FATE_SKIP:
-            break;
+        case FATE_SKIP: break;
         }
     }
     if (touched_drop)
@@ -319,16 +326,15 @@ static void clear_done(uv_work_t *w, int status)
                     it->reason ? it->reason : "", NULL);
             break;
         case FATE_DUPLICATE:
-            h2h_log(H2H_LOG_WARN, "payment.duplicate", "channel",
-                    ch->cfg->name, "file", it->name, "msg", it->msg_id,
-                    "sha256", it->sha256, "moved_to", it->moved_as, NULL);
+            h2h_log(H2H_LOG_WARN, "payment.duplicate", "channel", ch->cfg->name,
+                    "file", it->name, "msg", it->msg_id, "sha256", it->sha256,
+                    "moved_to", it->moved_as, NULL);
             break;
         case FATE_RECOVERED:
             h2h_log(H2H_LOG_INFO, "spool.pickup.recovered", "channel",
                     ch->cfg->name, "file", it->name, "msg", it->msg_id, NULL);
             break;
-        default:
-            break;
+        default: break;
         }
     }
     batch_free(b);
@@ -355,7 +361,7 @@ static void commit_batch(struct batch *b)
     struct chan_rt *ch = b->ch;
     struct h2hd *d = ch->d;
     struct h2h_err err = {0};
-    const char *bank = ch->cfg->bank;
+    int64_t id_since = h2hd_now_ms() - PICKUP_MSGID_WINDOW_MS;
 
     if (store_txn_begin(d->store, &err) != 0)
         goto fail;
@@ -364,7 +370,8 @@ static void commit_batch(struct batch *b)
         if (it->fate != FATE_ACCEPT)
             continue;
         struct store_msg old = {0};
-        if (store_find_hash(d->store, ch->cfg->name, it->sha256, &old, NULL) == 0) {
+        if (store_find_hash(d->store, ch->cfg->name, it->sha256, &old, NULL) ==
+            0) {
             snprintf(it->msg_id, sizeof(it->msg_id), "%s", old.id);
             if (old.drop_dev == it->dev && old.drop_ino == it->ino &&
                 old.drop_mtime_ns == it->mtime_ns) {
@@ -380,17 +387,36 @@ static void commit_batch(struct batch *b)
                            "duplicate: the same content (sha256 %s) was "
                            "accepted as message %s from file \"%s\" at %s; "
                            "it is not sent again",
-                           it->sha256, old.id, old.orig_name ? old.orig_name : "",
-                           when);
+                           it->sha256, old.id,
+                           old.orig_name ? old.orig_name : "", when);
                 it->fate = FATE_DUPLICATE;
             }
             store_msg_release(&old);
             unlink(it->payload); /* our fresh copy is not needed */
             continue;
         }
+        /* A bank refuses a reused MsgId, often days later and without a
+         * useful reason; say so now, while treasury still has the file. */
+        char idkey[CFG_NAME_MAX + 130];
+        snprintf(idkey, sizeof(idkey), "%s:%s", it->bank, it->business_id);
+        if (it->business_id[0]) {
+            int seen = store_id_seen(d->store, "msgid", idkey, id_since, &err);
+            if (seen < 0)
+                goto fail_rollback;
+            if (seen) {
+                set_reason(it,
+                           "%s: MsgId \"%s\" was already used for bank %s "
+                           "by an earlier file in the last %d days; banks "
+                           "refuse a reused MsgId: give this file a new one",
+                           it->name, it->business_id, it->bank,
+                           (int)(PICKUP_MSGID_WINDOW_MS / 86400000));
+                unlink(it->payload);
+                continue;
+            }
+        }
         struct store_accept in = {
             .channel = ch->cfg->name,
-            .bank = bank,
+            .bank = it->bank,
             .kind = ch->cfg->kind ? ch->cfg->kind : "payment",
             .orig_name = it->name,
             .sha256 = it->sha256,
@@ -403,6 +429,9 @@ static void commit_batch(struct batch *b)
         };
         if (store_accept(d->store, &in, it->msg_id, &err) != 0)
             goto fail_rollback;
+        if (it->business_id[0] &&
+            store_id_record(d->store, "msgid", idkey, it->msg_id, &err) != 0)
+            goto fail_rollback;
     }
     if (store_txn_commit(d->store, &err) != 0)
         goto fail;
@@ -412,8 +441,8 @@ static void commit_batch(struct batch *b)
             char sz[32];
             snprintf(sz, sizeof(sz), "%llu", (unsigned long long)it->size);
             h2h_log(H2H_LOG_INFO, "payment.accepted", "msg", it->msg_id,
-                    "channel", ch->cfg->name, "bank", bank, "file", it->name,
-                    "bytes", sz, "sha256", it->sha256, NULL);
+                    "channel", ch->cfg->name, "bank", it->bank, "file",
+                    it->name, "bytes", sz, "sha256", it->sha256, NULL);
         }
     }
     b->work.data = b;
@@ -464,11 +493,14 @@ static void reject_bad_name(struct batch *b, const char *name, const char *why)
     size_t o = 0, k = 0;
     for (const unsigned char *p = (const unsigned char *)name;
          *p && k < NAMES_DROP_MAX - 8; p++, k++) {
-        it->safe_name[k] = (*p < 0x20 || *p >= 0x7f || *p == '/') ? '_' : (char)*p;
+        it->safe_name[k] =
+            (*p < 0x20 || *p >= 0x7f || *p == '/') ? '_' : (char)*p;
         if (o + 5 < sizeof(shown))
             o += (size_t)(*p < 0x20 || *p >= 0x7f
-                              ? snprintf(shown + o, sizeof(shown) - o, "\\x%02x", *p)
-                              : snprintf(shown + o, sizeof(shown) - o, "%c", *p));
+                              ? snprintf(shown + o, sizeof(shown) - o,
+                                         "\\x%02x", *p)
+                              : snprintf(shown + o, sizeof(shown) - o, "%c",
+                                         *p));
     }
     it->safe_name[k] = '\0';
     if (strstr(it->safe_name, ".."))
@@ -502,8 +534,8 @@ void pickup_scan(struct chan_rt *ch)
     }
     DIR *dir = opendir(cc->drop_dir);
     if (!dir) {
-        h2h_log(H2H_LOG_ERROR, "spool.scan.failed", "channel", cc->name,
-                "dir", cc->drop_dir, "error", strerror(errno), NULL);
+        h2h_log(H2H_LOG_ERROR, "spool.scan.failed", "channel", cc->name, "dir",
+                cc->drop_dir, "error", strerror(errno), NULL);
         return;
     }
     size_t max = d->cfg->batch_max > 0 ? (size_t)d->cfg->batch_max : 64;
@@ -522,7 +554,11 @@ void pickup_scan(struct chan_rt *ch)
              cc->archive_dir ? cc->archive_dir : "");
     snprintf(b->data_dir, sizeof(b->data_dir), "%s", ch->data_dir);
     b->seq0 = ((uint64_t)h2hd_now_ms() << 16) ^ (++d->seq << 8);
-    render_in_opts_init(&b->ropts, cc);
+    if (render_in_opts_init(&b->ropts, cc) != 0) {
+        batch_free(b); /* out of memory: the next scan tries again */
+        closedir(dir);
+        return;
+    }
 
     int64_t now = h2hd_now_ms();
     int64_t wait_min = -1;
@@ -556,7 +592,8 @@ void pickup_scan(struct chan_rt *ch)
             reject_now(b, name, "refused: not a regular file");
             continue;
         }
-        int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        int64_t mt =
+            (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
         if (cc->stability_ms > 0) {
             struct seen *s = seen_get(ch->seen, name, 1);
             if (!s)
@@ -571,8 +608,7 @@ void pickup_scan(struct chan_rt *ch)
             int64_t quiet = now - s->since_ms;
             int64_t age = now - mt / 1000000;
             if (quiet < cc->stability_ms || age < cc->stability_ms) {
-                int64_t left = cc->stability_ms -
-                               (quiet < age ? quiet : age);
+                int64_t left = cc->stability_ms - (quiet < age ? quiet : age);
                 if (left < 1)
                     left = 1;
                 if (wait_min < 0 || left < wait_min)
@@ -679,8 +715,8 @@ int pickup_start(struct h2hd *d, struct chan_rt *ch, struct h2h_err *err)
             h2h_log(H2H_LOG_WARN, "spool.watch.unavailable", "channel",
                     cc->name, "error", uv_strerror(rc), NULL);
     }
-    h2h_log(H2H_LOG_INFO, "spool.channel.started", "channel", cc->name,
-            "drop", cc->drop_dir, "bank", cc->bank, NULL);
+    h2h_log(H2H_LOG_INFO, "spool.channel.started", "channel", cc->name, "drop",
+            cc->drop_dir, "bank", cc->bank, NULL);
     rescan_later(ch, 0);
     return 0;
 }

@@ -17,6 +17,9 @@ import time
 
 H2HD = os.environ.get("H2HD", "h2hd")
 H2HCTL = os.environ.get("H2HCTL", "h2hctl")
+CORPUS = os.environ.get("H2H_CORPUS",
+                        os.path.join(os.path.dirname(__file__),
+                                     "../../../shared/corpus"))
 
 
 def fail(msg):

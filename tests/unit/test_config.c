@@ -154,7 +154,7 @@ static void test_defaults(void)
     CU_ASSERT_STRING_EQUAL(ch->input_format, "passthrough");
     CU_ASSERT_STRING_EQUAL(ch->output_format, "as-received");
     CU_ASSERT_STRING_EQUAL(ch->kind, "payment");
-    CU_ASSERT_PTR_NULL(ch->profile);
+    CU_ASSERT_STRING_EQUAL(ch->profile, "none");
     CU_ASSERT_EQUAL(ch->stability_ms, 1000);
     cfg_free(c);
     cfg_problems_release(&p);
