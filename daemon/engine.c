@@ -689,6 +689,79 @@ static void dl_answer(struct dl_ctx *x, int rc)
     free(x);
 }
 
+/* A bank's status report moves the message it answers (found by the
+ * MsgId recorded at acceptance for that bank).  A report for a message
+ * still in `submitting` (h2hd crashed before it recorded the upload) is
+ * proof of receipt: the message is moved to submitted first. */
+static void link_status(struct h2hd *d, const char *bank, const char *file,
+                        const struct render_status *st)
+{
+    struct h2h_err err = {0};
+    char key[CFG_NAME_MAX + 130], id[STORE_ID_MAX];
+    struct store_msg m = {0};
+    enum msg_state to;
+
+    if (strcmp(st->verdict, "RJCT") == 0)
+        to = ST_REJECTED;
+    else if (strcmp(st->verdict, "PART") == 0)
+        to = ST_PARTIALLY_ACCEPTED;
+    else if (strncmp(st->verdict, "AC", 2) == 0)
+        to = ST_ACKNOWLEDGED;
+    else {
+        h2h_log(H2H_LOG_INFO, "status.pending", "bank", bank, "file", file,
+                "orig_msgid", st->orgnl_msg_id, "status", st->verdict, NULL);
+        return;
+    }
+    snprintf(key, sizeof(key), "%s:%s", bank, st->orgnl_msg_id);
+    if (store_id_owner(d->store, "msgid", key, id, &err) != 0 ||
+        store_get(d->store, id, &m, &err) != 0) {
+        h2h_log(H2H_LOG_WARN, "status.unmatched", "bank", bank, "file", file,
+                "orig_msgid", st->orgnl_msg_id, "status", st->verdict, "error",
+                err.msg, NULL);
+        return;
+    }
+    char detail[1024], n_acc[24], n_tx[24];
+    snprintf(n_acc, sizeof(n_acc), "%zu", st->n_accepted);
+    snprintf(n_tx, sizeof(n_tx), "%zu", st->n_tx);
+    snprintf(detail, sizeof(detail),
+             "status report %s: %s, %zu of %zu "
+             "transactions accepted%s%s",
+             file, st->verdict, st->n_accepted, st->n_tx,
+             st->reasons[0] ? ", reasons " : "", st->reasons);
+    int rc = 0;
+    enum msg_state from = m.state;
+    if (from == ST_SUBMITTING) {
+        struct store_change ch = {.detail = "the bank's status report "
+                                            "proves receipt",
+                                  .error = ""};
+        rc = store_transition(d->store, id, ST_SUBMITTING, ST_SUBMITTED, &ch,
+                              &err);
+        from = ST_SUBMITTED;
+    }
+    if (rc == 0 && from == to) {
+        rc = 1; /* the same verdict again (a repeated report) */
+    } else if (rc == 0) {
+        struct store_change ch = {
+            .detail = detail,
+            .error = to == ST_ACKNOWLEDGED ? "" : detail,
+        };
+        rc = store_transition(d->store, id, from, to, &ch, &err);
+    }
+    if (rc < 0) {
+        h2h_log(H2H_LOG_WARN, "status.ignored", "msg", id, "bank", bank, "file",
+                file, "status", st->verdict, "error", err.msg, NULL);
+    } else if (rc == 0) {
+        h2h_log(to == ST_ACKNOWLEDGED ? H2H_LOG_INFO : H2H_LOG_WARN,
+                to == ST_ACKNOWLEDGED ? "payment.acknowledged"
+                : to == ST_REJECTED   ? "payment.rejected"
+                                      : "payment.partially_accepted",
+                "msg", id, "bank", bank, "file", file, "status", st->verdict,
+                "accepted", n_acc, "transactions", n_tx, "reasons",
+                st->reasons[0] ? st->reasons : NULL, NULL);
+    }
+    store_msg_release(&m);
+}
+
 /* Loop thread, after render_download_start's work: the file is classified
  * (and converted when the channel asks for another format); move it into
  * out/<kind>/ and mark the download delivered.  The registry key stays the
@@ -743,6 +816,8 @@ static void deliver_done(void *data, const struct render_dl_result *r)
         if (r->note)
             h2h_log(H2H_LOG_WARN, "bank.download.note", "bank", b->name,
                     "remote", x->remote, "file", dst, "note", r->note, NULL);
+        if (r->status->present)
+            link_status(d, b->name, x->remote, r->status);
     } else {
         h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,
                 "remote", x->remote, "error", err.msg, NULL);

@@ -17,8 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "canon.h"
 #include "convert.h"
 #include "fsutil.h"
+#include "pain002.h"
 
 /* ---- input validation -----------------------------------------------------
  */
@@ -386,6 +388,7 @@ struct dl_job {
     char in_path[4096], remote[256];
     /* results */
     struct render_dl_result r;
+    struct render_status status;
     char out_path[4096], name[300], sha256[65];
     char *note;
 };
@@ -399,6 +402,115 @@ static void renamed(char *out, size_t outsz, const char *remote,
     size_t base =
         dot && dot != remote ? (size_t)(dot - remote) : strlen(remote);
     snprintf(out, outsz, "%.*s.%s", (int)base, remote, ext);
+}
+
+static int accepted_code(const char *c)
+{
+    static const char *const ok[] = {"ACCP", "ACSC", "ACSP", "ACTC", "ACWC",
+                                     "ACCC", "ACFC", "ACWP", NULL};
+    for (int i = 0; ok[i]; i++)
+        if (c && strcmp(c, ok[i]) == 0)
+            return 1;
+    return 0;
+}
+
+struct reason_tally {
+    char code[8][8];
+    int n[8];
+    int used;
+};
+
+static void tally(struct reason_tally *t, const struct fmt_reason *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *c = r[i].code ? r[i].code : r[i].prtry;
+        if (!c)
+            continue;
+        int k;
+        for (k = 0; k < t->used; k++)
+            if (strncmp(t->code[k], c, 7) == 0)
+                break;
+        if (k == t->used) {
+            if (t->used == 8)
+                continue;
+            snprintf(t->code[t->used++], 8, "%.7s", c);
+        }
+        t->n[k]++;
+    }
+}
+
+/* Reduce a status report to what moves a message: its verdict, counts and
+ * reason codes.  Transaction statuses win over a missing group status. */
+static void read_status(const char *path, const char *name,
+                        struct render_status *st)
+{
+    struct fmt_status_report rep;
+    struct fmt_diag diag;
+    struct h2h_err err = {0};
+    struct fmt_src src = {.path = path, .name = name};
+    enum fmt_format fmt;
+    enum fmt_family fam;
+    memset(st, 0, sizeof(*st));
+    if (fmt_detect(&src, &fmt, &fam, &err) != 0 || fam != FMT_FAM_STATUS)
+        return;
+    fmt_status_report_init(&rep);
+    fmt_diag_init(&diag, name);
+    int rc = fmt == FMT_PAIN002
+                 ? fmt_pain002_read(&src, &rep, &diag, &err)
+                 : fmt_canon_read_status(&src, &rep, &diag, &err);
+    if (rc != 0 || !rep.orgnl_msg_id)
+        goto out;
+    struct reason_tally t = {0};
+    size_t p_acc = 0, p_rej = 0;
+    tally(&t, rep.reasons, rep.n_reasons);
+    for (size_t i = 0; i < rep.n_pmts; i++) {
+        const struct fmt_pmt_status *p = &rep.pmts[i];
+        tally(&t, p->reasons, p->n_reasons);
+        p_acc += accepted_code(p->sts);
+        p_rej += p->sts && strcmp(p->sts, "RJCT") == 0;
+        for (size_t k = 0; k < p->n_txs; k++) {
+            const char *ts = p->txs[k].sts ? p->txs[k].sts : p->sts;
+            st->n_tx++;
+            if (accepted_code(ts))
+                st->n_accepted++;
+            else if (ts && strcmp(ts, "RJCT") == 0)
+                st->n_rejected++;
+            tally(&t, p->txs[k].reasons, p->txs[k].n_reasons);
+        }
+    }
+    const char *v = rep.grp_sts;
+    if (!v && st->n_tx) {
+        if (st->n_rejected == st->n_tx)
+            v = "RJCT";
+        else if (st->n_rejected)
+            v = "PART";
+        else if (st->n_accepted == st->n_tx)
+            v = "ACCP";
+    } else if (!v && rep.n_pmts) {
+        /* payment-level statuses only (a B-level report) */
+        if (p_rej == rep.n_pmts)
+            v = "RJCT";
+        else if (p_rej)
+            v = "PART";
+        else if (p_acc == rep.n_pmts)
+            v = "ACCP";
+    }
+    snprintf(st->verdict, sizeof(st->verdict), "%s", v ? v : "PDNG");
+    snprintf(st->orgnl_msg_id, sizeof(st->orgnl_msg_id), "%s",
+             rep.orgnl_msg_id);
+    for (int k = 0; k < t.used; k++) {
+        size_t l = strlen(st->reasons);
+        if (t.n[k] > 1)
+            snprintf(st->reasons + l, sizeof(st->reasons) - l, "%s%s x%d",
+                     l ? ", " : "", t.code[k], t.n[k]);
+        else
+            snprintf(st->reasons + l, sizeof(st->reasons) - l, "%s%s",
+                     l ? ", " : "", t.code[k]);
+    }
+    st->present = 1;
+out:
+    fmt_status_report_release(&rep);
+    fmt_diag_release(&diag);
 }
 
 static const char *dirname_of(const char *path, char *buf, size_t sz)
@@ -423,6 +535,9 @@ static void dl_work(uv_work_t *w)
 
     j->r.kind = kind_of(j->in_path, &fmt, &fam);
     j->r.path = j->in_path;
+    j->r.status = &j->status;
+    if (fam == FMT_FAM_STATUS)
+        read_status(j->in_path, j->remote, &j->status);
     snprintf(j->name, sizeof(j->name), "%s", j->remote);
 
     struct fmt_convert_opts co;

@@ -85,12 +85,24 @@ const char *render_classify(const char *path);
  *   note      NULL, or why the file is delivered as received although a
  *             conversion was asked for, or that a statement's own figures
  *             do not add up (for the log; the file is delivered anyway)
+ *   status    what a status report (pain.002 / canonical) says, so that
+ *             the daemon can move the message it answers
  * rc != 0 only when nothing can be delivered (I/O).
  */
+struct render_status {
+    int present;            /* the file is a status report we could read */
+    char orgnl_msg_id[128]; /* the MsgId it answers */
+    char verdict[8];        /* ACCP, RJCT, PART, PDNG, ... (group level,
+                               or derived from the transactions) */
+    size_t n_tx, n_accepted, n_rejected;
+    char reasons[256]; /* "AC01 x2, AM04" */
+};
+
 struct render_dl_result {
     int rc;
     const char *kind, *path, *name, *sha256, *note;
     int converted;
+    const struct render_status *status; /* never NULL */
 };
 typedef void (*render_dl_cb)(void *data, const struct render_dl_result *r);
 int render_download_start(uv_loop_t *loop, const char *output_format,

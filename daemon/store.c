@@ -69,13 +69,14 @@ enum stmt_id {
     Q_DL_GET,
     Q_ID_UPSERT,
     Q_ID_SEEN,
+    Q_ID_OWNER,
     Q__COUNT
 };
 
-#define MSG_COLS                                                           \
-    "id, channel, bank, kind, orig_name, sha256, size, state, held_from, " \
-    "payload_path, rendered_path, remote_name, business_id, last_error, "  \
-    "attempts, next_attempt_ms, created_ms, updated_ms, drop_dev, "        \
+#define MSG_COLS                                                               \
+    "id, channel, bank, kind, orig_name, sha256, size, state, held_from, "     \
+    "payload_path, rendered_path, remote_name, business_id, last_error, "      \
+    "attempts, next_attempt_ms, created_ms, updated_ms, drop_dev, "            \
     "drop_ino, drop_mtime_ns"
 
 static const char *const stmt_sql[Q__COUNT] = {
@@ -98,18 +99,17 @@ static const char *const stmt_sql[Q__COUNT] = {
         "created_ms, updated_ms, drop_dev, drop_ino, drop_mtime_ns) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'accepted', ?8, ?9, 0, ?10, "
         "?10, ?10, ?11, ?12, ?13)",
-    [Q_MSG_UPDATE] =
-        "UPDATE msg SET state = ?2, held_from = ?3, "
-        "rendered_path = coalesce(?4, rendered_path), "
-        "remote_name = coalesce(?5, remote_name), "
-        "business_id = coalesce(?6, business_id), "
-        "last_error = CASE WHEN ?7 IS NULL THEN last_error "
-        "  WHEN ?7 = '' THEN NULL ELSE ?7 END, "
-        "attempts = (CASE WHEN ?8 THEN 0 ELSE attempts END) + ?9, "
-        "next_attempt_ms = CASE WHEN ?10 < 0 THEN next_attempt_ms "
-        "  ELSE ?10 END, "
-        "updated_ms = ?11 "
-        "WHERE id = ?1 AND state = ?12",
+    [Q_MSG_UPDATE] = "UPDATE msg SET state = ?2, held_from = ?3, "
+                     "rendered_path = coalesce(?4, rendered_path), "
+                     "remote_name = coalesce(?5, remote_name), "
+                     "business_id = coalesce(?6, business_id), "
+                     "last_error = CASE WHEN ?7 IS NULL THEN last_error "
+                     "  WHEN ?7 = '' THEN NULL ELSE ?7 END, "
+                     "attempts = (CASE WHEN ?8 THEN 0 ELSE attempts END) + ?9, "
+                     "next_attempt_ms = CASE WHEN ?10 < 0 THEN next_attempt_ms "
+                     "  ELSE ?10 END, "
+                     "updated_ms = ?11 "
+                     "WHERE id = ?1 AND state = ?12",
     [Q_EVENT_INSERT] =
         "INSERT INTO event (msg_id, at_ms, from_state, to_state, detail, "
         "actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -132,6 +132,8 @@ static const char *const stmt_sql[Q__COUNT] = {
         "at_ms = excluded.at_ms",
     [Q_ID_SEEN] =
         "SELECT 1 FROM seen_id WHERE kind = ?1 AND id = ?2 AND at_ms >= ?3",
+    [Q_ID_OWNER] = "SELECT msg_id FROM seen_id WHERE kind = ?1 AND id = ?2 "
+                   "AND msg_id IS NOT NULL",
 };
 
 /* store_list() builds its query from which filters are set: one cached
@@ -456,8 +458,7 @@ static int migrate(struct store *s, struct h2h_err *err)
     if (rc)
         goto out;
     char buf[32];
-    rc = pragma_text(s,
-                     "SELECT value FROM meta WHERE key = 'schema_version'",
+    rc = pragma_text(s, "SELECT value FROM meta WHERE key = 'schema_version'",
                      buf, sizeof(buf), err);
     if (rc)
         goto out;
@@ -532,8 +533,7 @@ int store_open(const char *path, struct store **out, struct h2h_err *err)
         goto out;
     if (strcmp(buf, "wal") != 0) {
         rc = h2h_err_set(err, H2H_EDB,
-                         "%s: cannot use WAL journal mode (got %s)", path,
-                         buf);
+                         "%s: cannot use WAL journal mode (got %s)", path, buf);
         goto out;
     }
     rc = exec_sql(s,
@@ -555,8 +555,7 @@ int store_open(const char *path, struct store **out, struct h2h_err *err)
         goto out;
     }
     if (created && (rc = fsync_parent(path)) != 0) {
-        h2h_err_set(err, rc, "%s: fsync of directory: %s", path,
-                    strerror(-rc));
+        h2h_err_set(err, rc, "%s: fsync of directory: %s", path, strerror(-rc));
         goto out;
     }
     *out = s;
@@ -620,16 +619,14 @@ static int col_copy(sqlite3_stmt *st, int i, char *buf, size_t bufsz)
 }
 
 /* Fill m from a row selected with MSG_COLS. */
-static int read_msg(sqlite3_stmt *st, struct store_msg *m,
-                    struct h2h_err *err)
+static int read_msg(sqlite3_stmt *st, struct store_msg *m, struct h2h_err *err)
 {
     memset(m, 0, sizeof(*m));
     m->held_from = ST_NONE;
     if (col_copy(st, 0, m->id, sizeof(m->id)) != 0)
         return h2h_err_set(err, H2H_EDB, "message with a malformed id");
     if (col_copy(st, 5, m->sha256, sizeof(m->sha256)) != 0)
-        return h2h_err_set(err, H2H_EDB, "message %s: malformed sha256",
-                           m->id);
+        return h2h_err_set(err, H2H_EDB, "message %s: malformed sha256", m->id);
     int st_v = state_parse((const char *)sqlite3_column_text(st, 7));
     if (st_v < 0)
         return h2h_err_set(err, H2H_EDB, "message %s: unknown state \"%s\"",
@@ -651,13 +648,12 @@ static int read_msg(sqlite3_stmt *st, struct store_msg *m,
     m->drop_dev = sqlite3_column_int64(st, 18);
     m->drop_ino = sqlite3_column_int64(st, 19);
     m->drop_mtime_ns = sqlite3_column_int64(st, 20);
-    if (col_dup(st, 1, &m->channel) || col_dup(st, 2, &m->bank)
-        || col_dup(st, 3, &m->kind) || col_dup(st, 4, &m->orig_name)
-        || col_dup(st, 9, &m->payload_path)
-        || col_dup(st, 10, &m->rendered_path)
-        || col_dup(st, 11, &m->remote_name)
-        || col_dup(st, 12, &m->business_id)
-        || col_dup(st, 13, &m->last_error)) {
+    if (col_dup(st, 1, &m->channel) || col_dup(st, 2, &m->bank) ||
+        col_dup(st, 3, &m->kind) || col_dup(st, 4, &m->orig_name) ||
+        col_dup(st, 9, &m->payload_path) ||
+        col_dup(st, 10, &m->rendered_path) ||
+        col_dup(st, 11, &m->remote_name) || col_dup(st, 12, &m->business_id) ||
+        col_dup(st, 13, &m->last_error)) {
         store_msg_release(m);
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     }
@@ -719,9 +715,8 @@ int store_find_hash(struct store *s, const char *channel, const char *sha256,
 }
 
 static int add_event(struct store *s, const char *id, int64_t at,
-                     enum msg_state from, enum msg_state to,
-                     const char *detail, const char *actor,
-                     struct h2h_err *err)
+                     enum msg_state from, enum msg_state to, const char *detail,
+                     const char *actor, struct h2h_err *err)
 {
     sqlite3_stmt *st = stmt(s, Q_EVENT_INSERT, err);
     if (!st)
@@ -883,8 +878,7 @@ static int read_state(struct store *s, const char *id, enum msg_state *cur,
 /* The transition itself; the caller has begun the operation. */
 static int transition_locked(struct store *s, const char *id,
                              enum msg_state from, enum msg_state to,
-                             const struct store_change *ch,
-                             struct h2h_err *err)
+                             const struct store_change *ch, struct h2h_err *err)
 {
     static const struct store_change none = {.next_attempt_ms = -1};
     enum msg_state cur, held_from;
@@ -894,12 +888,12 @@ static int transition_locked(struct store *s, const char *id,
     if (cur != from)
         return h2h_err_set(err, H2H_ESTATE,
                            "message %s is %s, not %s (refused %s -> %s)", id,
-                           state_name(cur), state_name(from),
-                           state_name(from), state_name(to));
+                           state_name(cur), state_name(from), state_name(from),
+                           state_name(to));
     if (!state_can_transition(from, to))
         return h2h_err_set(err, H2H_ESTATE,
-                           "message %s: transition %s -> %s is not allowed",
-                           id, state_name(from), state_name(to));
+                           "message %s: transition %s -> %s is not allowed", id,
+                           state_name(from), state_name(to));
     if (from == ST_HELD && to != held_from && to != ST_RENDERED)
         return h2h_err_set(err, H2H_ESTATE,
                            "message %s was held from %s: it can be released "
@@ -1049,9 +1043,9 @@ static int retry_locked(struct store *s, const char *id, const char *actor,
     enum msg_state to = ST_RENDERED;
     sqlite3_stmt *q = NULL;
     if (cur == ST_FAILED &&
-        sqlite3_prepare_v2(s->db,
-                           "SELECT rendered_path IS NULL FROM msg WHERE id = ?1",
-                           -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_prepare_v2(
+            s->db, "SELECT rendered_path IS NULL FROM msg WHERE id = ?1", -1,
+            &q, NULL) == SQLITE_OK) {
         sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
         if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0))
             to = ST_ACCEPTED;
@@ -1134,10 +1128,9 @@ int store_list(struct store *s, const struct store_filter *f, store_msg_cb cb,
         bind_str(st, 3, f->channel);
     if (f->due_before_ms > 0)
         sqlite3_bind_int64(st, 4, f->due_before_ms);
-    sqlite3_bind_int64(st, 5,
-                       f->limit && f->limit < (size_t)INT64_MAX
-                           ? (int64_t)f->limit
-                           : -1);
+    sqlite3_bind_int64(
+        st, 5,
+        f->limit && f->limit < (size_t)INT64_MAX ? (int64_t)f->limit : -1);
 
     struct store_msg *rows = NULL;
     size_t n = 0, cap = 0;
@@ -1211,8 +1204,8 @@ static void ev_rows_free(struct ev_row *rows, size_t n)
     free(rows);
 }
 
-int store_history(struct store *s, const char *id, store_event_cb cb,
-                  void *ctx, struct h2h_err *err)
+int store_history(struct store *s, const char *id, store_event_cb cb, void *ctx,
+                  struct h2h_err *err)
 {
     enum msg_state cur, hf;
     int rc = valid_id(id, err);
@@ -1239,8 +1232,8 @@ int store_history(struct store *s, const char *id, store_event_cb cb,
         memset(r, 0, sizeof(*r));
         r->seq = sqlite3_column_int64(st, 0);
         r->at_ms = sqlite3_column_int64(st, 1);
-        if (col_dup(st, 2, &r->from) || col_dup(st, 3, &r->to)
-            || col_dup(st, 4, &r->detail) || col_dup(st, 5, &r->actor)) {
+        if (col_dup(st, 2, &r->from) || col_dup(st, 3, &r->to) ||
+            col_dup(st, 4, &r->detail) || col_dup(st, 5, &r->actor)) {
             rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
             break;
         }
@@ -1358,8 +1351,7 @@ int store_download_delivered(struct store *s, const char *bank,
 
 int store_download_state(struct store *s, const char *bank,
                          const char *remote_name, const char *sha256,
-                         int *registered, int *delivered,
-                         struct h2h_err *err)
+                         int *registered, int *delivered, struct h2h_err *err)
 {
     char hash[65];
     int d = 0;
@@ -1402,8 +1394,8 @@ int store_id_record(struct store *s, const char *kind, const char *id,
     bind_str(st, 3, msg_id);
     sqlite3_bind_int64(st, 4, now_ms());
     rc = step(s, st, err, "record id");
-    if (rc < 0 && sqlite3_extended_errcode(s->db)
-                      == SQLITE_CONSTRAINT_FOREIGNKEY)
+    if (rc < 0 &&
+        sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
         rc = h2h_err_set(err, H2H_ENOTFOUND, "record %s %s: no message %s",
                          kind, id, msg_id ? msg_id : "");
     done(st);
@@ -1426,6 +1418,31 @@ int store_id_seen(struct store *s, const char *kind, const char *id,
     if (rc < 0)
         return rc;
     return rc == SQLITE_ROW;
+}
+
+int store_id_owner(struct store *s, const char *kind, const char *id,
+                   char msg_id[STORE_ID_MAX], struct h2h_err *err)
+{
+    msg_id[0] = '\0';
+    if (!kind || !*kind || !id || !*id)
+        return h2h_err_set(err, H2H_EINVALID, "id owner: kind and id needed");
+    sqlite3_stmt *st = stmt(s, Q_ID_OWNER, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, kind);
+    bind_clip(st, 2, id);
+    int rc = step(s, st, err, "look up id owner");
+    if (rc == SQLITE_ROW) {
+        const unsigned char *v = sqlite3_column_text(st, 0);
+        snprintf(msg_id, STORE_ID_MAX, "%s", v ? (const char *)v : "");
+    }
+    done(st);
+    if (rc < 0)
+        return rc;
+    if (!msg_id[0])
+        return h2h_err_set(err, H2H_ENOTFOUND, "no message recorded for %s %s",
+                           kind, id);
+    return 0;
 }
 
 /* ---- consistency check ------------------------------------------------ */
@@ -1493,8 +1510,8 @@ int store_check(struct store *s, struct h2h_err *err)
     int rc;
     sqlite3_stmt *st = NULL;
 
-    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL)
-        != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) !=
+        SQLITE_OK)
         return db_err(s, err, "integrity_check");
     while ((rc = step(s, st, err, "integrity_check")) == SQLITE_ROW) {
         const char *r = col_s(st, 0);
@@ -1513,9 +1530,9 @@ int store_check(struct store *s, struct h2h_err *err)
         nl += (size_t)snprintf(names + nl, sizeof(names) - nl, "%s'%s'",
                                i ? "," : "", state_name((enum msg_state)i));
         if (state_is_terminal((enum msg_state)i))
-            tl += (size_t)snprintf(terminal + tl, sizeof(terminal) - tl,
-                                   "%s'%s'", tl ? "," : "",
-                                   state_name((enum msg_state)i));
+            tl +=
+                (size_t)snprintf(terminal + tl, sizeof(terminal) - tl, "%s'%s'",
+                                 tl ? "," : "", state_name((enum msg_state)i));
     }
 
     struct {
@@ -1577,8 +1594,8 @@ int store_check(struct store *s, struct h2h_err *err)
     while ((rc = step(s, st, err, "check")) == SQLITE_ROW) {
         int f = state_parse((const char *)sqlite3_column_text(st, 1));
         int t = state_parse((const char *)sqlite3_column_text(st, 2));
-        if (f < 0 || t < 0
-            || !state_can_transition((enum msg_state)f, (enum msg_state)t))
+        if (f < 0 || t < 0 ||
+            !state_can_transition((enum msg_state)f, (enum msg_state)t))
             problem(&c, "message %s: event %s -> %s is not allowed",
                     col_s(st, 0), col_s(st, 1), col_s(st, 2));
     }

@@ -84,7 +84,7 @@ struct store_msg {
     char id[STORE_ID_MAX];
     char *channel;
     char *bank, *kind, *orig_name; /* may be NULL */
-    char sha256[65];                          /* lower-case hex */
+    char sha256[65];               /* lower-case hex */
     int64_t size;
     enum msg_state state;
     enum msg_state held_from; /* ST_NONE unless state == ST_HELD */
@@ -126,12 +126,12 @@ int store_get(struct store *s, const char *id, struct store_msg *out,
  * except for error where "" clears last_error to NULL). */
 struct store_change {
     const char *rendered_path, *remote_name, *business_id;
-    const char *error;     /* sets last_error; "" clears */
-    int attempts_inc;      /* added to attempts (after a reset) */
-    int reset_attempts;    /* non-zero: attempts = 0 first */
+    const char *error;       /* sets last_error; "" clears */
+    int attempts_inc;        /* added to attempts (after a reset) */
+    int reset_attempts;      /* non-zero: attempts = 0 first */
     int64_t next_attempt_ms; /* < 0 keep; note {0} sets it to 0 = due now */
-    const char *detail;    /* event text */
-    const char *actor;     /* "daemon" (default when NULL), "uid=1000" */
+    const char *detail;      /* event text */
+    const char *actor;       /* "daemon" (default when NULL), "uid=1000" */
 };
 
 /*
@@ -173,10 +173,10 @@ int store_retry(struct store *s, const char *id, const char *actor,
                 struct h2h_err *err);
 
 struct store_filter {
-    int state;             /* -1 any */
+    int state;                  /* -1 any */
     const char *bank, *channel; /* NULL any */
-    int64_t due_before_ms; /* > 0: only next_attempt_ms <= this */
-    size_t limit;          /* 0 = no limit */
+    int64_t due_before_ms;      /* > 0: only next_attempt_ms <= this */
+    size_t limit;               /* 0 = no limit */
 };
 
 /* Non-zero stops iteration; that value is returned by store_list(). */
@@ -194,16 +194,16 @@ int store_counts(struct store *s, const char *bank, int64_t counts[ST__COUNT],
                  struct h2h_err *err);
 
 struct store_event {
-    int64_t seq, at_ms; /* seq grows over the whole store */
-    const char *from;   /* NULL for the creation event */
+    int64_t seq, at_ms;              /* seq grows over the whole store */
+    const char *from;                /* NULL for the creation event */
     const char *to, *detail, *actor; /* detail may be NULL */
 };
 typedef int (*store_event_cb)(void *ctx, const struct store_event *e);
 
 /* Events of one message in order; H2H_ENOTFOUND for an unknown id.  A
  * non-zero callback value stops and is returned. */
-int store_history(struct store *s, const char *id, store_event_cb cb,
-                  void *ctx, struct h2h_err *err);
+int store_history(struct store *s, const char *id, store_event_cb cb, void *ctx,
+                  struct h2h_err *err);
 
 /*
  * Download registry: every file fetched from a bank, keyed by
@@ -221,8 +221,7 @@ int store_download_delivered(struct store *s, const char *bank,
                              const char *local_path, struct h2h_err *err);
 int store_download_state(struct store *s, const char *bank,
                          const char *remote_name, const char *sha256,
-                         int *registered, int *delivered,
-                         struct h2h_err *err);
+                         int *registered, int *delivered, struct h2h_err *err);
 
 /*
  * Business ids (kind "msgid", "e2e", ...) of accepted messages, for
@@ -235,6 +234,10 @@ int store_id_record(struct store *s, const char *kind, const char *id,
                     const char *msg_id, struct h2h_err *err);
 int store_id_seen(struct store *s, const char *kind, const char *id,
                   int64_t since_ms, struct h2h_err *err);
+/* The message (kind, id) was last recorded for: how a bank's status
+ * report (naming our MsgId) finds its message.  0 or H2H_ENOTFOUND. */
+int store_id_owner(struct store *s, const char *kind, const char *id,
+                   char msg_id[STORE_ID_MAX], struct h2h_err *err);
 
 /*
  * Consistency check: PRAGMA integrity_check, foreign keys, and invariants:

@@ -94,6 +94,35 @@ channels = (
 """
 
 
+def pain002(orig_msg_id, grp_sts=None, txs=()):
+    """A pain.002.001.10 answering orig_msg_id; txs: (e2e, status, code)."""
+    grp = "<GrpSts>%s</GrpSts>" % grp_sts if grp_sts else ""
+    tx = "".join("""
+      <TxInfAndSts><OrgnlEndToEndId>%s</OrgnlEndToEndId><TxSts>%s</TxSts>%s
+      </TxInfAndSts>""" % (e2e, sts, "<StsRsnInf><Rsn><Cd>%s</Cd></Rsn></StsRsnInf>"
+                           % code if code else "") for e2e, sts, code in txs)
+    pmt = ("<OrgnlPmtInfAndSts><OrgnlPmtInfId>%s-0</OrgnlPmtInfId>%s"
+           "</OrgnlPmtInfAndSts>" % (orig_msg_id, tx)) if txs else ""
+    return ("""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10">
+  <CstmrPmtStsRpt>
+    <GrpHdr><MsgId>STS-%s</MsgId><CreDtTm>%sT10:00:00</CreDtTm></GrpHdr>
+    <OrgnlGrpInfAndSts><OrgnlMsgId>%s</OrgnlMsgId>
+      <OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId>%s</OrgnlGrpInfAndSts>
+    %s
+  </CstmrPmtStsRpt>
+</Document>
+""" % (orig_msg_id, TODAY, orig_msg_id, grp, pmt)).encode()
+
+
+def msg_by_business_id(w, business_id):
+    for m in w.ctl_json("queue")["messages"]:
+        show = w.ctl_json("show", m["id"])
+        if show["message"].get("business_id") == business_id:
+            return show
+    return None
+
+
 def xsd_valid(path, xsd):
     r = subprocess.run(["xmllint", "--noout", "--nonet", "--schema",
                         os.path.join(XSD, xsd), path],
@@ -227,6 +256,34 @@ def main():
         check(mt.count(":20:") >= 2, "both statements of the file kept")
         st = os.path.join(w.out, "status", "status-1.xml")
         check(open(st, "rb").read() == p2, "the status report as received")
+
+        # Status reports move the messages they answer: bank1 accepts
+        # FMT-A-1; bank2 rejects one of FMT-B-1's... only transaction.
+        with open(os.path.join(w.bank_out, "ack-a.xml"), "wb") as f:
+            f.write(pain002("FMT-A-1", "ACCP"))
+        with open(w.p("bank2/outbox/rjct-b.xml"), "wb") as f:
+            f.write(pain002("FMT-B-1", None, [("FMT-B-1-0-0", "RJCT", "AC04")]))
+        # A report for a MsgId h2hd never sent to that bank moves nothing.
+        with open(w.p("bank2/outbox/stray.xml"), "wb") as f:
+            f.write(pain002("FMT-A-1", "RJCT"))
+
+        def state_of(bid):
+            m = msg_by_business_id(w, bid)
+            return m and m["message"]["state"]
+        wait_until(lambda: state_of("FMT-A-1") == "acknowledged" and
+                   state_of("FMT-B-1") == "rejected", 20,
+                   "FMT-A-1 acknowledged and FMT-B-1 rejected")
+        b = msg_by_business_id(w, "FMT-B-1")
+        last = b["history"][-1]
+        check("AC04" in (last.get("detail") or "") and
+              "0 of 1" in (last.get("detail") or ""),
+              "the rejection names the reason and counts: %r" % last)
+        check(state_of("FMT-C-1") == "submitted",
+              "a message without a report stays submitted")
+        wait_until(lambda: w.log_events("status.unmatched"), 10,
+                   "the stray report is logged as unmatched")
+        check(state_of("FMT-A-1") == "acknowledged",
+              "a report from another bank does not move FMT-A-1")
 
         check(w.proc.poll() is None, "h2hd still running")
         check(w.stop() == 0, "clean stop")

@@ -898,6 +898,15 @@ static void test_business_ids(void)
     CU_ASSERT_EQUAL(store_id_seen(s, "e2e", "E-2", 0, &err), 0);
     s = reopen(s);
     CU_ASSERT_EQUAL(store_id_seen(s, "msgid", "MSG-1", 0, &err), 1);
+    /* owner: how a status report finds its message */
+    char owner[STORE_ID_MAX];
+    CU_ASSERT_EQUAL(store_id_owner(s, "msgid", "MSG-1", owner, &err), 0);
+    CU_ASSERT_STRING_EQUAL(owner, id);
+    CU_ASSERT_EQUAL(store_id_owner(s, "e2e", "E-1", owner, &err),
+                    H2H_ENOTFOUND); /* recorded without a message */
+    CU_ASSERT_EQUAL(store_id_owner(s, "msgid", "MSG-9", owner, &err),
+                    H2H_ENOTFOUND);
+    CU_ASSERT_STRING_EQUAL(owner, "");
     store_close(s);
 }
 
