@@ -238,9 +238,14 @@ static void submit_cb(struct h2h_adapter *a, struct h2h_submit_req *req,
                     -1);
         break;
     case H2H_OUT_UNKNOWN:
-        pending_add(d, j->id, ST_SUBMITTING, ST_HELD, "payment.held",
-                    H2H_LOG_ERROR, b->name, j->remote, res->err.msg,
-                    "outcome unknown: ask the bank before releasing", 0, -1);
+        /* The connection died after the bank may have taken the file.
+         * The message stays in submitting, where recovery (the adapter's
+         * recover, on the next retry tick) asks the bank before anything
+         * is sent again; only an answer recover cannot give holds it. */
+        h2h_log(H2H_LOG_WARN, "payment.outcome_unknown", "msg", j->id, "bank",
+                b->name, "remote", j->remote, "error", res->err.msg, "next",
+                "recover asks the bank before any resend", NULL);
+        snprintf(b->last_error, sizeof(b->last_error), "%s", res->err.msg);
         break;
     }
     job_free(j);
@@ -689,40 +694,54 @@ static void dl_answer(struct dl_ctx *x, int rc)
     free(x);
 }
 
+/* What linking one status report did, kept to be logged once the store
+ * transaction that holds it has committed. */
+struct status_link {
+    enum {
+        LINK_NONE,
+        LINK_PENDING,
+        LINK_UNMATCHED,
+        LINK_REPEATED,
+        LINK_IGNORED,
+        LINK_MOVED
+    } what;
+    enum msg_state to;
+    char id[STORE_ID_MAX];
+    struct h2h_err err;
+};
+
 /* A bank's status report moves the message it answers (found by the
  * MsgId recorded at acceptance for that bank).  A report for a message
  * still in `submitting` (h2hd crashed before it recorded the upload) is
- * proof of receipt: the message is moved to submitted first. */
+ * proof of receipt: the message is moved to submitted first.  Runs inside
+ * the caller's transaction, so that the report counts as delivered exactly
+ * when its message has moved: a crash between the two would lose the
+ * link, since a delivered report is never fetched again. */
 static void link_status(struct h2hd *d, const char *bank, const char *file,
-                        const struct render_status *st)
+                        const struct render_status *st, struct status_link *o)
 {
     struct h2h_err err = {0};
-    char key[CFG_NAME_MAX + 130], id[STORE_ID_MAX];
+    char key[CFG_NAME_MAX + 130];
     struct store_msg m = {0};
-    enum msg_state to;
 
     if (strcmp(st->verdict, "RJCT") == 0)
-        to = ST_REJECTED;
+        o->to = ST_REJECTED;
     else if (strcmp(st->verdict, "PART") == 0)
-        to = ST_PARTIALLY_ACCEPTED;
+        o->to = ST_PARTIALLY_ACCEPTED;
     else if (strncmp(st->verdict, "AC", 2) == 0)
-        to = ST_ACKNOWLEDGED;
+        o->to = ST_ACKNOWLEDGED;
     else {
-        h2h_log(H2H_LOG_INFO, "status.pending", "bank", bank, "file", file,
-                "orig_msgid", st->orgnl_msg_id, "status", st->verdict, NULL);
+        o->what = LINK_PENDING;
         return;
     }
     snprintf(key, sizeof(key), "%s:%s", bank, st->orgnl_msg_id);
-    if (store_id_owner(d->store, "msgid", key, id, &err) != 0 ||
-        store_get(d->store, id, &m, &err) != 0) {
-        h2h_log(H2H_LOG_WARN, "status.unmatched", "bank", bank, "file", file,
-                "orig_msgid", st->orgnl_msg_id, "status", st->verdict, "error",
-                err.msg, NULL);
+    if (store_id_owner(d->store, "msgid", key, o->id, &err) != 0 ||
+        store_get(d->store, o->id, &m, &err) != 0) {
+        o->what = LINK_UNMATCHED;
+        o->err = err;
         return;
     }
-    char detail[1024], n_acc[24], n_tx[24];
-    snprintf(n_acc, sizeof(n_acc), "%zu", st->n_accepted);
-    snprintf(n_tx, sizeof(n_tx), "%zu", st->n_tx);
+    char detail[1024];
     snprintf(detail, sizeof(detail),
              "status report %s: %s, %zu of %zu "
              "transactions accepted%s%s",
@@ -734,32 +753,60 @@ static void link_status(struct h2hd *d, const char *bank, const char *file,
         struct store_change ch = {.detail = "the bank's status report "
                                             "proves receipt",
                                   .error = ""};
-        rc = store_transition(d->store, id, ST_SUBMITTING, ST_SUBMITTED, &ch,
+        rc = store_transition(d->store, o->id, ST_SUBMITTING, ST_SUBMITTED, &ch,
                               &err);
         from = ST_SUBMITTED;
     }
-    if (rc == 0 && from == to) {
-        rc = 1; /* the same verdict again (a repeated report) */
+    if (rc == 0 && from == o->to) {
+        o->what = LINK_REPEATED; /* the same verdict again */
     } else if (rc == 0) {
         struct store_change ch = {
             .detail = detail,
-            .error = to == ST_ACKNOWLEDGED ? "" : detail,
+            .error = o->to == ST_ACKNOWLEDGED ? "" : detail,
         };
-        rc = store_transition(d->store, id, from, to, &ch, &err);
+        rc = store_transition(d->store, o->id, from, o->to, &ch, &err);
+        o->what = rc == 0 ? LINK_MOVED : LINK_IGNORED;
+    } else {
+        o->what = LINK_IGNORED;
     }
-    if (rc < 0) {
-        h2h_log(H2H_LOG_WARN, "status.ignored", "msg", id, "bank", bank, "file",
-                file, "status", st->verdict, "error", err.msg, NULL);
-    } else if (rc == 0) {
-        h2h_log(to == ST_ACKNOWLEDGED ? H2H_LOG_INFO : H2H_LOG_WARN,
-                to == ST_ACKNOWLEDGED ? "payment.acknowledged"
-                : to == ST_REJECTED   ? "payment.rejected"
-                                      : "payment.partially_accepted",
-                "msg", id, "bank", bank, "file", file, "status", st->verdict,
+    if (o->what == LINK_IGNORED)
+        o->err = err;
+    store_msg_release(&m);
+}
+
+static void log_status_link(const char *bank, const char *file,
+                            const struct render_status *st,
+                            const struct status_link *o)
+{
+    char n_acc[24], n_tx[24];
+    snprintf(n_acc, sizeof(n_acc), "%zu", st->n_accepted);
+    snprintf(n_tx, sizeof(n_tx), "%zu", st->n_tx);
+    switch (o->what) {
+    case LINK_PENDING:
+        h2h_log(H2H_LOG_INFO, "status.pending", "bank", bank, "file", file,
+                "orig_msgid", st->orgnl_msg_id, "status", st->verdict, NULL);
+        break;
+    case LINK_UNMATCHED:
+        h2h_log(H2H_LOG_WARN, "status.unmatched", "bank", bank, "file", file,
+                "orig_msgid", st->orgnl_msg_id, "status", st->verdict, "error",
+                o->err.msg, NULL);
+        break;
+    case LINK_IGNORED:
+        h2h_log(H2H_LOG_WARN, "status.ignored", "msg", o->id, "bank", bank,
+                "file", file, "status", st->verdict, "error", o->err.msg, NULL);
+        break;
+    case LINK_MOVED:
+        h2h_log(o->to == ST_ACKNOWLEDGED ? H2H_LOG_INFO : H2H_LOG_WARN,
+                o->to == ST_ACKNOWLEDGED ? "payment.acknowledged"
+                : o->to == ST_REJECTED   ? "payment.rejected"
+                                         : "payment.partially_accepted",
+                "msg", o->id, "bank", bank, "file", file, "status", st->verdict,
                 "accepted", n_acc, "transactions", n_tx, "reasons",
                 st->reasons[0] ? st->reasons : NULL, NULL);
+        break;
+    case LINK_NONE:
+    case LINK_REPEATED: break;
     }
-    store_msg_release(&m);
 }
 
 /* Loop thread, after render_download_start's work: the file is classified
@@ -804,9 +851,17 @@ static void deliver_done(void *data, const struct render_dl_result *r)
         if (rc == 0)
             fsu_join(dst, sizeof(dst), dir, used);
     }
-    if (rc == 0)
+    struct status_link link = {0};
+    if (rc == 0 && (rc = store_txn_begin(d->store, &err)) == 0) {
         rc = store_download_delivered(d->store, b->name, x->remote, x->sha256,
                                       dst, &err);
+        if (rc == 0 && r->status->present)
+            link_status(d, b->name, x->remote, r->status, &link);
+        if (rc == 0)
+            rc = store_txn_commit(d->store, &err);
+        else
+            store_txn_rollback(d->store);
+    }
     if (rc == 0) {
         if (r->converted)
             unlink(x->local);
@@ -817,7 +872,7 @@ static void deliver_done(void *data, const struct render_dl_result *r)
             h2h_log(H2H_LOG_WARN, "bank.download.note", "bank", b->name,
                     "remote", x->remote, "file", dst, "note", r->note, NULL);
         if (r->status->present)
-            link_status(d, b->name, x->remote, r->status);
+            log_status_link(b->name, x->remote, r->status, &link);
     } else {
         h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,
                 "remote", x->remote, "error", err.msg, NULL);
@@ -885,6 +940,8 @@ static void poll_done_cb(struct h2h_adapter *a, struct h2h_poll_req *req,
         snprintf(b->last_error, sizeof(b->last_error), "%s", res->err.msg);
         h2h_log(H2H_LOG_WARN, "bank.poll.failed", "bank", b->name, "error",
                 res->err.msg, NULL);
+    } else {
+        h2h_log(H2H_LOG_DEBUG, "bank.poll.done", "bank", b->name, NULL);
     }
     if (b->d->stopping)
         h2hd_stop(b->d, NULL);
@@ -896,6 +953,14 @@ void engine_poll_now(struct bank_rt *b)
     struct h2h_err err = {0};
     if (b->polling || !b->ad || !b->ad->ops->poll || d->stopping || b->retired)
         return;
+    /* After a reload the retired instance of this bank may still be in its
+     * last round: one round per bank at a time, so that two never fetch
+     * the same files side by side. */
+    for (size_t i = 0; i < d->n_banks; i++) {
+        struct bank_rt *o = d->banks[i];
+        if (o != b && o->retired && o->polling && strcmp(o->name, b->name) == 0)
+            return;
+    }
     b->preq.tmp_dir = d->dl_dir;
     b->preq.deliver = deliver_cb;
     b->preq.done = poll_done_cb;
