@@ -59,6 +59,7 @@ struct dd_op {
     struct dl_item *items;
     size_t n_items;
     size_t n_answered;
+    int delivering; /* inside poll_after's deliver loop */
 };
 
 static char *resolve(const char *base, const char *p)
@@ -87,7 +88,8 @@ static void maybe_closed(struct dirdrop *dd)
 static int same_content(const char *a, const char *b)
 {
     char ha[65], hb[65];
-    if (fsu_sha256_file(a, ha, NULL, NULL) || fsu_sha256_file(b, hb, NULL, NULL))
+    if (fsu_sha256_file(a, ha, NULL, NULL) ||
+        fsu_sha256_file(b, hb, NULL, NULL))
         return 0;
     return strcmp(ha, hb) == 0;
 }
@@ -155,7 +157,8 @@ static void remove_tmps(const char *dir, const char *name)
     while ((de = readdir(d))) {
         const char *dot;
         if (strncmp(de->d_name, FSU_TMP_PREFIX, plen) == 0 &&
-            (dot = strchr(de->d_name + plen, '.')) && strcmp(dot + 1, name) == 0)
+            (dot = strchr(de->d_name + plen, '.')) &&
+            strcmp(dot + 1, name) == 0)
             unlinkat(dirfd(d), de->d_name, 0);
     }
     closedir(d);
@@ -277,7 +280,8 @@ static void poll_work(uv_work_t *w)
     struct dirent *de;
     unsigned seq = 0;
     while ((de = readdir(d)) && op->n_items < POLL_MAX_FILES) {
-        if (names_check_drop(de->d_name, NULL) != 0 || names_is_ignored(de->d_name))
+        if (names_check_drop(de->d_name, NULL) != 0 ||
+            names_is_ignored(de->d_name))
             continue;
         struct stat st;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -325,6 +329,7 @@ static void poll_after(uv_work_t *w, int status)
         return;
     }
     op->preq->priv = op;
+    op->delivering = 1;
     for (size_t i = 0; i < op->n_items; i++) {
         struct h2h_download dl = {
             .remote_name = op->items[i].remote,
@@ -335,6 +340,11 @@ static void poll_after(uv_work_t *w, int status)
         };
         op->preq->deliver(&op->dd->base, op->preq, &dl);
     }
+    /* The daemon may answer from inside deliver (a file it already has):
+     * finishing is left to here, so that op outlives the loop above. */
+    op->delivering = 0;
+    if (op->n_answered == op->n_items)
+        poll_finish(op);
 }
 
 static void dd_poll_delivered(struct h2h_adapter *a, struct h2h_poll_req *req,
@@ -357,7 +367,7 @@ static void dd_poll_delivered(struct h2h_adapter *a, struct h2h_poll_req *req,
             if (fsu_join(p, sizeof(p), dd->inbox, it->remote) == 0)
                 unlink(p);
         }
-        if (++op->n_answered == op->n_items)
+        if (++op->n_answered == op->n_items && !op->delivering)
             poll_finish(op);
         return;
     }
@@ -404,8 +414,9 @@ static int dd_check_config(const config_setting_t *bank,
     int n = 0;
     const config_setting_t *g = config_setting_get_member(bank, "dirdrop");
     if (!g || !config_setting_is_group(g)) {
-        report(ctx, bank, "adapter dirdrop needs a \"dirdrop\" group with at "
-                          "least \"outbox\"");
+        report(ctx, bank,
+               "adapter dirdrop needs a \"dirdrop\" group with at "
+               "least \"outbox\"");
         return 1;
     }
     for (int i = 0; i < config_setting_length(g); i++) {
@@ -424,7 +435,8 @@ static int dd_check_config(const config_setting_t *bank,
     }
     const char *s;
     if (!config_setting_lookup_string(g, "outbox", &s) || !*s) {
-        report(ctx, g, "dirdrop.outbox (the folder the bank reads) is required");
+        report(ctx, g,
+               "dirdrop.outbox (the folder the bank reads) is required");
         n++;
     }
     if (config_setting_get_member(g, "inbox") &&
