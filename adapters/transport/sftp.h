@@ -25,8 +25,8 @@
  *   Memory is released only after every handle's close callback ran, so
  *   uv_loop_close() returns 0 once cb ran.
  *
- * Contract for every operation (sftp_upload ... sftp_rename and the
- * sftp_pool_* twins):
+ * Contract for every operation (sftp_upload ... sftp_rename, sftp_list_tmp and
+ * the sftp_pool_* twins):
  *   - returns 0 and calls cb exactly once, later, on the loop thread
  *     (never from inside the call); or returns a negative code with err
  *     filled and never calls cb (bad arguments, session closing / dead);
@@ -206,6 +206,20 @@ int sftp_list(struct sftp_session *s, const char *remote_dir, sftp_cb cb,
               void *data, struct h2h_err *err);
 
 /*
+ * Our upload temporaries of remote_name in remote_dir: the regular files
+ * named FSU_TMP_PREFIX<8 hex digits>.<remote_name> that sftp_upload leaves
+ * behind when its connection dies between creating and renaming one (on
+ * other failures it removes them itself).  entries hold their names (and
+ * mtimes), for the caller to remove before it concludes that remote_name
+ * never arrived (remove first: once the temporary is gone, a rename still
+ * on its way from the dead connection can no longer land).  remote_name
+ * must pass names_check_drop; NULL lists the temporaries of every name.
+ */
+int sftp_list_tmp(struct sftp_session *s, const char *remote_dir,
+                  const char *remote_name, sftp_cb cb, void *data,
+                  struct h2h_err *err);
+
+/*
  * Download remote_path (a regular file up to opts.max_download bytes) to
  * local_dir/local_name: written to local_dir/.h2h-tmp.<rand>.<local_name>,
  * SHA-256 computed on the way, size checked against the remote stat,
@@ -259,6 +273,9 @@ int sftp_pool_stat(struct sftp_pool *p, const char *remote_path, sftp_cb cb,
                    void *data, struct h2h_err *err);
 int sftp_pool_list(struct sftp_pool *p, const char *remote_dir, sftp_cb cb,
                    void *data, struct h2h_err *err);
+int sftp_pool_list_tmp(struct sftp_pool *p, const char *remote_dir,
+                       const char *remote_name, sftp_cb cb, void *data,
+                       struct h2h_err *err);
 int sftp_pool_download(struct sftp_pool *p, const char *remote_path,
                        const char *local_dir, const char *local_name,
                        sftp_cb cb, void *data, struct h2h_err *err);

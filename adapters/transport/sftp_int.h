@@ -24,6 +24,9 @@ enum sftp_op_kind {
     OP_RENAME,
 };
 
+/* OP_LIST flag: list our upload temporaries of op->b (sftp_list_tmp). */
+#define SFTP__LIST_TMP 0x100
+
 /* What one step of an operation asks the session to do next. */
 enum sftp_op_rc {
     OPR_AGAIN, /* libssh2 would block: wait on the socket */

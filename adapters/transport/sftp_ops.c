@@ -23,7 +23,12 @@
 #include "fsutil.h"
 #include "names.h"
 
-#define XFER_BUF (128 * 1024)
+/* Bytes in flight per transfer: libssh2 1.10 keeps up to this much of an
+ * upload unacknowledged (see U_WRITE) and reads ahead 4 x this much of a
+ * download (capped at 8 MB), in 30,000-byte requests.  512 KB (2 MB of
+ * read-ahead, as OpenSSH's sftp keeps 64 x 32 KB) kept both ends busy on
+ * loopback where 128 KB let them wait on each other (tests/bench). */
+#define XFER_BUF (512 * 1024)
 #define NAME_BUF 1024
 #define PATH_CAP 4096
 
@@ -125,6 +130,13 @@ int sftp__op_check(const struct sftp_op *op, struct h2h_err *err)
         if ((rc = check_path("source path", op->a, err)) < 0)
             return rc;
         return check_path("target path", op->b, err);
+    case OP_LIST:
+        if ((rc = check_path("remote folder", op->a, err)) < 0)
+            return rc;
+        if ((op->flags & SFTP__LIST_TMP) && op->b &&
+            (rc = names_check_drop(op->b, err)) < 0)
+            return h2h_err_prefix(err, "remote name");
+        return 0;
     default: return check_path("remote path", op->a, err);
     }
 }
@@ -388,8 +400,28 @@ static enum sftp_op_rc upload_step(struct sftp_session *s, struct sftp_op *op)
             op->started = 1;
             continue;
         case U_WRITE: {
+            /* buf[buf_pos, buf_len) is sent but not yet acknowledged.
+             * libssh2 makes write requests of everything it is given
+             * beyond what it already sent and returns as the server
+             * acknowledges them; topping the buffer up while requests are
+             * in flight keeps the pipeline full, where refilling only an
+             * empty buffer would stall it once per XFER_BUF.  The bytes
+             * not yet acknowledged must be passed again unchanged: they
+             * only move to the front. */
             if (op->buf_pos == op->buf_len) {
-                ssize_t n = read(op->fd, op->buf, XFER_BUF);
+                op->buf_pos = op->buf_len = 0;
+            } else if (op->buf_pos >= XFER_BUF / 2) {
+                memmove(op->buf, op->buf + op->buf_pos,
+                        op->buf_len - op->buf_pos);
+                op->buf_len -= op->buf_pos;
+                op->buf_pos = 0;
+            }
+            /* read on while the file has more; once it is all read, one
+             * more read on an empty buffer must find its end */
+            if (op->buf_len < XFER_BUF &&
+                (op->total < op->expect || op->buf_len == 0)) {
+                ssize_t n =
+                    read(op->fd, op->buf + op->buf_len, XFER_BUF - op->buf_len);
                 if (n < 0)
                     return op_fail(op, H2H_OUT_TEMPFAIL, -errno,
                                    "read local file %s: %s", op->a,
@@ -400,14 +432,13 @@ static enum sftp_op_rc upload_step(struct sftp_session *s, struct sftp_op *op)
                                    "local file %s changed size while "
                                    "uploading",
                                    op->a);
-                if (n == 0) {
+                if (n == 0 && op->buf_len == 0) {
                     op->step = U_FSYNC;
                     continue;
                 }
-                EVP_DigestUpdate(op->md, op->buf, (size_t)n);
+                EVP_DigestUpdate(op->md, op->buf + op->buf_len, (size_t)n);
                 op->total += (uint64_t)n;
-                op->buf_len = (size_t)n;
-                op->buf_pos = 0;
+                op->buf_len += (size_t)n;
             }
             ssize_t w = libssh2_sftp_write(op->h, (char *)op->buf + op->buf_pos,
                                            op->buf_len - op->buf_pos);
@@ -669,6 +700,22 @@ static enum sftp_op_rc download_step(struct sftp_session *s, struct sftp_op *op)
 /* ------------------------------------------------------------------ */
 /* list                                                                */
 
+/* name == FSU_TMP_PREFIX + 8 hex digits + "." + target (see tmp_prefix);
+ * target NULL: any valid name */
+static int is_tmp_of(const char *name, const char *target)
+{
+    size_t pl = strlen(FSU_TMP_PREFIX);
+    if (strncmp(name, FSU_TMP_PREFIX, pl) != 0)
+        return 0;
+    for (size_t i = 0; i < 8; i++)
+        if (!strchr("0123456789abcdef", name[pl + i]) || !name[pl + i])
+            return 0;
+    if (name[pl + 8] != '.')
+        return 0;
+    return target ? strcmp(name + pl + 9, target) == 0
+                  : names_check_drop(name + pl + 9, NULL) == 0;
+}
+
 static enum sftp_op_rc list_step(struct sftp_session *s, struct sftp_op *op)
 {
     LIBSSH2_SFTP_ATTRIBUTES at;
@@ -708,14 +755,21 @@ static enum sftp_op_rc list_step(struct sftp_session *s, struct sftp_op *op)
             }
             size_t len = (size_t)rc;
             name[len] = '\0';
-            if (name[0] == '.')
+            int tmp_only = (op->flags & SFTP__LIST_TMP) != 0;
+            if (tmp_only &&
+                (memchr(name, '\0', len) || !is_tmp_of(name, op->b)))
+                continue; /* only our temporaries of op->b */
+            if (!tmp_only && name[0] == '.')
                 continue; /* hidden, "." and "..", temporaries */
             if (!(at.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) ||
                 !LIBSSH2_SFTP_S_ISREG(at.permissions)) {
                 op->res.n_other++;
                 continue;
             }
-            if (memchr(name, '\0', len) || names_check_drop(name, NULL)) {
+            /* a temporary's name may exceed NAMES_DROP_MAX; its tail was
+             * checked as op->b */
+            if (!tmp_only &&
+                (memchr(name, '\0', len) || names_check_drop(name, NULL))) {
                 op->res.n_invalid++;
                 continue;
             }

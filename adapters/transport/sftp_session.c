@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +56,7 @@ enum { T_NONE, T_PHASE, T_OP, T_IDLE, T_GOODBYE };
 struct sftp_pollh {
     uv_poll_t poll;
     int fd;
+    int events; /* what poll was last started with (see poll_want) */
     struct sftp_session *s;
 };
 
@@ -210,9 +213,18 @@ static void poll_want(struct sftp_session *s, int events)
 {
     if (!s->ph)
         return;
+    /* uv_poll_start on an active handle costs two epoll_ctl calls (libuv
+     * removes and re-adds the fd) and this runs on every wait of every
+     * request; the watch is level-triggered, so starting it again with the
+     * same events changes nothing.  libuv stops the handle itself on a
+     * socket error, hence the uv_is_active check. */
+    int active = uv_is_active((uv_handle_t *)&s->ph->poll);
+    if (events && active && events == s->ph->events)
+        return;
+    s->ph->events = events;
     if (events)
         uv_poll_start(&s->ph->poll, events, poll_cb);
-    else
+    else if (active)
         uv_poll_stop(&s->ph->poll);
 }
 
@@ -375,6 +387,13 @@ static void try_connect(struct sftp_session *s)
             last = errno;
             continue;
         }
+        /* libssh2 sends every SSH packet with its own send(): small
+         * requests (FXP_READ, stat, close) queued behind an unacknowledged
+         * one would wait for the peer's delayed ACK (40 ms on Linux) under
+         * Nagle, which caps a download at a few MB/s.  Best effort: a
+         * socket without it still works, only slower. */
+        int one = 1;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 &&
             errno != EINPROGRESS) {
             last = errno;
@@ -1328,6 +1347,16 @@ int sftp_list(struct sftp_session *s, const char *remote_dir, sftp_cb cb,
         err);
 }
 
+int sftp_list_tmp(struct sftp_session *s, const char *remote_dir,
+                  const char *remote_name, sftp_cb cb, void *data,
+                  struct h2h_err *err)
+{
+    return session_submit(s,
+                          sftp__op_new(OP_LIST, remote_dir, remote_name, NULL,
+                                       SFTP__LIST_TMP, cb, data, err),
+                          err);
+}
+
 int sftp_download(struct sftp_session *s, const char *remote_path,
                   const char *local_dir, const char *local_name, sftp_cb cb,
                   void *data, struct h2h_err *err)
@@ -1627,6 +1656,16 @@ int sftp_pool_list(struct sftp_pool *p, const char *remote_dir, sftp_cb cb,
     return pool_submit(
         p, sftp__op_new(OP_LIST, remote_dir, NULL, NULL, 0, cb, data, err),
         err);
+}
+
+int sftp_pool_list_tmp(struct sftp_pool *p, const char *remote_dir,
+                       const char *remote_name, sftp_cb cb, void *data,
+                       struct h2h_err *err)
+{
+    return pool_submit(p,
+                       sftp__op_new(OP_LIST, remote_dir, remote_name, NULL,
+                                    SFTP__LIST_TMP, cb, data, err),
+                       err);
 }
 
 int sftp_pool_download(struct sftp_pool *p, const char *remote_path,

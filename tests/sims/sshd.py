@@ -70,8 +70,10 @@ def wait_port(port, pidfile, deadline):
     while time.time() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                if os.path.exists(pidfile):
-                    return True
+                # sshd creates the pid file before it writes the pid
+                with open(pidfile) as f:
+                    if f.read().strip().isdigit():
+                        return True
         except OSError:
             pass
         time.sleep(0.05)
