@@ -419,31 +419,39 @@ static int tz_ok(const char *s)
 static const char *pattern_problem(const char *s)
 {
     static const char *const tokens[] = {"{id}", "{name}", "{date}",
-                                         "{msgid}", NULL};
-    int ident = 0;
+                                         "{msgid}", "{seq}", NULL};
+    int ident = 0, date = 0, seq = 0;
     if (!*s || strlen(s) > 128)
         return "must be 1 to 128 characters";
     for (const char *p = s; *p;) {
         if (*p == '{') {
             const char *const *t;
+            size_t len = 0;
             for (t = tokens; *t; t++)
                 if (strncmp(p, *t, strlen(*t)) == 0)
                     break;
-            if (!*t)
+            if (*t)
+                len = strlen(*t);
+            else if (strncmp(p, "{seq", 4) == 0 && p[4] >= '1' &&
+                     p[4] <= '9' && p[5] == '}')
+                len = 6, t = tokens + 4; /* {seqN}: N digits */
+            else
                 return "has an unknown token (known: {id} {name} {date} "
-                       "{msgid})";
+                       "{msgid} {seq} {seqN})";
             if (strcmp(*t, "{id}") == 0 || strcmp(*t, "{msgid}") == 0)
                 ident = 1;
-            p += strlen(*t);
+            date |= strcmp(*t, "{date}") == 0;
+            seq |= strcmp(*t, "{seq}") == 0;
+            p += len;
             continue;
         }
         if (*p == '/' || *p == '}' || (unsigned char)*p < 0x20 || *p == 0x7f)
             return "may not contain '/', '}' or control characters";
         p++;
     }
-    if (!ident)
-        return "must contain {id} or {msgid} so that every message gets "
-               "its own name";
+    if (!ident && !(date && seq))
+        return "must contain {id}, {msgid}, or {date} with {seq}, so that "
+               "every message gets its own name";
     return NULL;
 }
 

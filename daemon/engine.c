@@ -487,13 +487,39 @@ static void render_done(struct render_job *rj, int rc, const char *out_path,
 }
 
 /* "{id}-{name}" -> bank-visible name; tokens {id} {name} {date}. */
-static void make_remote(const struct bank_rt *b, const struct store_msg *m,
-                        char *out, size_t outsz)
+/* A {seq} or {seqN} token (N digits, 1..9; {seq} is 3) at p: its length,
+ * with *width set; 0 when p holds none. */
+static size_t seq_token(const char *p, int *width)
+{
+    if (strncmp(p, "{seq", 4) != 0)
+        return 0;
+    if (p[4] == '}') {
+        *width = 3;
+        return 5;
+    }
+    if (p[4] >= '1' && p[4] <= '9' && p[5] == '}') {
+        *width = p[4] - '0';
+        return 6;
+    }
+    return 0;
+}
+
+/*
+ * The name the bank sees, from the bank's name_pattern.  {date} is the
+ * message's acceptance day (UTC) and {seq} counts this bank's names of
+ * that day: the counter lives in the store and moves in the caller's
+ * transaction, the one that records the name, so a name is never handed
+ * out twice and a retry reuses the recorded name.  0 or H2H_*.
+ */
+static int make_remote(struct h2hd *d, const struct bank_rt *b,
+                       const struct store_msg *m, char *out, size_t outsz,
+                       struct h2h_err *err)
 {
     const char *pat =
         b->cfg && b->cfg->name_pattern ? b->cfg->name_pattern : "{id}-{name}";
     size_t o = 0;
-    char date[16];
+    char date[16], seq[32] = "";
+    int64_t seq_v = 0;
     time_t t = (time_t)(m->created_ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
@@ -501,6 +527,7 @@ static void make_remote(const struct bank_rt *b, const struct store_msg *m,
     for (const char *p = pat; *p && o + 1 < outsz;) {
         const char *val = NULL;
         size_t skip = 0;
+        int width;
         if (strncmp(p, "{id}", 4) == 0)
             val = m->id, skip = 4;
         else if (strncmp(p, "{name}", 6) == 0)
@@ -509,6 +536,17 @@ static void make_remote(const struct bank_rt *b, const struct store_msg *m,
             val = date, skip = 6;
         else if (strncmp(p, "{msgid}", 7) == 0)
             val = m->business_id ? m->business_id : m->id, skip = 7;
+        else if ((skip = seq_token(p, &width)) > 0) {
+            if (!seq_v) {
+                char key[CFG_NAME_MAX + 32];
+                snprintf(key, sizeof(key), "ctr:name:%s:%s", b->name, date);
+                int rc = store_counter_next(d->store, key, &seq_v, err);
+                if (rc)
+                    return rc;
+            }
+            snprintf(seq, sizeof(seq), "%0*lld", width, (long long)seq_v);
+            val = seq;
+        }
         if (val) {
             for (; *val && o + 1 < outsz; val++)
                 out[o++] = (*val == '/' ? '_' : *val);
@@ -525,6 +563,7 @@ static void make_remote(const struct bank_rt *b, const struct store_msg *m,
             o--;
         out[o] = '\0';
     }
+    return 0;
 }
 
 static void submit_rendered(struct h2hd *d, struct bank_rt *b)
@@ -550,13 +589,16 @@ static void submit_rendered(struct h2hd *d, struct bank_rt *b)
     for (size_t i = 0; i < c.n; i++) {
         struct store_msg *m = &c.v[i];
         char remote[512];
+        struct h2h_err e = {0};
         if (m->remote_name && m->remote_name[0])
             snprintf(remote, sizeof(remote), "%s", m->remote_name);
-        else
-            make_remote(b, m, remote, sizeof(remote));
+        else if (make_remote(d, b, m, remote, sizeof(remote), &e) != 0) {
+            h2h_log(H2H_LOG_ERROR, "message.transition.failed", "msg", m->id,
+                    "error", e.msg, NULL);
+            continue;
+        }
         struct store_change ch = {
             .remote_name = remote, .actor = "daemon", .detail = remote};
-        struct h2h_err e = {0};
         if (store_transition(d->store, m->id, ST_RENDERED, ST_SUBMITTING, &ch,
                              &e) != 0) {
             h2h_log(H2H_LOG_ERROR, "message.transition.failed", "msg", m->id,

@@ -70,6 +70,7 @@ enum stmt_id {
     Q_ID_UPSERT,
     Q_ID_SEEN,
     Q_ID_OWNER,
+    Q_COUNTER_NEXT,
     Q__COUNT
 };
 
@@ -134,6 +135,9 @@ static const char *const stmt_sql[Q__COUNT] = {
         "SELECT 1 FROM seen_id WHERE kind = ?1 AND id = ?2 AND at_ms >= ?3",
     [Q_ID_OWNER] = "SELECT msg_id FROM seen_id WHERE kind = ?1 AND id = ?2 "
                    "AND msg_id IS NOT NULL",
+    [Q_COUNTER_NEXT] = "INSERT INTO meta (key, value) VALUES (?1, 1) "
+                       "ON CONFLICT (key) DO UPDATE SET value = value + 1 "
+                       "RETURNING value",
 };
 
 /* store_list() builds its query from which filters are set: one cached
@@ -1443,6 +1447,31 @@ int store_id_owner(struct store *s, const char *kind, const char *id,
         return h2h_err_set(err, H2H_ENOTFOUND, "no message recorded for %s %s",
                            kind, id);
     return 0;
+}
+
+int store_counter_next(struct store *s, const char *name, int64_t *value,
+                       struct h2h_err *err)
+{
+    *value = 0;
+    if (!name || strncmp(name, "ctr:", 4) != 0 || !name[4])
+        return h2h_err_set(err, H2H_EINVALID,
+                           "counter names start with \"ctr:\"");
+    int rc = op_begin(s, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_COUNTER_NEXT, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_clip(st, 1, name);
+    rc = step(s, st, err, "advance counter");
+    if (rc == SQLITE_ROW) {
+        *value = sqlite3_column_int64(st, 0);
+        rc = 0;
+    } else if (rc >= 0) {
+        rc = h2h_err_set(err, H2H_EDB, "counter %s: no value", name);
+    }
+    done(st);
+    return op_end(s, rc, err);
 }
 
 /* ---- consistency check ------------------------------------------------ */

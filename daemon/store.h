@@ -239,6 +239,12 @@ int store_id_seen(struct store *s, const char *kind, const char *id,
 int store_id_owner(struct store *s, const char *kind, const char *id,
                    char msg_id[STORE_ID_MAX], struct h2h_err *err);
 
+/* The next value (1, 2, ...) of the counter called name (which starts
+ * with "ctr:"), durable with the caller's transaction: a rolled-back
+ * transaction hands the same value out again. */
+int store_counter_next(struct store *s, const char *name, int64_t *value,
+                       struct h2h_err *err);
+
 /*
  * Consistency check: PRAGMA integrity_check, foreign keys, and invariants:
  * every message has events and its last event ends in the row's state,

@@ -434,7 +434,15 @@ static const struct bad_case {
     {"pattern without id",
      "banks = ( { name = \"b\"; adapter = \"dirdrop\";\n name_pattern ="
      " \"{name}\"; dirdrop = { outbox = \"o\"; }; } );\n", 2,
-     "must contain {id} or {msgid}"},
+     "must contain {id}, {msgid}, or {date} with {seq}"},
+    {"pattern seq without date",
+     "banks = ( { name = \"b\"; adapter = \"dirdrop\";\n name_pattern ="
+     " \"PAY_{seq6}.xml\"; dirdrop = { outbox = \"o\"; }; } );\n", 2,
+     "must contain {id}, {msgid}, or {date} with {seq}"},
+    {"pattern seq width",
+     "banks = ( { name = \"b\"; adapter = \"dirdrop\";\n name_pattern ="
+     " \"PAY_{date}_{seq0}.xml\"; dirdrop = { outbox = \"o\"; }; } );\n",
+     2, "unknown token"},
     {"pattern unknown token",
      "banks = ( { name = \"b\"; adapter = \"dirdrop\";\n name_pattern ="
      " \"{id}-{nmae}\"; dirdrop = { outbox = \"o\"; }; } );\n", 2,
