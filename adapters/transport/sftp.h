@@ -182,15 +182,16 @@ enum sftp_state sftp_session_state(const struct sftp_session *s);
 
 /*
  * Upload local_path to remote_dir/remote_name (remote_name must pass
- * names_check_drop).  Steps: stat the final name (taken -> PERMFAIL,
- * H2H_EDUP, exists = 1, size of the existing file: the caller compares and
- * decides whether it is already delivered); write
- * remote_dir/.h2h-tmp.<rand>.<remote_name> (mode 0644, exclusive create);
- * fsync@openssh.com when the server offers it (res->fsynced); close; stat
- * the temporary and compare its size with the local size; stat the final
- * name again; rename with a plain SFTP rename, which OpenSSH refuses onto an
- * existing name (never posix-rename).  On any failure the temporary is
- * removed (best effort while the session lives).
+ * names_check_drop).  Steps: write remote_dir/.h2h-tmp.<rand>.<remote_name>
+ * (mode 0644, exclusive create); fsync@openssh.com when the server offers
+ * it (res->fsynced) together with an fstat that compares the remote size
+ * with the local size; close together with a stat of the final name
+ * (taken -> PERMFAIL, H2H_EDUP, exists = 1, size of the existing file: the
+ * caller compares and decides whether it is already delivered); rename
+ * with a plain SFTP rename, which OpenSSH refuses onto an existing name
+ * (never posix-rename; a name taken in between is reported the same way).
+ * Five round trips per small file: each pair shares one.  On any failure
+ * the temporary is removed (best effort while the session lives).
  */
 int sftp_upload(struct sftp_session *s, const char *local_path,
                 const char *remote_dir, const char *remote_name, unsigned flags,

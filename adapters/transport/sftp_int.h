@@ -60,6 +60,8 @@ struct sftp_op {
     EVP_MD_CTX *md;
     struct sftp_entry *ents;
     size_t n_ents, cap_ents;
+    int pair;                      /* PAIR_* of the running pair */
+    LIBSSH2_SFTP_ATTRIBUTES pair_at; /* its stat's answer */
     enum h2h_outcome pend_out; /* failure kept while cleaning up */
     struct h2h_err pend_err;
     int pend_set;

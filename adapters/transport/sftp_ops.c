@@ -32,15 +32,16 @@
 #define NAME_BUF 1024
 #define PATH_CAP 4096
 
+/* An upload's round trips: open, write (pipelined by libssh2), fsync with
+ * fstat (the size check), close with a stat of the final name, rename.
+ * The pairs go out together (see pair_step); OpenSSH's `put -f` makes five
+ * round trips too (stat, open, write, fsync, close) and renames nothing. */
 enum {
     U_LOCAL,
-    U_STAT1,
     U_OPEN,
     U_WRITE,
-    U_FSYNC,
-    U_CLOSE,
-    U_STAT_TMP,
-    U_STAT2,
+    U_SYNC_SIZE,
+    U_CLOSE_LOOK,
     U_RENAME,
     U_RENAME_CHECK,
 };
@@ -337,6 +338,172 @@ static int md_start(struct sftp_op *op)
 }
 
 /* ------------------------------------------------------------------ */
+/* two requests in one round trip                                      */
+
+/*
+ * A request of a pair: call starts or continues it (its libssh2 result,
+ * LIBSSH2_ERROR_EAGAIN while it waits); judge reads a finished call's
+ * result at once, while libssh2_sftp_last_error is still its own: OPR_DONE
+ * (a failure it finds goes into op->res) or OPR_DEAD.
+ */
+struct pair_req {
+    int (*call)(struct sftp_session *s, struct sftp_op *op);
+    enum sftp_op_rc (*judge)(struct sftp_session *s, struct sftp_op *op,
+                             int rc);
+};
+
+enum { PAIR_A_DONE = 1, PAIR_B_SENT = 2, PAIR_B_DONE = 4 };
+
+static enum sftp_op_rc pair_end(struct sftp_op *op, enum sftp_op_rc r)
+{
+    op->pair = 0;
+    return r;
+}
+
+/*
+ * Run a then b in one round trip: b is sent as soon as a's request has
+ * left, i.e. when libssh2 waits only to read (a's packet is whole on the
+ * wire, so b's cannot interleave with it); the server answers both in
+ * order.  Without that chance b simply follows a.  b always runs to its
+ * end once sent, even when a failed with an SFTP status (the session
+ * lives on): libssh2 keeps one request of each kind per session and would
+ * hand b's stale answer to the next caller of its kind.  A broken
+ * connection ends the session (OPR_DEAD) and every request with it.
+ */
+static enum sftp_op_rc pair_step(struct sftp_session *s, struct sftp_op *op,
+                                 const struct pair_req *a,
+                                 const struct pair_req *b)
+{
+    int rc;
+    enum sftp_op_rc r;
+    while (!(op->pair & PAIR_A_DONE)) {
+        rc = a->call(s, op);
+        if (rc == LIBSSH2_ERROR_EAGAIN) {
+            if ((op->pair & PAIR_B_SENT) ||
+                libssh2_session_block_directions(s->ssh) !=
+                    LIBSSH2_SESSION_BLOCK_INBOUND)
+                return OPR_AGAIN;
+            op->pair |= PAIR_B_SENT;
+            rc = b->call(s, op);
+            if (rc != LIBSSH2_ERROR_EAGAIN) {
+                op->pair |= PAIR_B_DONE;
+                if (b->judge(s, op, rc) == OPR_DEAD)
+                    return pair_end(op, OPR_DEAD);
+            }
+            /* b's wait may have read a's answer off the socket, which
+             * then never turns readable for it: ask a again at once */
+            continue;
+        }
+        op->pair |= PAIR_A_DONE;
+        if (a->judge(s, op, rc) == OPR_DEAD)
+            return pair_end(op, OPR_DEAD);
+    }
+    if (!(op->pair & PAIR_B_DONE)) {
+        int failed = op->res.outcome != H2H_OUT_OK;
+        if (failed && !(op->pair & PAIR_B_SENT))
+            return pair_end(op, OPR_DONE);
+        op->pair |= PAIR_B_SENT;
+        rc = b->call(s, op);
+        if (rc == LIBSSH2_ERROR_EAGAIN)
+            return OPR_AGAIN;
+        op->pair |= PAIR_B_DONE;
+        if (failed) /* drained: a's failure is the one to report */
+            return pair_end(op, rc < 0 && rc != LIBSSH2_ERROR_SFTP_PROTOCOL
+                                    ? OPR_DEAD
+                                    : OPR_DONE);
+        r = b->judge(s, op, rc);
+        if (r != OPR_DONE)
+            return pair_end(op, r);
+    }
+    return pair_end(op, OPR_DONE);
+}
+
+/* The pairs of an upload: fsync with the size check, close with the look
+ * at the final name (rename never replaces on OpenSSH, but a server that
+ * does would otherwise overwrite a file silently). */
+static int call_fsync(struct sftp_session *s, struct sftp_op *op)
+{
+    (void)s;
+    if (op->flags & SFTP_UPLOAD_NO_FSYNC)
+        return 0;
+    return libssh2_sftp_fsync(op->h);
+}
+
+static enum sftp_op_rc judge_fsync(struct sftp_session *s, struct sftp_op *op,
+                                   int rc)
+{
+    if (op->flags & SFTP_UPLOAD_NO_FSYNC)
+        return OPR_DONE;
+    if (rc == 0)
+        op->res.fsynced = 1;
+    else if (fx_of(s, rc) != LIBSSH2_FX_OP_UNSUPPORTED)
+        return fail_ssh(s, op, rc, "fsync", op->rtmp);
+    /* not offered: the rename still makes it all-or-nothing */
+    return OPR_DONE;
+}
+
+static int call_fstat(struct sftp_session *s, struct sftp_op *op)
+{
+    (void)s;
+    return libssh2_sftp_fstat_ex(op->h, &op->pair_at, 0);
+}
+
+static enum sftp_op_rc judge_fstat(struct sftp_session *s, struct sftp_op *op,
+                                   int rc)
+{
+    if (rc < 0)
+        return fail_ssh(s, op, rc, "stat", op->rtmp);
+    if (!(op->pair_at.flags & LIBSSH2_SFTP_ATTR_SIZE) ||
+        op->pair_at.filesize != op->total)
+        return op_fail(op, H2H_OUT_TEMPFAIL, H2H_EIO,
+                       "remote size %llu differs from local size %llu",
+                       (unsigned long long)op->pair_at.filesize,
+                       (unsigned long long)op->total);
+    return OPR_DONE;
+}
+
+static int call_close(struct sftp_session *s, struct sftp_op *op)
+{
+    (void)s;
+    int rc = libssh2_sftp_close_handle(op->h);
+    if (rc != LIBSSH2_ERROR_EAGAIN)
+        op->h = NULL; /* libssh2 freed it either way */
+    return rc;
+}
+
+static enum sftp_op_rc judge_close(struct sftp_session *s, struct sftp_op *op,
+                                   int rc)
+{
+    return rc < 0 ? fail_ssh(s, op, rc, "close", op->rtmp) : OPR_DONE;
+}
+
+static int call_stat_final(struct sftp_session *s, struct sftp_op *op)
+{
+    return libssh2_sftp_stat_ex(s->sftp, op->rfinal,
+                                (unsigned)strlen(op->rfinal), LIBSSH2_SFTP_STAT,
+                                &op->pair_at);
+}
+
+static enum sftp_op_rc judge_stat_final(struct sftp_session *s,
+                                        struct sftp_op *op, int rc)
+{
+    if (rc == 0) {
+        attrs_to_res(op, &op->pair_at);
+        return op_fail(op, H2H_OUT_PERMFAIL, H2H_EDUP,
+                       "final name exists (%llu bytes)",
+                       (unsigned long long)op->res.size);
+    }
+    return is_nosuch(s, rc) ? OPR_DONE
+                            : fail_ssh(s, op, rc, "stat", op->rfinal);
+}
+
+static const struct pair_req req_fsync = {call_fsync, judge_fsync};
+static const struct pair_req req_fstat = {call_fstat, judge_fstat};
+static const struct pair_req req_close = {call_close, judge_close};
+static const struct pair_req req_stat_final = {call_stat_final,
+                                               judge_stat_final};
+
+/* ------------------------------------------------------------------ */
 /* upload                                                              */
 
 static enum sftp_op_rc upload_step(struct sftp_session *s, struct sftp_op *op)
@@ -362,26 +529,9 @@ static enum sftp_op_rc upload_step(struct sftp_session *s, struct sftp_op *op)
             if (!op->rfinal || !op->rtmp || md_start(op) < 0)
                 return op_fail(op, H2H_OUT_TEMPFAIL, H2H_ENOMEM,
                                "out of memory");
-            op->step = U_STAT1;
+            op->step = U_OPEN;
             continue;
         }
-        case U_STAT1:
-        case U_STAT2:
-            rc = libssh2_sftp_stat_ex(s->sftp, op->rfinal,
-                                      (unsigned)strlen(op->rfinal),
-                                      LIBSSH2_SFTP_STAT, &at);
-            if (rc == LIBSSH2_ERROR_EAGAIN)
-                return OPR_AGAIN;
-            if (rc == 0) {
-                attrs_to_res(op, &at);
-                return op_fail(op, H2H_OUT_PERMFAIL, H2H_EDUP,
-                               "final name exists (%llu bytes)",
-                               (unsigned long long)op->res.size);
-            }
-            if (!is_nosuch(s, rc))
-                return fail_ssh(s, op, rc, "stat", op->rfinal);
-            op->step = op->step == U_STAT1 ? U_OPEN : U_RENAME;
-            continue;
         case U_OPEN:
             op->h = libssh2_sftp_open_ex(
                 s->sftp, op->rtmp, (unsigned)strlen(op->rtmp),
@@ -433,7 +583,7 @@ static enum sftp_op_rc upload_step(struct sftp_session *s, struct sftp_op *op)
                                    "uploading",
                                    op->a);
                 if (n == 0 && op->buf_len == 0) {
-                    op->step = U_FSYNC;
+                    op->step = U_SYNC_SIZE;
                     continue;
                 }
                 EVP_DigestUpdate(op->md, op->buf + op->buf_len, (size_t)n);
@@ -449,45 +599,21 @@ static enum sftp_op_rc upload_step(struct sftp_session *s, struct sftp_op *op)
             op->buf_pos += (size_t)w;
             continue;
         }
-        case U_FSYNC:
-            if (!(op->flags & SFTP_UPLOAD_NO_FSYNC)) {
-                rc = libssh2_sftp_fsync(op->h);
-                if (rc == LIBSSH2_ERROR_EAGAIN)
-                    return OPR_AGAIN;
-                if (rc == 0)
-                    op->res.fsynced = 1;
-                else if (fx_of(s, rc) != LIBSSH2_FX_OP_UNSUPPORTED)
-                    return fail_ssh(s, op, rc, "fsync", op->rtmp);
-                /* not offered: the rename still makes it all-or-nothing */
-            }
-            op->step = U_CLOSE;
+        case U_SYNC_SIZE: {
+            enum sftp_op_rc r = pair_step(s, op, &req_fsync, &req_fstat);
+            if (r != OPR_DONE || op->res.outcome != H2H_OUT_OK)
+                return r;
+            op->step = U_CLOSE_LOOK;
             continue;
-        case U_CLOSE:
-            rc = libssh2_sftp_close_handle(op->h);
-            if (rc == LIBSSH2_ERROR_EAGAIN)
-                return OPR_AGAIN;
-            op->h = NULL;
-            if (rc < 0)
-                return fail_ssh(s, op, rc, "close", op->rtmp);
-            op->step = U_STAT_TMP;
+        }
+        case U_CLOSE_LOOK: {
+            enum sftp_op_rc r =
+                pair_step(s, op, &req_close, &req_stat_final);
+            if (r != OPR_DONE || op->res.outcome != H2H_OUT_OK)
+                return r;
+            op->step = U_RENAME;
             continue;
-        case U_STAT_TMP:
-            rc = libssh2_sftp_stat_ex(s->sftp, op->rtmp,
-                                      (unsigned)strlen(op->rtmp),
-                                      LIBSSH2_SFTP_STAT, &at);
-            if (rc == LIBSSH2_ERROR_EAGAIN)
-                return OPR_AGAIN;
-            if (rc < 0)
-                return fail_ssh(s, op, rc, "stat", op->rtmp);
-            if (!(at.flags & LIBSSH2_SFTP_ATTR_SIZE) ||
-                at.filesize != op->total)
-                return op_fail(op, H2H_OUT_TEMPFAIL, H2H_EIO,
-                               "remote size %llu differs from local size "
-                               "%llu",
-                               (unsigned long long)at.filesize,
-                               (unsigned long long)op->total);
-            op->step = U_STAT2;
-            continue;
+        }
         case U_RENAME:
             op->committed = 1;
             /* plain SFTP rename: OpenSSH refuses an existing target

@@ -360,6 +360,8 @@ static void test_upload_and_overwrite(void)
     CU_ASSERT_STRING_EQUAL(g1.sha256, hex);
 
     CU_ASSERT_EQUAL(g2.outcome, H2H_OUT_OK);
+    if (g2.outcome != H2H_OUT_OK)
+        fprintf(stderr, "  upload of an empty file: %s\n", g2.msg);
     CU_ASSERT_EQUAL(g2.size, 0);
     snprintf(remote, sizeof(remote), "%s/empty.xml", rdir);
     struct stat st;
