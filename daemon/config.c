@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "adapter.h"
+#include "charset.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -50,6 +51,7 @@ enum opt_type {
     T_LEVEL,    /* int; log level name */
     T_TZ,       /* char *; IANA time zone name */
     T_PATTERN,  /* char *; bank-visible file name pattern */
+    T_CHARSET,  /* char *; a charset iconv knows (fmt_charset_known) */
     T_RETRY,    /* struct cfg_retry; nested group, per-field inheritance */
     T_SPECIAL,  /* parsed by the section's own code (routes) */
 };
@@ -158,6 +160,7 @@ static const struct opt bank_opts[] = {
     {.name = "poll_interval", .type = T_I64, .off = BANK(poll_interval_ms),
      .def_i = 10000, .min = 100, .max = 86400000, .scale = 1},
     {.name = "name_pattern", .type = T_PATTERN, .off = BANK(name_pattern)},
+    {.name = "charset", .type = T_CHARSET, .off = BANK(charset)},
     {.name = "payment_format", .type = T_ENUM, .off = BANK(payment_format),
      .def_s = "as-received", .choices = payment_formats},
     {.name = "profile", .type = T_ENUM, .off = BANK(profile),
@@ -194,7 +197,7 @@ static const struct opt chan_opts[] = {
      .choices = kinds},
     {.name = "profile", .type = T_ENUM, .off = CHAN(profile),
      .def_s = "none", .choices = profiles},
-    {.name = "charset", .type = T_STR, .off = CHAN(charset)},
+    {.name = "charset", .type = T_CHARSET, .off = CHAN(charset)},
     {.name = "stability", .type = T_I64, .off = CHAN(stability_ms),
      .def_i = 1000, .min = 0, .max = 3600000, .scale = 1},
     {.name = "routes", .type = T_SPECIAL},
@@ -214,7 +217,7 @@ static const char *const top_keys[] = {"daemon", "banks", "channels", NULL};
 static int is_string_type(enum opt_type t)
 {
     return t == T_STR || t == T_NAME || t == T_ENUM || t == T_PATH ||
-           t == T_TZ || t == T_PATTERN;
+           t == T_TZ || t == T_PATTERN || t == T_CHARSET;
 }
 
 #define FIELD(obj, o, type) ((type *)((char *)(obj) + (o)->off))
@@ -670,6 +673,7 @@ static void set_default(struct ld *ld, const struct opt *o, void *obj,
         }
         break;
     case T_STR: case T_NAME: case T_ENUM: case T_TZ: case T_PATTERN:
+    case T_CHARSET:
         *FIELD(obj, o, char *) = xstrdup(ld, o->def_s);
         break;
     case T_RETRY:
@@ -839,6 +843,14 @@ static int parse_value(struct ld *ld, const config_setting_t *s,
             problem(ld, s, "%s.%s = \"%s\" is not a known time zone (like "
                            "\"Europe/Berlin\" or \"UTC\")", where, o->name,
                     str);
+            return -1;
+        }
+        break;
+    case T_CHARSET:
+        if (!fmt_charset_known(str)) {
+            problem(ld, s, "%s.%s = \"%s\" is not a charset this system "
+                           "converts (like \"UTF-8\", \"ISO-8859-1\" or "
+                           "\"GB18030\")", where, o->name, str);
             return -1;
         }
         break;

@@ -83,6 +83,9 @@ struct cfg_bank {
      * "mt101", "canonical"); profile: market practice of the rendering
      * ("none", "sepa", "sepa-translit", "cgi"). */
     char *payment_format, *profile;
+    /* Charset of the MT940/942 and CSV files the bank sends (iconv name);
+     * NULL: UTF-8 (or what a file declares).  XML declares its own. */
+    char *charset;
     /* The bank's whole group, handed to the adapter's check_config and
      * create; valid while the struct cfg lives. */
     const config_setting_t *setting;

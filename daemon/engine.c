@@ -955,6 +955,7 @@ static void deliver_cb(struct h2h_adapter *a, struct h2h_poll_req *req,
         snprintf(x->sha256, sizeof(x->sha256), "%s", dl->sha256);
         snprintf(x->local, sizeof(x->local), "%s", dl->local_path);
         if (render_download_start(d->loop, ch->cfg->output_format,
+                                  b->cfg ? b->cfg->charset : NULL,
                                   dl->local_path, dl->remote_name, deliver_done,
                                   x) == 0)
             return;

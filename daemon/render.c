@@ -384,7 +384,7 @@ struct dl_job {
     uv_work_t work;
     render_dl_cb done;
     void *data;
-    char output_format[32];
+    char output_format[32], charset[64];
     char in_path[4096], remote[256];
     /* results */
     struct render_dl_result r;
@@ -563,7 +563,9 @@ static void dl_work(uv_work_t *w)
     if (ext) {
         char tag[64], tmp[4096];
         snprintf(tag, sizeof(tag), "dl-%lx", (unsigned long)(uintptr_t)j);
-        struct fmt_src src = {.path = j->in_path, .name = j->remote};
+        struct fmt_src src = {.path = j->in_path,
+                              .name = j->remote,
+                              .charset = j->charset[0] ? j->charset : NULL};
         int rc = convert_to_tmp(
             &src, &co, dirname_of(j->in_path, tmp, sizeof(tmp)), tag,
             j->out_path, sizeof(j->out_path), NULL, &j->note);
@@ -605,8 +607,9 @@ static void dl_after(uv_work_t *w, int status)
 }
 
 int render_download_start(uv_loop_t *loop, const char *output_format,
-                          const char *in_path, const char *remote_name,
-                          render_dl_cb done, void *data)
+                          const char *in_charset, const char *in_path,
+                          const char *remote_name, render_dl_cb done,
+                          void *data)
 {
     struct dl_job *j = calloc(1, sizeof(*j));
     if (!j)
@@ -615,6 +618,8 @@ int render_download_start(uv_loop_t *loop, const char *output_format,
     j->data = data;
     snprintf(j->output_format, sizeof(j->output_format), "%s",
              output_format ? output_format : "as-received");
+    snprintf(j->charset, sizeof(j->charset), "%s",
+             in_charset ? in_charset : "");
     snprintf(j->in_path, sizeof(j->in_path), "%s", in_path);
     snprintf(j->remote, sizeof(j->remote), "%s", remote_name);
     j->work.data = j;

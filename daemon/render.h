@@ -74,7 +74,9 @@ const char *render_classify(const char *path);
  * What a bank sent, made ready for treasury: classified, and statements
  * (and, for "canonical", status reports) converted into the channel's
  * output_format.  Runs on the pool; done runs on the loop thread exactly
- * once when render_download_start returns 0.
+ * once when render_download_start returns 0.  in_charset: the bank's
+ * charset for MT940/942 and CSV files (NULL: UTF-8 or what a file
+ * declares).
  *   kind      out sub-folder (see render_classify)
  *   path      the file to deliver: in_path itself, or a converted
  *             temporary beside it (converted != 0; the caller removes
@@ -106,7 +108,8 @@ struct render_dl_result {
 };
 typedef void (*render_dl_cb)(void *data, const struct render_dl_result *r);
 int render_download_start(uv_loop_t *loop, const char *output_format,
-                          const char *in_path, const char *remote_name,
-                          render_dl_cb done, void *data);
+                          const char *in_charset, const char *in_path,
+                          const char *remote_name, render_dl_cb done,
+                          void *data);
 
 #endif
