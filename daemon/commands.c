@@ -156,6 +156,20 @@ static int hist_cb(void *ctx, const struct store_event *e)
     return 0;
 }
 
+static int tx_cb(void *ctx, const struct store_tx_status *t)
+{
+    char at[40];
+    iso_time(t->at_ms, at, sizeof(at));
+    json_array_append_new(
+        ctx, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "pmt_inf_id",
+                       t->pmt_inf_id ? t->pmt_inf_id : "", "end_to_end_id",
+                       t->end_to_end_id ? t->end_to_end_id : "", "status",
+                       t->status ? t->status : "", "reasons",
+                       t->reasons ? t->reasons : "", "report",
+                       t->report ? t->report : "", "at", at));
+    return 0;
+}
+
 static int need_id(const json_t *args, const char **id, struct h2h_err *err)
 {
     *id = arg_str(args, "id");
@@ -174,13 +188,17 @@ static int cmd_show(void *ctx, const json_t *args, uid_t uid, json_t **result,
     int rc = need_id(args, &id, err);
     if (rc || (rc = store_get(d->store, id, &m, err)))
         return rc;
-    json_t *hist = json_array();
+    json_t *hist = json_array(), *pays = json_array();
     rc = store_history(d->store, id, hist_cb, hist, err);
     if (rc == 0)
-        *result = json_pack("{s:o, s:o}", "message", msg_json(&m, 1),
-                            "history", hist);
-    else
+        rc = store_tx_status_list(d->store, id, tx_cb, pays, err);
+    if (rc == 0) {
+        *result = json_pack("{s:o, s:o, s:o}", "message", msg_json(&m, 1),
+                            "history", hist, "payments", pays);
+    } else {
         json_decref(hist);
+        json_decref(pays);
+    }
     store_msg_release(&m);
     return rc;
 }

@@ -749,6 +749,7 @@ struct status_link {
     } what;
     enum msg_state to;
     char id[STORE_ID_MAX];
+    size_t n_tx_recorded; /* payment statuses kept for h2hctl show */
     struct h2h_err err;
 };
 
@@ -766,6 +767,25 @@ static void link_status(struct h2hd *d, const char *bank, const char *file,
     char key[CFG_NAME_MAX + 130];
     struct store_msg m = {0};
 
+    snprintf(key, sizeof(key), "%s:%s", bank, st->orgnl_msg_id);
+    if (store_id_owner(d->store, "msgid", key, o->id, &err) != 0 ||
+        store_get(d->store, o->id, &m, &err) != 0) {
+        o->what = LINK_UNMATCHED;
+        o->err = err;
+        return;
+    }
+    /* what the bank said about each payment, for h2hctl show */
+    for (size_t i = 0; i < st->n_txs; i++) {
+        const struct render_tx_status *t = &st->txs[i];
+        struct store_tx_status ts = {.pmt_inf_id = t->pmt_inf_id,
+                                     .end_to_end_id = t->e2e,
+                                     .status = t->sts,
+                                     .reasons = t->reasons[0] ? t->reasons
+                                                              : NULL,
+                                     .report = file};
+        if (store_tx_status_put(d->store, o->id, &ts, &err) == 0)
+            o->n_tx_recorded++;
+    }
     if (strcmp(st->verdict, "RJCT") == 0)
         o->to = ST_REJECTED;
     else if (strcmp(st->verdict, "PART") == 0)
@@ -774,13 +794,7 @@ static void link_status(struct h2hd *d, const char *bank, const char *file,
         o->to = ST_ACKNOWLEDGED;
     else {
         o->what = LINK_PENDING;
-        return;
-    }
-    snprintf(key, sizeof(key), "%s:%s", bank, st->orgnl_msg_id);
-    if (store_id_owner(d->store, "msgid", key, o->id, &err) != 0 ||
-        store_get(d->store, o->id, &m, &err) != 0) {
-        o->what = LINK_UNMATCHED;
-        o->err = err;
+        store_msg_release(&m);
         return;
     }
     char detail[1024];
@@ -825,8 +839,9 @@ static void log_status_link(const char *bank, const char *file,
     snprintf(n_tx, sizeof(n_tx), "%zu", st->n_tx);
     switch (o->what) {
     case LINK_PENDING:
-        h2h_log(H2H_LOG_INFO, "status.pending", "bank", bank, "file", file,
-                "orig_msgid", st->orgnl_msg_id, "status", st->verdict, NULL);
+        h2h_log(H2H_LOG_INFO, "status.pending", "msg", o->id, "bank", bank,
+                "file", file, "orig_msgid", st->orgnl_msg_id, "status",
+                st->verdict, NULL);
         break;
     case LINK_UNMATCHED:
         h2h_log(H2H_LOG_WARN, "status.unmatched", "bank", bank, "file", file,

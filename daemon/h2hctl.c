@@ -539,6 +539,27 @@ static int run_show(struct ctx *x, const struct cmd_args *a)
         printf("\nhistory:\n");
         table_print(&t, stdout);
     }
+    json_t *pays = json_object_get(r, "payments");
+    if (json_array_size(pays) > 0) {
+        static const char *const pk[] = {"pmt_inf_id", "end_to_end_id",
+                                         "status", "reasons", "report"};
+        table_init(&t, 5);
+        char *hdr[] = {xstrdup("PMTINFID"), xstrdup("ENDTOENDID"),
+                       xstrdup("STATUS"), xstrdup("REASONS"),
+                       xstrdup("REPORT")};
+        table_add(&t, hdr);
+        size_t i;
+        json_t *p;
+        json_array_foreach(pays, i, p)
+        {
+            char *row[5];
+            for (int c = 0; c < 5; c++)
+                row[c] = text(json_object_get(p, pk[c]));
+            table_add(&t, row);
+        }
+        printf("\npayments (as the bank reported them):\n");
+        table_print(&t, stdout);
+    }
     json_decref(r);
     return 0;
 }

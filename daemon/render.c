@@ -439,6 +439,39 @@ static void tally(struct reason_tally *t, const struct fmt_reason *r, size_t n)
     }
 }
 
+/* Most per-payment statuses kept from one report (a bigger report still
+ * moves its message; the rest is in the file itself). */
+#define TX_STATUS_MAX 100000
+
+static void add_tx(struct render_status *st, const char *pmt_inf_id,
+                   const char *e2e, const char *sts,
+                   const struct fmt_reason *r, size_t n_r)
+{
+    if (st->n_txs >= TX_STATUS_MAX)
+        return;
+    if (st->n_txs == st->cap_txs) {
+        size_t cap = st->cap_txs ? st->cap_txs * 2 : 16;
+        struct render_tx_status *v = realloc(st->txs, cap * sizeof(*v));
+        if (!v)
+            return; /* the counts still move the message */
+        st->txs = v;
+        st->cap_txs = cap;
+    }
+    struct render_tx_status *t = &st->txs[st->n_txs++];
+    memset(t, 0, sizeof(*t));
+    snprintf(t->pmt_inf_id, sizeof(t->pmt_inf_id), "%s",
+             pmt_inf_id ? pmt_inf_id : "");
+    snprintf(t->e2e, sizeof(t->e2e), "%s", e2e ? e2e : "");
+    snprintf(t->sts, sizeof(t->sts), "%s", sts);
+    for (size_t i = 0; i < n_r; i++) {
+        const char *c = r[i].code ? r[i].code : r[i].prtry;
+        size_t l = strlen(t->reasons);
+        if (c)
+            snprintf(t->reasons + l, sizeof(t->reasons) - l, "%s%s",
+                     l ? "," : "", c);
+    }
+}
+
 /* Reduce a status report to what moves a message: its verdict, counts and
  * reason codes.  Transaction statuses win over a missing group status. */
 static void read_status(const char *path, const char *name,
@@ -468,8 +501,17 @@ static void read_status(const char *path, const char *name,
         tally(&t, p->reasons, p->n_reasons);
         p_acc += accepted_code(p->sts);
         p_rej += p->sts && strcmp(p->sts, "RJCT") == 0;
+        if (p->sts)
+            add_tx(st, p->orgnl_pmt_inf_id, NULL, p->sts, p->reasons,
+                   p->n_reasons);
         for (size_t k = 0; k < p->n_txs; k++) {
             const char *ts = p->txs[k].sts ? p->txs[k].sts : p->sts;
+            if (ts)
+                add_tx(st, p->orgnl_pmt_inf_id,
+                       p->txs[k].orgnl_end_to_end_id
+                           ? p->txs[k].orgnl_end_to_end_id
+                           : p->txs[k].orgnl_instr_id,
+                       ts, p->txs[k].reasons, p->txs[k].n_reasons);
             st->n_tx++;
             if (accepted_code(ts))
                 st->n_accepted++;
@@ -602,6 +644,7 @@ static void dl_after(uv_work_t *w, int status)
     if (status == UV_ECANCELED)
         j->r.rc = H2H_ECANCELED;
     j->done(j->data, &j->r);
+    free(j->status.txs);
     free(j->note);
     free(j);
 }

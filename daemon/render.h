@@ -98,6 +98,14 @@ struct render_status {
                                or derived from the transactions) */
     size_t n_tx, n_accepted, n_rejected;
     char reasons[256]; /* "AC01 x2, AM04" */
+    /* Per payment group and transaction, as reported (owned by the
+     * render job, valid during the callback): a group's own status has
+     * e2e "", a transaction without a status of its own takes its
+     * group's. */
+    struct render_tx_status {
+        char pmt_inf_id[64], e2e[64], sts[8], reasons[64];
+    } *txs;
+    size_t n_txs, cap_txs;
 };
 
 struct render_dl_result {

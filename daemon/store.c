@@ -71,6 +71,8 @@ enum stmt_id {
     Q_ID_SEEN,
     Q_ID_OWNER,
     Q_COUNTER_NEXT,
+    Q_TX_PUT,
+    Q_TX_LIST,
     Q__COUNT
 };
 
@@ -138,6 +140,14 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_COUNTER_NEXT] = "INSERT INTO meta (key, value) VALUES (?1, 1) "
                        "ON CONFLICT (key) DO UPDATE SET value = value + 1 "
                        "RETURNING value",
+    [Q_TX_PUT] = "INSERT INTO tx_status (msg_id, pmt_inf_id, end_to_end_id, "
+                 "status, reasons, report, at_ms) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                 "ON CONFLICT (msg_id, pmt_inf_id, end_to_end_id) DO UPDATE "
+                 "SET status = ?4, reasons = ?5, report = ?6, at_ms = ?7",
+    [Q_TX_LIST] = "SELECT pmt_inf_id, end_to_end_id, status, reasons, "
+                  "report, at_ms FROM tx_status WHERE msg_id = ?1 "
+                  "ORDER BY pmt_inf_id, end_to_end_id",
 };
 
 /* store_list() builds its query from which filters are set: one cached
@@ -196,6 +206,13 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "  PRIMARY KEY (kind, id));"
     "CREATE INDEX seen_id_msg ON seen_id (msg_id);"
     "INSERT INTO meta (key, value) VALUES ('id_seq', 0);",
+    /* 1 -> 2: what banks reported per payment. */
+    "CREATE TABLE tx_status ("
+    "  msg_id TEXT NOT NULL REFERENCES msg (id) ON DELETE CASCADE,"
+    "  pmt_inf_id TEXT NOT NULL, end_to_end_id TEXT NOT NULL,"
+    "  status TEXT NOT NULL, reasons TEXT, report TEXT,"
+    "  at_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (msg_id, pmt_inf_id, end_to_end_id));",
 };
 
 struct store {
@@ -1447,6 +1464,57 @@ int store_id_owner(struct store *s, const char *kind, const char *id,
         return h2h_err_set(err, H2H_ENOTFOUND, "no message recorded for %s %s",
                            kind, id);
     return 0;
+}
+
+int store_tx_status_put(struct store *s, const char *msg_id,
+                        const struct store_tx_status *t, struct h2h_err *err)
+{
+    int rc = valid_id(msg_id, err);
+    if (rc)
+        return rc;
+    if (!t->status || !*t->status)
+        return h2h_err_set(err, H2H_EINVALID, "payment status: no status");
+    if ((rc = op_begin(s, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_TX_PUT, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_str(st, 1, msg_id);
+    bind_clip(st, 2, t->pmt_inf_id ? t->pmt_inf_id : "");
+    bind_clip(st, 3, t->end_to_end_id ? t->end_to_end_id : "");
+    bind_clip(st, 4, t->status);
+    bind_clip(st, 5, t->reasons);
+    bind_clip(st, 6, t->report);
+    sqlite3_bind_int64(st, 7, t->at_ms ? t->at_ms : now_ms());
+    rc = step(s, st, err, "record payment status");
+    done(st);
+    return op_end(s, rc < 0 ? rc : 0, err);
+}
+
+int store_tx_status_list(struct store *s, const char *msg_id,
+                         store_tx_status_cb cb, void *ctx, struct h2h_err *err)
+{
+    int rc = valid_id(msg_id, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_TX_LIST, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, msg_id);
+    while ((rc = step(s, st, err, "read payment statuses")) == SQLITE_ROW) {
+        struct store_tx_status t = {
+            .pmt_inf_id = (const char *)sqlite3_column_text(st, 0),
+            .end_to_end_id = (const char *)sqlite3_column_text(st, 1),
+            .status = (const char *)sqlite3_column_text(st, 2),
+            .reasons = (const char *)sqlite3_column_text(st, 3),
+            .report = (const char *)sqlite3_column_text(st, 4),
+            .at_ms = sqlite3_column_int64(st, 5),
+        };
+        if ((rc = cb(ctx, &t)) != 0)
+            break;
+    }
+    done(st);
+    return rc == SQLITE_DONE ? 0 : rc;
 }
 
 int store_counter_next(struct store *s, const char *name, int64_t *value,

@@ -54,7 +54,7 @@
 struct store;
 
 /* Current schema version written by this code. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Message ids: "M" + UTC yyyymmdd of acceptance + "-" + a sequence number
  * from a persistent counter, zero-padded to 6 digits (more when it grows):
@@ -238,6 +238,26 @@ int store_id_seen(struct store *s, const char *kind, const char *id,
  * report (naming our MsgId) finds its message.  0 or H2H_ENOTFOUND. */
 int store_id_owner(struct store *s, const char *kind, const char *id,
                    char msg_id[STORE_ID_MAX], struct h2h_err *err);
+
+/*
+ * What a bank reported per payment of message msg_id (a pain.002's
+ * payment groups and transactions): keyed by (msg_id, pmt_inf_id,
+ * end_to_end_id), "" where the report names none (a whole payment group);
+ * a later report of the same key replaces the earlier one.  status is the
+ * bank's code (ACCP, RJCT, PDNG, ...), reasons its reason codes ("AC01,
+ * AM04"), report the bank's file.  list: in key order; the callback may
+ * not call store functions; a non-zero value stops and is returned.
+ */
+struct store_tx_status {
+    const char *pmt_inf_id, *end_to_end_id, *status, *reasons, *report;
+    int64_t at_ms;
+};
+typedef int (*store_tx_status_cb)(void *ctx, const struct store_tx_status *t);
+int store_tx_status_put(struct store *s, const char *msg_id,
+                        const struct store_tx_status *t, struct h2h_err *err);
+int store_tx_status_list(struct store *s, const char *msg_id,
+                         store_tx_status_cb cb, void *ctx,
+                         struct h2h_err *err);
 
 /* The next value (1, 2, ...) of the counter called name (which starts
  * with "ctr:"), durable with the caller's transaction: a rolled-back

@@ -278,6 +278,14 @@ def main():
         check("AC04" in (last.get("detail") or "") and
               "0 of 1" in (last.get("detail") or ""),
               "the rejection names the reason and counts: %r" % last)
+        pays = b.get("payments") or []
+        check([(p["end_to_end_id"], p["status"], p["reasons"])
+               for p in pays if p["end_to_end_id"]] ==
+              [("FMT-B-1-0-0", "RJCT", "AC04")] and
+              all(p["report"] == "rjct-b.xml" for p in pays),
+              "h2hctl show lists the rejected payment: %r" % pays)
+        shown = w.ctl("show", b["message"]["id"]).stdout
+        check("FMT-B-1-0-0" in shown, "show --json carries the payments")
         check(state_of("FMT-C-1") == "submitted",
               "a message without a report stays submitted")
         wait_until(lambda: w.log_events("status.unmatched"), 10,

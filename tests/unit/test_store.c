@@ -910,6 +910,63 @@ static void test_business_ids(void)
     store_close(s);
 }
 
+struct tx_rows {
+    int n;
+    char last[200];
+};
+
+static int tx_row(void *ctx, const struct store_tx_status *t)
+{
+    struct tx_rows *r = ctx;
+    r->n++;
+    snprintf(r->last, sizeof(r->last), "%s/%s %s %s %s", t->pmt_inf_id,
+             t->end_to_end_id, t->status, t->reasons ? t->reasons : "-",
+             t->report ? t->report : "-");
+    return 0;
+}
+
+static void test_tx_status(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    char id[STORE_ID_MAX];
+    CU_ASSERT_EQUAL_FATAL(accept_n(s, "erp", "b", 1, id), 0);
+    struct store_tx_status t = {.pmt_inf_id = "P1",
+                                .end_to_end_id = "E1",
+                                .status = "PDNG",
+                                .report = "r1.xml"};
+    CU_ASSERT_EQUAL(store_tx_status_put(s, id, &t, &err), 0);
+    t.status = "RJCT", t.reasons = "AC04", t.report = "r2.xml";
+    CU_ASSERT_EQUAL(store_tx_status_put(s, id, &t, &err), 0); /* replaces */
+    struct store_tx_status grp = {.pmt_inf_id = "P1", .status = "PART"};
+    CU_ASSERT_EQUAL(store_tx_status_put(s, id, &grp, &err), 0);
+    struct tx_rows r = {0};
+    s = reopen(s);
+    CU_ASSERT_EQUAL(store_tx_status_list(s, id, tx_row, &r, &err), 0);
+    CU_ASSERT_EQUAL(r.n, 2);
+    CU_ASSERT_STRING_EQUAL(r.last, "P1/E1 RJCT AC04 r2.xml");
+    /* unknown message: the foreign key refuses it */
+    CU_ASSERT_NOT_EQUAL(
+        store_tx_status_put(s, "M20000101-000009", &t, &err), 0);
+    t.status = "";
+    CU_ASSERT_EQUAL(store_tx_status_put(s, id, &t, &err), H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+
+    /* a version 1 store (before payment statuses) is migrated in place */
+    raw_sql("DROP TABLE tx_status");
+    raw_sql("UPDATE meta SET value = 1 WHERE key = 'schema_version'");
+    s = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_open(db_path, &s, &err), 0);
+    r.n = 0;
+    CU_ASSERT_EQUAL(store_tx_status_list(s, id, tx_row, &r, &err), 0);
+    CU_ASSERT_EQUAL(r.n, 0);
+    t.status = "ACCP";
+    CU_ASSERT_EQUAL(store_tx_status_put(s, id, &t, &err), 0);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
 static void test_counters(void)
 {
     struct store *s = fresh();
@@ -1146,6 +1203,7 @@ int main(void)
         {"download registry", test_downloads},
         {"business id registry", test_business_ids},
         {"counters", test_counters},
+        {"payment statuses", test_tx_status},
         {"group transaction commit and rollback", test_group_txn},
         {"check finds corruption", test_check},
         {"durability across an unclean exit", test_durability_fork},
