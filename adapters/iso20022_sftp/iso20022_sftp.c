@@ -558,8 +558,14 @@ static int isx_submit(struct h2h_adapter *a, struct h2h_submit_req *req,
     if (rc < 0)
         return rc;
     j->upload = 1;
+    /* Remove what an earlier attempt left first: one this instance saw
+     * break off, or, until this instance's first sweep has listed the
+     * folder, one of a process before it (that sweep leaves the names of
+     * running submits alone, so it cannot do it for them). */
     j->step =
-        dirty_find(x, req->remote_name) != (size_t)-1 ? J_LIST_TMP : J_SUBMIT;
+        dirty_find(x, req->remote_name) != (size_t)-1 || (x->sole && !x->swept)
+            ? J_LIST_TMP
+            : J_SUBMIT;
     rc = chain_step(j, err);
     if (rc < 0) {
         free(j);

@@ -6,8 +6,9 @@
  * the transport cannot remove it over a dead connection.  Three things
  * collect such leftovers:
  *   - the next submit of the same name, when this instance saw the attempt
- *     break off (iso20022_sftp.c, "dirty" names), and recover after a
- *     crash (both by name, before anything else);
+ *     break off (iso20022_sftp.c, "dirty" names) or has not finished its
+ *     first sweep yet (which leaves the names of running submits alone),
+ *     and recover after a crash (all by name, before anything else);
  *   - a sweep of every temporary of ours when an instance starts using an
  *     upload folder that no other live instance in this process uses: no
  *     upload of ours can be running there (the previous process is gone;

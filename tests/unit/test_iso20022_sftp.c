@@ -1069,6 +1069,28 @@ static void test_sweep(void)
     world_close(&w);
 }
 
+/* A process before this one left a temporary of a name that is submitted
+ * again at once: the first sweep leaves it alone (its submit is running),
+ * so the submit removes it itself before it uploads. */
+static void test_restart_leftover(void)
+{
+    NEED_SERVER();
+    struct world w;
+    struct got g;
+    CU_ASSERT_FATAL(world_open(&w, NULL, NULL) == 0);
+    const char *left = ".h2h-tmp.0badf00d.M20-pay.xml";
+    put(w.up, left, "<Document>half");
+    char pay[700];
+    snprintf(pay, sizeof(pay), "%s/pay.xml", w.local);
+    put(w.local, "pay.xml", "<Document>whole</Document>\n");
+    op(&w, 0, pay, "M20-pay.xml", &g);
+    CU_ASSERT_EQUAL(g.out, H2H_OUT_OK);
+    /* gone by the time the submit answers, not by a later sweep */
+    CU_ASSERT_FALSE(exists(w.up, left));
+    CU_ASSERT_TRUE(exists(w.up, "M20-pay.xml"));
+    world_close(&w);
+}
+
 /* ---- close ----------------------------------------------------------------
  */
 
@@ -1127,6 +1149,7 @@ static const struct tu_case cases[] = {
     {"poll move keeps both on a clash", test_poll_move},
     {"a retry removes what a dead connection left", test_retry_cleans_up},
     {"sweeps of dead temporaries", test_sweep},
+    {"a restart's leftover goes before the upload", test_restart_leftover},
     {"close with operations in flight", test_close_in_flight},
     {NULL, NULL},
 };
