@@ -6,7 +6,7 @@ set -eu
 PKGS="cmake gcc make pkg-config
   libssl-dev libxml2-dev libxml2-utils libssh2-1-dev libuv1-dev libconfig-dev
   libcunit1-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
-  libxmlsec1-dev
+  libxmlsec1-dev xmlsec1 openssl
   openssh-server openssh-client python3 python3-lxml sqlite3 clang
   libclang-rt-14-dev procps"
 missing=""
