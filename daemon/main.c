@@ -16,7 +16,9 @@
 #include <uv.h>
 
 #include "config.h"
+#include "cert.h"
 #include "formats_init.h"
+#include "https.h"
 #include "h2hd.h"
 #include "log.h"
 
@@ -87,6 +89,14 @@ int main(int argc, char **argv)
         return 2;
     }
     formats_init();
+    {
+        /* before any thread exists: xmlsec1, OpenSSL and libcurl set-up */
+        struct h2h_err err = {0};
+        if (cert_init(&err) != 0 || https_global_init(&err) != 0) {
+            fprintf(stderr, "h2hd: %s\n", err.msg);
+            return 1;
+        }
+    }
     if (check)
         return check_config(cfg_path);
     if (detach && daemon(0, 0) < 0) {
@@ -112,5 +122,7 @@ int main(int argc, char **argv)
         h2h_log(H2H_LOG_WARN, "daemon.loop.busy", "error", uv_strerror(rc),
                 NULL);
     h2h_log_close();
+    https_global_cleanup();
+    cert_shutdown();
     return 0;
 }
