@@ -7,7 +7,8 @@
  * touches the spool or the state store: the daemon decides what an outcome
  * means for a message.
  *
- * Lifecycle:  ops->create(loop, bank config subtree) -> adapter instance;
+ * Lifecycle:  ops->create(loop, bank config subtree, ..., state_dir) ->
+ *             adapter instance;
  *             submit / poll / inquire / recover, any number, concurrently
  *             up to the bank's limit; ops->close(a, cb) stops everything in
  *             flight (their callbacks run with H2H_OUT_TEMPFAIL, canceled)
@@ -106,6 +107,12 @@ struct h2h_poll_req {
 void h2h_poll_delivered(struct h2h_adapter *a, struct h2h_poll_req *req,
                         const struct h2h_download *dl, int rc);
 
+/* OpenSSL's X509, without making every includer of this header depend on
+ * OpenSSL's headers. */
+struct x509_st;
+typedef void (*h2h_cert_cb)(void *ctx, const char *label,
+                            struct x509_st *cert);
+
 struct h2h_adapter_ops {
     const char *name;        /* "dirdrop", ... */
     /* Validate a bank's config subtree without side effects; report each
@@ -114,10 +121,17 @@ struct h2h_adapter_ops {
                         void (*report)(void *ctx, const config_setting_t *s,
                                        const char *msg),
                         void *ctx);
-    /* base_dir resolves relative paths in the bank's settings. */
+    /* base_dir resolves relative paths in the bank's settings.  state_dir
+     * is the adapter's own durable working folder for this bank
+     * (<daemon state_dir>/adapters/<bank name>, created mode 0700 by the
+     * daemon before create; it survives restarts and reloads, and during
+     * a reload the retiring instance and its successor share it).
+     * Adapters without local state ignore it; it may be NULL in tests of
+     * such adapters. */
     int (*create)(uv_loop_t *loop, const config_setting_t *bank,
                   const char *bank_name, const char *base_dir,
-                  struct h2h_adapter **out, struct h2h_err *err);
+                  const char *state_dir, struct h2h_adapter **out,
+                  struct h2h_err *err);
     int (*submit)(struct h2h_adapter *a, struct h2h_submit_req *req,
                   h2h_result_cb cb, struct h2h_err *err);
     /* Resolve a message left in `submitting`: did the bank get it? */
@@ -138,6 +152,13 @@ struct h2h_adapter_ops {
      * (or are canceled where the transport can cancel safely), then cb
      * runs once and the adapter's memory is gone after it returns. */
     void (*close)(struct h2h_adapter *a, void (*cb)(struct h2h_adapter *a));
+    /* Optional (NULL when the adapter holds no certificates): call cb once
+     * per certificate in use (client TLS certificate, signing identity,
+     * pinned bank certificates, trust anchors), synchronously, with a
+     * short label saying what it is for ("tls client", "request signing",
+     * ...).  The certificate is borrowed for the duration of cb only (take
+     * a reference with X509_up_ref to keep it); for expiry warnings. */
+    void (*certs)(struct h2h_adapter *a, h2h_cert_cb cb, void *ctx);
 };
 
 /* Common head every adapter instance embeds first. */

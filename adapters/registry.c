@@ -4,10 +4,12 @@
 #include "adapter.h"
 #include "dirdrop.h"
 #include "iso20022_sftp.h"
+#include "openapi_json.h"
 
 static const struct h2h_adapter_ops *const adapters[] = {
     &dirdrop_ops,
     &iso20022_sftp_ops,
+    &openapi_json_ops,
 };
 
 const struct h2h_adapter_ops *h2h_adapter_find(const char *name)

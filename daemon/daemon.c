@@ -100,8 +100,19 @@ static int bank_create(struct h2hd *d, const struct cfg_bank *cb,
     }
     b->d = d;
     b->cfg = cb;
-    int rc = ops->create(d->loop, cb->setting, cb->name, d->cfg->base_dir,
-                         &b->ad, err);
+    /* The adapter's own durable folder: <state_dir>/adapters/<bank>, for
+     * what only it knows (e.g. status reports still to be delivered). */
+    char sdir[4096], adir[4096];
+    int rc = fsu_join(adir, sizeof(adir), d->cfg->state_dir, "adapters");
+    if (rc == 0)
+        rc = fsu_join(sdir, sizeof(sdir), adir, cb->name);
+    if (rc == 0)
+        rc = fsu_mkdirs(sdir, 0700, err);
+    else
+        h2h_err_set(err, rc, "bank %s: state folder path too long", cb->name);
+    if (rc == 0)
+        rc = ops->create(d->loop, cb->setting, cb->name, d->cfg->base_dir,
+                         sdir, &b->ad, err);
     if (rc) {
         free(b->name);
         free(b);

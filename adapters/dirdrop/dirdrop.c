@@ -472,8 +472,10 @@ static void dd_free(struct dirdrop *dd)
 
 static int dd_create(uv_loop_t *loop, const config_setting_t *bank,
                      const char *bank_name, const char *base_dir,
-                     struct h2h_adapter **out, struct h2h_err *err)
+                     const char *state_dir, struct h2h_adapter **out,
+                     struct h2h_err *err)
 {
+    (void)state_dir; /* no local state: the folders are the state */
     const config_setting_t *g = config_setting_get_member(bank, "dirdrop");
     const char *s;
     int b;

@@ -110,9 +110,11 @@ void isx_op_done(struct isx *x)
 
 static int isx_create(uv_loop_t *loop, const config_setting_t *bank,
                       const char *bank_name, const char *base_dir,
-                      struct h2h_adapter **out, struct h2h_err *err)
+                      const char *state_dir, struct h2h_adapter **out,
+                      struct h2h_err *err)
 {
     int rc;
+    (void)state_dir; /* what the bank holds is the state: nothing local */
     struct isx *x = calloc(1, sizeof(*x));
     if (!x)
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");

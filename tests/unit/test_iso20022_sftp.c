@@ -235,7 +235,8 @@ static void test_create_refuses(void)
     struct h2h_adapter *a = NULL;
     struct h2h_err err = {0};
     CU_ASSERT_EQUAL(
-        OPS->create(&loop, config_lookup(&cfg, "bank"), "b", "/x", &a, &err),
+        OPS->create(&loop, config_lookup(&cfg, "bank"), "b", "/x", NULL, &a,
+                    &err),
         H2H_ECONFIG);
     CU_ASSERT_PTR_NULL(a);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "bank b: line 1:"));
@@ -412,9 +413,10 @@ static int world_open(struct world *w, const char *extra,
     struct h2h_err err = {0};
     int rc = 0;
     if (world_twin)
-        rc = OPS->create(&w->loop, bank, "bankx", w->local, &w->twin, &err);
+        rc = OPS->create(&w->loop, bank, "bankx", w->local, NULL, &w->twin,
+                         &err);
     if (rc == 0)
-        rc = OPS->create(&w->loop, bank, "bankx", w->local, &w->a, &err);
+        rc = OPS->create(&w->loop, bank, "bankx", w->local, NULL, &w->a, &err);
     if (rc)
         fprintf(stderr, "  create: %s\n", err.msg);
     return rc;

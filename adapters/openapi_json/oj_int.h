@@ -1,0 +1,362 @@
+/*
+ * oj_int.h - shared by the files of the openapi_json adapter.  Not an
+ * API: see openapi_json.h.  Who does what:
+ *   openapi_json.c  create, health, certs, close, the ops table
+ *   oj_config.c     the bank's settings (check_config and create)
+ *   oj_secret.c     reading secrets from files (client secret, passphrase)
+ *   oj_token.c      the OAuth2 access token: fetched, cached, refreshed
+ *   oj_call.c       one /v1 call: token, 401 retry, signed-answer check
+ *   oj_json.c       canonical payment -> JSON bodies (deterministic bytes)
+ *   oj_submit.c     submit and recover
+ *   oj_record.c     per-message records and the pain.002 built from them
+ *   oj_poll.c       poll: status reports out, pending payments asked
+ *   oj_stmt.c       statements: balances + transactions -> canonical
+ *
+ * Threads: everything runs on the loop thread except the functions marked
+ * "thread pool" (file I/O, parsing, rendering), which touch nothing but
+ * their arguments and immutable settings.
+ */
+#ifndef H2H_OJ_INT_H
+#define H2H_OJ_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include "cert.h"
+#include "https.h"
+#include "model.h"
+#include "openapi_json.h"
+
+#define OJ_PATH_MAX 4096
+/* Longest Idempotency-Key the bank takes. */
+#define OJ_KEY_MAX 64
+/* Most transactions in one message (each is one request). */
+#define OJ_TX_MAX 100000
+/* Most statement entries fetched for one account and range, and pages. */
+#define OJ_STMT_MAX_ENTRIES 200000
+#define OJ_STMT_MAX_PAGES 10000
+/* Done records are kept this long (see oj_record.c), then removed. */
+#define OJ_DONE_KEEP_S (14 * 86400)
+
+/* ---- settings (oj_config.c) --------------------------------------------- */
+
+struct oj_settings {
+    char *base_url; /* https://host[:port][/prefix], no trailing '/' */
+    char *client_id;
+    char *client_secret_file;
+    char *scope;     /* NULL: none asked for */
+    char *token_url; /* base_url + token_path, or token_path if absolute */
+    /* tls */
+    char *ca_file, *client_cert, *client_key, *client_p12;
+    char *tls_passphrase_file, *pinned_pubkey, *proxy, *no_proxy;
+    /* sign */
+    char *sign_key, *sign_cert, *sign_p12, *sign_passphrase_file;
+    char *bank_cert;
+    unsigned replay_window_s;
+    char **accounts; /* IBANs, electronic form */
+    size_t n_accounts;
+    unsigned statement_days;
+    unsigned statement_interval_s;
+    unsigned pending_interval_s;
+    unsigned connect_timeout_s, request_timeout_s;
+    unsigned max_sessions; /* the bank's max_sessions */
+};
+
+typedef void (*oj_report_fn)(void *ctx, const config_setting_t *s,
+                             const char *msg);
+int oj_check_config(const config_setting_t *bank, oj_report_fn report,
+                    void *ctx);
+/* Copy the settings of a bank that passes check_config into s (paths
+ * resolved against base_dir): 0, H2H_ECONFIG with the first problem, or
+ * H2H_ENOMEM.  What was copied before a failure is released by
+ * oj_settings_release. */
+int oj_settings_load(const config_setting_t *bank, const char *base_dir,
+                     struct oj_settings *s, struct h2h_err *err);
+void oj_settings_release(struct oj_settings *s);
+
+/* ---- secrets (oj_secret.c) ---------------------------------------------- */
+
+/* The first line of path (without its line end) into a new string the
+ * caller wipes and frees (oj_secret_free).  The file must be a regular
+ * file without any permission for group or others (H2H_ESECURITY), at
+ * most 4 KiB, its line not empty.  Messages name the file, never the
+ * content. */
+int oj_secret_read(const char *path, const char *what, char **out,
+                   struct h2h_err *err);
+void oj_secret_free(char *s);
+
+/* ---- the adapter instance ------------------------------------------------ */
+
+struct oj_call;
+struct oj_msg;
+struct oj_poll;
+struct oj_replay;
+
+/* Someone waiting for an access token (oj_token.c). */
+struct oj_token_wait {
+    struct oj_token_wait *next;
+    /* err NULL: a token is there (oj_token_current); else why not, with
+     * outcome TEMPFAIL or PERMFAIL. */
+    void (*ready)(struct oj_token_wait *w, enum h2h_outcome out,
+                  const struct h2h_err *err);
+};
+
+struct oj_token {
+    char *value; /* secret; NULL when none */
+    unsigned gen;
+    uint64_t refresh_ms; /* uv_now() from which a new one is fetched */
+    int fetching;
+    struct oj_token_wait *waiters;
+};
+
+/* The folders below state_dir (immutable after create; read by thread
+ * pool jobs). */
+struct oj_dirs {
+    char state[OJ_PATH_MAX];
+    char outbox[OJ_PATH_MAX];  /* pain.002 waiting to be delivered */
+    char pending[OJ_PATH_MAX]; /* records of messages not final yet */
+    char done[OJ_PATH_MAX];    /* records of final messages (kept a while) */
+};
+
+struct oj {
+    struct h2h_adapter base;
+    struct oj_settings s;
+    struct oj_dirs dirs;
+    struct https_client *http;
+    struct cert_identity *sign_id;
+    struct cert_identity *tls_id; /* for the inventory only */
+    STACK_OF(X509) * bank_pin;    /* bank_cert */
+    STACK_OF(X509) * tls_cas;     /* ca_file, for the inventory; or NULL */
+    struct oj_replay *replay;
+    char *secret; /* client secret */
+    struct oj_token tok;
+
+    struct oj_msg *msgs;      /* running submits and recovers */
+    struct oj_poll *poll;     /* the running poll, or NULL */
+    int ops;                  /* msgs + poll */
+    int works;                /* thread-pool jobs not yet back */
+    uint64_t next_stmt_ms;    /* uv_now() when statements are due */
+    uint64_t next_pending_ms; /* uv_now() when pending payments are due */
+    unsigned long seq;        /* local temporary names */
+    char tag[9];              /* random, keeps local names unique per run */
+
+    int closing, http_closing;
+    void (*close_cb)(struct h2h_adapter *a);
+
+    char last_err[H2H_ERR_MSG_MAX]; /* "" while healthy */
+    char health[H2H_ERR_MSG_MAX + 16];
+};
+
+/* openapi_json.c */
+/* Remember a failure for health ("degraded: ..."); canceled ones (our own
+ * shutdown) say nothing about the bank. */
+void oj_note_err(struct oj *o, const struct h2h_err *e);
+void oj_note_ok(struct oj *o);
+/* An operation (submit, recover, poll) or a thread-pool job ended: finish
+ * a close that waits for it. */
+void oj_op_done(struct oj *o);
+void oj_work_done(struct oj *o);
+/* uv_queue_work counted in o->works. */
+int oj_queue_work(struct oj *o, uv_work_t *w, uv_work_cb work,
+                  uv_after_work_cb after, struct h2h_err *err);
+
+/* ---- token (oj_token.c) ---------------------------------------------------
+ */
+
+/* A valid token (not due for refresh), or NULL; *gen its generation. */
+const char *oj_token_current(struct oj *o, unsigned *gen);
+/* Wait for a token: 0 and w->ready runs later, once; or an error when no
+ * token request could be started (w->ready never runs).  Starts a fetch
+ * when none runs. */
+int oj_token_wait(struct oj *o, struct oj_token_wait *w, struct h2h_err *err);
+/* Forget a waiter (its ready will not run); for close. */
+void oj_token_unwait(struct oj *o, struct oj_token_wait *w);
+/* The bank refused the token of generation gen: drop it (unless a newer
+ * one is already there). */
+void oj_token_invalidate(struct oj *o, unsigned gen);
+void oj_token_release(struct oj *o);
+
+/* ---- calls (oj_call.c) -------------------------------------------------- */
+
+struct oj_call_spec {
+    const char *method; /* "GET", "POST" */
+    const char *path;   /* "/v1/...", already URL-encoded */
+    const void *body;   /* copied */
+    size_t body_len;
+    const char *content_type;   /* with a body */
+    const char *const *headers; /* extra "Name: value", NULL-ended */
+    unsigned flags;             /* HTTPS_* */
+};
+
+/* What a call got.  outcome OK: a complete, verified answer (status, json
+ * when the body is a JSON object or array, else NULL); otherwise err says
+ * why, with outcome as the transport classified it (TEMPFAIL, PERMFAIL,
+ * UNKNOWN), or UNKNOWN for an answer whose signature, id or freshness
+ * failed (bad_answer = 1). */
+struct oj_reply {
+    enum h2h_outcome outcome;
+    struct h2h_err err;
+    int bad_answer;
+    long status;
+    json_t *json; /* borrowed, valid during the callback */
+    const char *body;
+    size_t body_len;
+};
+
+typedef void (*oj_call_cb)(struct oj *o, const struct oj_reply *r, void *data);
+
+/* Start a /v1 call: 0 and cb later, exactly once; or an error (cb never
+ * runs).  Attaches the token (fetching one when needed), repeats the call
+ * once with a new token after a 401 invalid_token, and verifies the
+ * answer's signature and freshness before cb sees it. */
+int oj_call(struct oj *o, const struct oj_call_spec *spec, oj_call_cb cb,
+            void *data, struct h2h_err *err);
+/* "error: field: message" of a JSON error answer, for messages (cut,
+ * control characters replaced). */
+void oj_reply_problem(const struct oj_reply *r, char *buf, size_t n);
+/* Percent-encode s into buf (unreserved characters kept); 0 or
+ * H2H_ETOOBIG. */
+int oj_urlenc(const char *s, char *buf, size_t n);
+/* Shared replay windows (one per bank name across instances, so that a
+ * reload does not forget what was seen). */
+int oj_replay_get(const char *bank, unsigned window_s, struct oj_replay **out,
+                  struct h2h_err *err);
+void oj_replay_put(struct oj_replay *r);
+
+/* ---- canonical payment -> JSON (oj_json.c) ------------------------------ */
+
+/* One transaction of a message, as sent and as answered. */
+enum oj_tx_state {
+    TX_NONE = 0, /* not asked yet */
+    TX_CREATED,  /* the bank has it (201/200, or found by inquiry) */
+    TX_REFUSED,  /* 400 naming a field of this payment: not created */
+    TX_CONFLICT, /* 422: the key was used with other bytes */
+    TX_MISSING,  /* inquiry: 404, not created */
+    TX_TEMP,     /* try again later; nothing harmful happened */
+    TX_UNKNOWN,  /* may or may not have been created */
+    TX_PERM,     /* will not work as configured (auth, TLS, our bug) */
+};
+
+struct oj_tx {
+    char key[OJ_KEY_MAX + 1]; /* Idempotency-Key */
+    char *body;               /* the exact bytes sent, every time */
+    size_t body_len;
+    char *e2e, *instr_id, *pmt_inf_id;
+    char amount[40], ccy[4];
+    /* the answer */
+    enum oj_tx_state st;
+    char payment_id[65];
+    char status[8], reason[8];
+    char *error; /* refused / failed: what the bank or transport said */
+};
+
+struct oj_batch {
+    char *orgnl_msg_id; /* the payment file's MsgId */
+    char *orgnl_nm_id;  /* its format, e.g. "pain.001.001.03" */
+    struct oj_tx *txs;
+    size_t n_txs;
+};
+
+/* Thread pool.  Read the canonical payment at path and build every
+ * transaction's body and key (msg_id-0001, ...) in file order.  today:
+ * "YYYY-MM-DD", for the execution date check.  0, or H2H_EINVALID /
+ * H2H_EPARSE / -errno / H2H_ETOOBIG with err naming the transaction and
+ * the problem (nothing of b is then valid; release it anyway). */
+int oj_batch_read(const char *path, const char *msg_id, const char *today,
+                  struct oj_batch *b, struct h2h_err *err);
+void oj_batch_release(struct oj_batch *b);
+/* The JSON body of one transaction (deterministic: compact, fixed member
+ * order), or an error naming the field that the bank would refuse. */
+int oj_body_build(const struct fmt_pay_group *g, const struct fmt_pay_tx *t,
+                  const char *today, char **body, size_t *len,
+                  struct h2h_err *err);
+
+/* ---- records and status reports (oj_record.c; thread pool) -------------- */
+
+/* A new record for a message whose submit or recover ended OK: every
+ * transaction with its state and answer.  NULL on ENOMEM. */
+json_t *oj_record_new(const char *msg_id, const struct oj_batch *b);
+/* Make the record of msg_id durable and its first status report: when a
+ * record already exists (pending or done) its report is only made sure
+ * of and *fresh = 0; else rec (from oj_record_new) is written, its
+ * pain.002 put into outbox/, and *fresh = 1.  0 or an error. */
+int oj_record_open(const struct oj_dirs *d, const char *msg_id, json_t *rec,
+                   int *fresh, struct h2h_err *err);
+/* rec (loaded from pending/) got new statuses: a new sequence number and
+ * report; moves to done/ when nothing is pending any more. */
+int oj_record_advance(const struct oj_dirs *d, json_t *rec,
+                      struct h2h_err *err);
+/* The report of rec's current sequence is in outbox/ (or was delivered):
+ * write it when the record says it is not yet. */
+int oj_record_ensure(const struct oj_dirs *d, json_t *rec, struct h2h_err *err);
+/* Every record in pending/ that still waits for a final status (an
+ * array, name order), after finishing interrupted report writes; with
+ * prune, done/ records older than OJ_DONE_KEEP_S are removed.  *out is
+ * set also when some record could not be read (the first such problem is
+ * returned). */
+int oj_records_pending(const struct oj_dirs *d, int prune, json_t **out,
+                       struct h2h_err *err);
+/* Status reports waiting in outbox/, name order. */
+int oj_outbox_list(const struct oj_dirs *d, char ***out, size_t *n,
+                   struct h2h_err *err);
+void oj_names_free(char **v, size_t n);
+/* Render rec's current status report as pain.002.001.10 into a new
+ * buffer; name receives its file name. */
+int oj_record_report(const json_t *rec, char **buf, size_t *len, char *name,
+                     size_t namesz, struct h2h_err *err);
+/* 1 when a transaction status is not final (PDNG, or unknown words). */
+int oj_status_pending(const char *sts);
+
+/* ---- submit / recover (oj_submit.c) ------------------------------------- */
+
+int oj_submit(struct h2h_adapter *a, struct h2h_submit_req *req,
+              h2h_result_cb cb, struct h2h_err *err);
+int oj_recover(struct h2h_adapter *a, struct h2h_submit_req *req,
+               h2h_result_cb cb, struct h2h_err *err);
+
+/* ---- poll (oj_poll.c) and statements (oj_stmt.c) ------------------------ */
+
+int oj_poll(struct h2h_adapter *a, struct h2h_poll_req *req,
+            struct h2h_err *err);
+/* 1 while the running poll works on msg_id's record (asks about its
+ * payments or writes its next report): a submit or recover ending OK
+ * must not write the same record then. */
+int oj_poll_holds(const struct oj *o, const char *msg_id);
+/* 1 while a submit or recover of msg_id runs (oj_submit.c). */
+int oj_msg_running(const struct oj *o, const char *msg_id);
+void oj_poll_delivered(struct h2h_adapter *a, struct h2h_poll_req *req,
+                       const struct h2h_download *dl, int rc);
+
+/* One account's statement: balances and entries fetched, then built and
+ * written (thread pool) as a canonical Statements document. */
+struct oj_stmt_job;
+/* Fetch and build the statement of account (o->s.accounts[i]) for
+ * from..to into a new file in tmp_dir; done(...) later, once, with its
+ * path, remote name, SHA-256 and size, or with path NULL and err (and
+ * bank_down when the bank could not be reached: no use asking more this
+ * round).  The file at path belongs to the caller. */
+typedef void (*oj_stmt_done_fn)(struct oj *o, void *data, const char *path,
+                                const char *name, const char *sha256,
+                                uint64_t size, const struct h2h_err *err,
+                                int bank_down);
+int oj_stmt_fetch(struct oj *o, size_t i, const char *from, const char *to,
+                  const char *tmp_dir, oj_stmt_done_fn done, void *data,
+                  struct h2h_err *err);
+/* Thread pool: build the canonical statement of one account from the
+ * bank's balances and entries into buf. */
+int oj_stmt_build(const char *iban, const json_t *balances,
+                  const json_t *entries, const char *from, const char *to,
+                  char **buf, size_t *len, struct h2h_err *err);
+/* The remote name of an account's statement for from..to (the account
+ * appears masked: country, last 4 characters and a hash). */
+void oj_stmt_name(const char *iban, const char *from, const char *to, char *buf,
+                  size_t n);
+
+/* "YYYY-MM-DD" of now + days_offset, UTC. */
+void oj_date(int days_offset, char out[11]);
+
+#endif
