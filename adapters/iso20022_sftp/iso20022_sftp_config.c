@@ -18,130 +18,16 @@
 
 #include "names.h"
 
+#include "settings.h"
+
 #define GROUP "iso20022_sftp"
 
 /* One pass over the settings: check_config reports every problem; create
  * fills x (when not NULL) from a subtree that passed. */
 struct pctx {
-    isx_report_fn report;
-    void *ctx;
-    int n;
-    int oom;
-    const char *base_dir;
+    struct aset a; /* the pass: problems, base_dir */
     struct isx *x;
 };
-
-static void problem(struct pctx *pc, const config_setting_t *s, const char *fmt,
-                    ...) __attribute__((format(printf, 3, 4)));
-static void problem(struct pctx *pc, const config_setting_t *s, const char *fmt,
-                    ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    pc->report(pc->ctx, s, msg);
-    pc->n++;
-}
-
-static int has_ctl(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
-}
-
-/* A string setting of g; NULL when absent (reported when required) or
- * bad (reported).  where: "iso20022_sftp." or a list element's label. */
-static const char *str_opt(struct pctx *pc, const config_setting_t *g,
-                           const char *where, const char *name, int required,
-                           size_t max, const char *what)
-{
-    const config_setting_t *m = config_setting_get_member(g, name);
-    if (!m) {
-        if (required)
-            problem(pc, g, "%s%s (%s) is required", where, name, what);
-        return NULL;
-    }
-    if (config_setting_type(m) != CONFIG_TYPE_STRING) {
-        problem(pc, m, "%s%s must be a string (%s)", where, name, what);
-        return NULL;
-    }
-    const char *s = config_setting_get_string(m);
-    if (!*s) {
-        problem(pc, m, "%s%s must not be empty (%s)", where, name, what);
-        return NULL;
-    }
-    if (strlen(s) > max) {
-        problem(pc, m, "%s%s is longer than %zu bytes", where, name, max);
-        return NULL;
-    }
-    if (has_ctl(s)) {
-        problem(pc, m, "%s%s contains a control character", where, name);
-        return NULL;
-    }
-    return s;
-}
-
-static long long int_opt(struct pctx *pc, const config_setting_t *g,
-                         const char *name, long long def, long long min,
-                         long long max, const char *unit)
-{
-    const config_setting_t *m = config_setting_get_member(g, name);
-    if (!m)
-        return def;
-    int t = config_setting_type(m);
-    if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
-        problem(pc, m, GROUP ".%s must be a whole number of %s", name, unit);
-        return def;
-    }
-    long long v = config_setting_get_int64(m);
-    if (v < min || v > max) {
-        problem(pc, m, GROUP ".%s must be between %lld and %lld %s", name, min,
-                max, unit);
-        return def;
-    }
-    return v;
-}
-
-/* Unknown members of g are errors: a typo never passes silently. */
-static void check_known(struct pctx *pc, const config_setting_t *g,
-                        const char *where, const char *const *known)
-{
-    for (int i = 0; i < config_setting_length(g); i++) {
-        const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
-        const char *nm = config_setting_name(m);
-        int ok = 0;
-        for (const char *const *k = known; nm && *k; k++)
-            if (strcmp(nm, *k) == 0)
-                ok = 1;
-        if (!ok)
-            problem(pc, m, "unknown %s setting \"%s\"", where, nm ? nm : "?");
-    }
-}
-
-static char *xdup(struct pctx *pc, const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        pc->oom = 1;
-    return d;
-}
-
-/* Local paths are relative to the daemon's base_dir. */
-static char *local_path(struct pctx *pc, const char *p)
-{
-    if (p[0] == '/' || !pc->base_dir || !*pc->base_dir)
-        return xdup(pc, p);
-    char buf[ISX_PATH_MAX + 1];
-    if (isx_join(buf, sizeof(buf), pc->base_dir, p) != 0) {
-        pc->oom = 1;
-        return NULL;
-    }
-    return xdup(pc, buf);
-}
 
 static const char *const known_keys[] = {
     "host",
@@ -178,15 +64,15 @@ static void parse_downloads(struct pctx *pc, const config_setting_t *g)
     if (!l)
         return;
     if (!is_list(l)) {
-        problem(pc, l,
-                GROUP ".downloads must be a list of { dir = \"...\"; "
-                      "pattern = \"*\"; } groups");
+        aset_problem(&pc->a, l,
+                     GROUP ".downloads must be a list of { dir = \"...\"; "
+                           "pattern = \"*\"; } groups");
         return;
     }
     int n = config_setting_length(l);
     struct isx *x = pc->x;
     if (x && n > 0 && !(x->dls = calloc((size_t)n, sizeof(*x->dls)))) {
-        pc->oom = 1;
+        pc->a.oom = 1;
         return;
     }
     for (int i = 0; i < n; i++) {
@@ -196,29 +82,30 @@ static void parse_downloads(struct pctx *pc, const config_setting_t *g)
         snprintf(where, sizeof(where), GROUP ".downloads[%d].", i);
         if (config_setting_type(e) == CONFIG_TYPE_STRING) {
             dir = config_setting_get_string(e);
-            if (!*dir || has_ctl(dir) || strlen(dir) > ISX_PATH_MAX) {
-                problem(pc, e, GROUP ".downloads[%d] is not a usable folder",
-                        i);
+            if (!*dir || aset_has_ctl(dir) || strlen(dir) > ISX_PATH_MAX) {
+                aset_problem(&pc->a, e,
+                             GROUP ".downloads[%d] is not a usable folder", i);
                 dir = NULL;
             }
         } else if (config_setting_is_group(e)) {
-            check_known(pc, e, "downloads", dl_keys);
-            dir = str_opt(pc, e, where, "dir", 1, ISX_PATH_MAX,
-                          "the remote folder to fetch from");
-            const char *p = str_opt(pc, e, where, "pattern", 0, NAMES_DROP_MAX,
-                                    "a file name glob");
+            aset_check_known(&pc->a, e, "downloads", dl_keys);
+            dir = aset_str(&pc->a, e, where, "dir", 1, ISX_PATH_MAX,
+                           "the remote folder to fetch from");
+            const char *p = aset_str(&pc->a, e, where, "pattern", 0,
+                                     NAMES_DROP_MAX, "a file name glob");
             if (p)
                 pat = p;
         } else {
-            problem(pc, e,
-                    GROUP ".downloads[%d] must be a group { dir = \"...\"; "
-                          "pattern = \"*\"; }",
-                    i);
+            aset_problem(&pc->a, e,
+                         GROUP
+                         ".downloads[%d] must be a group { dir = \"...\"; "
+                         "pattern = \"*\"; }",
+                         i);
         }
         if (x && dir) {
             struct isx_download *d = &x->dls[x->n_dls++];
-            d->dir = xdup(pc, dir);
-            d->pattern = xdup(pc, pat);
+            d->dir = aset_dup(&pc->a, dir);
+            d->pattern = aset_dup(&pc->a, pat);
         }
     }
 }
@@ -231,15 +118,15 @@ static void parse_archives(struct pctx *pc, const config_setting_t *g)
     if (!l)
         return;
     if (!is_list(l)) {
-        problem(pc, l,
-                GROUP ".archive_dirs must be a list of folders (or of "
-                      "{ dir = \"...\"; match = \"*_{name}\"; } groups)");
+        aset_problem(&pc->a, l,
+                     GROUP ".archive_dirs must be a list of folders (or of "
+                           "{ dir = \"...\"; match = \"*_{name}\"; } groups)");
         return;
     }
     int n = config_setting_length(l);
     struct isx *x = pc->x;
     if (x && n > 0 && !(x->arch = calloc((size_t)n, sizeof(*x->arch)))) {
-        pc->oom = 1;
+        pc->a.oom = 1;
         return;
     }
     for (int i = 0; i < n; i++) {
@@ -249,33 +136,35 @@ static void parse_archives(struct pctx *pc, const config_setting_t *g)
         snprintf(where, sizeof(where), GROUP ".archive_dirs[%d].", i);
         if (config_setting_type(e) == CONFIG_TYPE_STRING) {
             dir = config_setting_get_string(e);
-            if (!*dir || has_ctl(dir) || strlen(dir) > ISX_PATH_MAX) {
-                problem(pc, e, GROUP ".archive_dirs[%d] is not a usable folder",
-                        i);
+            if (!*dir || aset_has_ctl(dir) || strlen(dir) > ISX_PATH_MAX) {
+                aset_problem(&pc->a, e,
+                             GROUP ".archive_dirs[%d] is not a usable folder",
+                             i);
                 dir = NULL;
             }
         } else if (config_setting_is_group(e)) {
-            check_known(pc, e, "archive_dirs", arch_keys);
-            dir = str_opt(pc, e, where, "dir", 1, ISX_PATH_MAX,
-                          "the bank's archive folder");
-            match = str_opt(pc, e, where, "match", 0, NAMES_DROP_MAX,
-                            "a glob with {name}");
+            aset_check_known(&pc->a, e, "archive_dirs", arch_keys);
+            dir = aset_str(&pc->a, e, where, "dir", 1, ISX_PATH_MAX,
+                           "the bank's archive folder");
+            match = aset_str(&pc->a, e, where, "match", 0, NAMES_DROP_MAX,
+                             "a glob with {name}");
             if (match && !strstr(match, "{name}")) {
-                problem(pc, config_setting_get_member(e, "match"),
-                        "%smatch must contain {name} (the uploaded file's "
-                        "name), e.g. \"*_{name}\"",
-                        where);
+                aset_problem(&pc->a, config_setting_get_member(e, "match"),
+                             "%smatch must contain {name} (the uploaded file's "
+                             "name), e.g. \"*_{name}\"",
+                             where);
                 match = NULL;
             }
             if (match && strcmp(match, "{name}") == 0)
                 match = NULL; /* the same name: a plain stat will do */
         } else {
-            problem(pc, e, GROUP ".archive_dirs[%d] must be a folder name", i);
+            aset_problem(&pc->a, e,
+                         GROUP ".archive_dirs[%d] must be a folder name", i);
         }
         if (x && dir) {
             struct isx_archive *a = &x->arch[x->n_arch++];
-            a->dir = xdup(pc, dir);
-            a->match = match ? xdup(pc, match) : NULL;
+            a->dir = aset_dup(&pc->a, dir);
+            a->match = match ? aset_dup(&pc->a, match) : NULL;
         }
     }
 }
@@ -285,47 +174,53 @@ static void parse(const config_setting_t *bank, struct pctx *pc)
     const config_setting_t *g = config_setting_get_member(bank, GROUP);
     struct isx *x = pc->x;
     if (!g || !config_setting_is_group(g)) {
-        problem(pc, g ? g : bank,
-                "adapter " GROUP " needs an \"" GROUP "\" group with at least "
-                "host, user, key or password_file, known_hosts and "
-                "upload_dir");
+        aset_problem(&pc->a, g ? g : bank,
+                     "adapter " GROUP " needs an \"" GROUP
+                     "\" group with at least "
+                     "host, user, key or password_file, known_hosts and "
+                     "upload_dir");
         return;
     }
-    check_known(pc, g, GROUP, known_keys);
+    aset_check_known(&pc->a, g, GROUP, known_keys);
     const char *w = GROUP ".";
-    const char *host = str_opt(pc, g, w, "host", 1, 255, "the bank's server");
-    const char *user = str_opt(pc, g, w, "user", 1, 255, "our login");
+    const char *host =
+        aset_str(&pc->a, g, w, "host", 1, 255, "the bank's server");
+    const char *user = aset_str(&pc->a, g, w, "user", 1, 255, "our login");
     const char *key =
-        str_opt(pc, g, w, "key", 0, ISX_PATH_MAX, "a private key file");
-    const char *pass = str_opt(pc, g, w, "passphrase_file", 0, ISX_PATH_MAX,
-                               "a file holding the key's passphrase");
-    const char *pw = str_opt(pc, g, w, "password_file", 0, ISX_PATH_MAX,
-                             "a file holding the password");
-    const char *kh = str_opt(pc, g, w, "known_hosts", 1, ISX_PATH_MAX,
-                             "the pinned host key, OpenSSH format");
-    const char *up = str_opt(pc, g, w, "upload_dir", 1, ISX_PATH_MAX,
-                             "the remote folder payments go to");
+        aset_str(&pc->a, g, w, "key", 0, ISX_PATH_MAX, "a private key file");
+    const char *pass =
+        aset_str(&pc->a, g, w, "passphrase_file", 0, ISX_PATH_MAX,
+                 "a file holding the key's passphrase");
+    const char *pw = aset_str(&pc->a, g, w, "password_file", 0, ISX_PATH_MAX,
+                              "a file holding the password");
+    const char *kh = aset_str(&pc->a, g, w, "known_hosts", 1, ISX_PATH_MAX,
+                              "the pinned host key, OpenSSH format");
+    const char *up = aset_str(&pc->a, g, w, "upload_dir", 1, ISX_PATH_MAX,
+                              "the remote folder payments go to");
     if (!config_setting_get_member(g, "key") &&
         !config_setting_get_member(g, "password_file"))
-        problem(pc, g,
-                GROUP ".key (a private key file) or " GROUP
-                      ".password_file is required");
+        aset_problem(&pc->a, g,
+                     GROUP ".key (a private key file) or " GROUP
+                           ".password_file is required");
     if (config_setting_get_member(g, "passphrase_file") &&
         !config_setting_get_member(g, "key"))
-        problem(pc, config_setting_get_member(g, "passphrase_file"),
-                GROUP ".passphrase_file is the passphrase of a key: set " GROUP
-                      ".key too");
-    long long port = int_opt(pc, g, "port", 22, 1, 65535, "(a TCP port)");
-    long long cto = int_opt(pc, g, "connect_timeout", 10, 1, 600, "seconds");
-    long long oto = int_opt(pc, g, "op_timeout", 30, 1, 3600, "seconds");
-    long long ka = int_opt(pc, g, "keepalive", 30, 1, 3600, "seconds");
-    long long idle = int_opt(pc, g, "idle_timeout", 60, 1, 86400, "seconds");
+        aset_problem(&pc->a, config_setting_get_member(g, "passphrase_file"),
+                     GROUP
+                     ".passphrase_file is the passphrase of a key: set " GROUP
+                     ".key too");
+    long long port = aset_int(&pc->a, g, "port", 22, 1, 65535, "(a TCP port)");
+    long long cto =
+        aset_int(&pc->a, g, "connect_timeout", 10, 1, 600, "seconds");
+    long long oto = aset_int(&pc->a, g, "op_timeout", 30, 1, 3600, "seconds");
+    long long ka = aset_int(&pc->a, g, "keepalive", 30, 1, 3600, "seconds");
+    long long idle =
+        aset_int(&pc->a, g, "idle_timeout", 60, 1, 86400, "seconds");
     long long maxmb =
-        int_opt(pc, g, "max_download_mb", 1024, 1, 1024 * 1024, "MiB");
+        aset_int(&pc->a, g, "max_download_mb", 1024, 1, 1024 * 1024, "MiB");
 
     enum isx_after after = ISX_DELETE;
-    const char *af = str_opt(pc, g, w, "after_fetch", 0, 16,
-                             "\"delete\", \"keep\" or \"move\"");
+    const char *af = aset_str(&pc->a, g, w, "after_fetch", 0, 16,
+                              "\"delete\", \"keep\" or \"move\"");
     if (af) {
         if (strcmp(af, "delete") == 0)
             after = ISX_DELETE;
@@ -334,35 +229,36 @@ static void parse(const config_setting_t *bank, struct pctx *pc)
         else if (strcmp(af, "move") == 0)
             after = ISX_MOVE;
         else
-            problem(pc, config_setting_get_member(g, "after_fetch"),
-                    GROUP ".after_fetch must be \"delete\", \"keep\" or "
-                          "\"move\"");
+            aset_problem(&pc->a, config_setting_get_member(g, "after_fetch"),
+                         GROUP ".after_fetch must be \"delete\", \"keep\" or "
+                               "\"move\"");
     }
-    const char *mv = str_opt(pc, g, w, "move_to", 0, ISX_PATH_MAX,
-                             "the remote folder fetched files move to");
+    const char *mv = aset_str(&pc->a, g, w, "move_to", 0, ISX_PATH_MAX,
+                              "the remote folder fetched files move to");
     if (after == ISX_MOVE && !config_setting_get_member(g, "move_to"))
-        problem(pc, config_setting_get_member(g, "after_fetch"),
-                GROUP ".after_fetch = \"move\" needs " GROUP ".move_to");
+        aset_problem(&pc->a, config_setting_get_member(g, "after_fetch"),
+                     GROUP ".after_fetch = \"move\" needs " GROUP ".move_to");
     int consumed = 0;
     const config_setting_t *cb =
         config_setting_get_member(g, "consumed_by_bank");
     if (cb && config_setting_type(cb) != CONFIG_TYPE_BOOL)
-        problem(pc, cb, GROUP ".consumed_by_bank must be true or false");
+        aset_problem(&pc->a, cb,
+                     GROUP ".consumed_by_bank must be true or false");
     else if (cb)
         consumed = config_setting_get_bool(cb);
     parse_downloads(pc, g);
     parse_archives(pc, g);
 
-    if (!x || pc->n)
+    if (!x || pc->a.n)
         return;
-    x->host = xdup(pc, host);
-    x->user = xdup(pc, user);
-    x->key = key ? local_path(pc, key) : NULL;
-    x->passphrase_file = pass ? local_path(pc, pass) : NULL;
-    x->password_file = pw ? local_path(pc, pw) : NULL;
-    x->known_hosts = local_path(pc, kh);
-    x->upload_dir = xdup(pc, up);
-    x->move_to = mv ? xdup(pc, mv) : NULL;
+    x->host = aset_dup(&pc->a, host);
+    x->user = aset_dup(&pc->a, user);
+    x->key = key ? aset_local_path(&pc->a, key) : NULL;
+    x->passphrase_file = pass ? aset_local_path(&pc->a, pass) : NULL;
+    x->password_file = pw ? aset_local_path(&pc->a, pw) : NULL;
+    x->known_hosts = aset_local_path(&pc->a, kh);
+    x->upload_dir = aset_dup(&pc->a, up);
+    x->move_to = mv ? aset_dup(&pc->a, mv) : NULL;
     x->after = after;
     x->consumed_by_bank = consumed;
     x->idle_ms = (unsigned)idle * 1000u;
@@ -379,35 +275,20 @@ static void parse(const config_setting_t *bank, struct pctx *pc)
 int isx_check_config(const config_setting_t *bank, isx_report_fn report,
                      void *ctx)
 {
-    struct pctx pc = {.report = report, .ctx = ctx};
+    struct pctx pc = {.a = {.report = report, .ctx = ctx, .group = GROUP}};
     parse(bank, &pc);
-    return pc.n;
-}
-
-struct first_problem {
-    int n;
-    char msg[600];
-};
-
-static void first_report(void *ctx, const config_setting_t *s, const char *msg)
-{
-    struct first_problem *f = ctx;
-    if (f->n++ == 0)
-        snprintf(f->msg, sizeof(f->msg), "line %d: %.500s",
-                 s ? config_setting_source_line(s) : 0, msg);
+    return pc.a.n;
 }
 
 int isx_settings(const config_setting_t *bank, const char *base_dir,
                  struct isx *x, struct h2h_err *err)
 {
-    struct first_problem fp = {0};
-    struct pctx pc = {
-        .report = first_report, .ctx = &fp, .base_dir = base_dir, .x = x};
+    struct aset_first fp = {0};
+    struct pctx pc = {.a = {.report = aset_first_report,
+                            .ctx = &fp,
+                            .group = GROUP,
+                            .base_dir = base_dir},
+                      .x = x};
     parse(bank, &pc);
-    if (pc.n)
-        return h2h_err_set(err, H2H_ECONFIG, "%s%s", fp.msg,
-                           pc.n > 1 ? " (and more)" : "");
-    if (pc.oom)
-        return h2h_err_set(err, H2H_ENOMEM, "out of memory");
-    return 0;
+    return aset_result(&pc.a, &fp, err);
 }

@@ -1,0 +1,69 @@
+/*
+ * settings.h - reading an adapter's settings group from the config.
+ *
+ * Every adapter checks its own subtree of a bank's config in one pass that
+ * serves both check_config (every problem reported, file:line style,
+ * nothing kept) and create (the settings of a subtree that passed are
+ * copied).  These helpers are that pass's vocabulary: typed lookups that
+ * report what is wrong in the operator's words, unknown names refused, and
+ * local paths resolved against the daemon's base_dir.
+ *
+ * Ownership: strings returned by aset_str() belong to the config tree;
+ * aset_dup() and aset_local_path() return malloc'd copies the caller
+ * frees (NULL with a->oom set when memory ran out).
+ * Threads: loop thread (config parsing), like the adapters.
+ */
+#ifndef H2H_ADAPTER_SETTINGS_H
+#define H2H_ADAPTER_SETTINGS_H
+
+#include <stddef.h>
+
+#include <libconfig.h>
+
+#include "h2h_err.h"
+
+struct aset {
+    /* where problems go (check_config's report, or aset_first_report) */
+    void (*report)(void *ctx, const config_setting_t *s, const char *msg);
+    void *ctx;
+    const char *group;    /* the adapter's group name, for messages */
+    const char *base_dir; /* local paths are relative to it (may be NULL) */
+    int n;                /* problems reported so far */
+    int oom;              /* a copy could not be made */
+};
+
+void aset_problem(struct aset *a, const config_setting_t *s, const char *fmt,
+                  ...) __attribute__((format(printf, 3, 4)));
+/* 1 when s holds a control character. */
+int aset_has_ctl(const char *s);
+/* A string member of g; NULL when absent (reported when required) or bad
+ * (reported: not a string, empty, longer than max, control characters).
+ * where prefixes the name in messages ("openapi_json.", "... tls."). */
+const char *aset_str(struct aset *a, const config_setting_t *g,
+                     const char *where, const char *name, int required,
+                     size_t max, const char *what);
+/* A whole number member of g in [min, max]; def when absent or bad (bad
+ * is reported, naming unit). */
+long long aset_int(struct aset *a, const config_setting_t *g, const char *name,
+                   long long def, long long min, long long max,
+                   const char *unit);
+/* Report every member of g whose name is not in known (NULL-terminated):
+ * a typo never passes silently. */
+void aset_check_known(struct aset *a, const config_setting_t *g,
+                      const char *where, const char *const *known);
+/* Copies (see Ownership); NULL in, NULL out. */
+char *aset_dup(struct aset *a, const char *s);
+char *aset_local_path(struct aset *a, const char *p);
+
+/* For create: keep the first problem as "line N: message". */
+struct aset_first {
+    int n;
+    char msg[600];
+};
+void aset_first_report(void *ctx, const config_setting_t *s, const char *msg);
+/* After a pass with aset_first_report: 0, H2H_ECONFIG with the first
+ * problem (" (and more)" when there were others) or H2H_ENOMEM. */
+int aset_result(const struct aset *a, const struct aset_first *f,
+                struct h2h_err *err);
+
+#endif
