@@ -19,6 +19,8 @@
 #include <stddef.h>
 
 #include <libconfig.h>
+#include <openssl/x509.h>
+#include <uv.h>
 
 #include "h2h_err.h"
 
@@ -65,5 +67,56 @@ void aset_first_report(void *ctx, const config_setting_t *s, const char *msg);
  * problem (" (and more)" when there were others) or H2H_ENOMEM. */
 int aset_result(const struct aset *a, const struct aset_first *f,
                 struct h2h_err *err);
+
+/* The "tls" group of an HTTPS bank (openapi_json, cnbank_xml):
+ *   tls = { ca_file; client_cert; client_key; | client_p12;
+ *           passphrase_file; pinned_pubkey; proxy; no_proxy; };
+ * Paths are resolved against base_dir; every member may be NULL. */
+struct aset_tls {
+    char *ca_file, *client_cert, *client_key, *client_p12;
+    char *passphrase_file, *pinned_pubkey, *proxy, *no_proxy;
+};
+/* Check g's "tls" member (required: the bank wants mutual TLS) and, with
+ * out, copy it.  group names the adapter's group in messages. */
+void aset_tls_read(struct aset *a, const config_setting_t *g,
+                   struct aset_tls *out);
+void aset_tls_release(struct aset_tls *t);
+
+/* The "sign" group: our request-signing identity,
+ *   sign = { key; cert; | p12; passphrase_file; };
+ * required unless required is 0 (then absent is fine). */
+struct aset_sign {
+    char *key, *cert, *p12, *passphrase_file;
+};
+void aset_sign_read(struct aset *a, const config_setting_t *g, int required,
+                    struct aset_sign *out);
+void aset_sign_release(struct aset_sign *s);
+
+/* The first line of path (without its line end) into a new string the
+ * caller wipes and frees (aset_secret_free).  The file must be a regular
+ * file without any permission for group or others (H2H_ESECURITY), at
+ * most 4 KiB, its line not empty.  Messages name the file, never the
+ * content.  Any thread. */
+int aset_secret_read(const char *path, const char *what, char **out,
+                     struct h2h_err *err);
+void aset_secret_free(char *s);
+
+/* Loading what the groups name (create only; files are read here).
+ * aset_sign_load: the signing identity (cert_identity_free).
+ * aset_tls_load: the TLS client identity and the CA certificates (NULL
+ * when no ca_file), for the certificate inventory and so that problems
+ * are named at create (curl loads its own copies).
+ * aset_https_client: an HTTPS client with these TLS settings (the
+ * passphrase is read from its file and wiped again). */
+struct cert_identity;
+struct https_client;
+int aset_sign_load(const struct aset_sign *s, struct cert_identity **out,
+                   struct h2h_err *err);
+int aset_tls_load(const struct aset_tls *t, struct cert_identity **id,
+                  STACK_OF(X509) * *cas, struct h2h_err *err);
+int aset_https_client(uv_loop_t *loop, const struct aset_tls *t,
+                      unsigned connect_timeout_s, unsigned request_timeout_s,
+                      unsigned max_concurrent, struct https_client **out,
+                      struct h2h_err *err);
 
 #endif

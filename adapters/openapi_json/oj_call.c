@@ -317,7 +317,7 @@ static int call_send(struct oj_call *c, struct h2h_err *err)
         .max_response = 16u << 20,
     };
     int rc = https_request(o->http, &rq, http_cb, c, NULL, err);
-    oj_secret_free(auth);
+    aset_secret_free(auth);
     if (rc == 0) {
         c->gen = gen;
         c->tries++;

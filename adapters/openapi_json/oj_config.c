@@ -44,14 +44,6 @@ static const char *const known_keys[] = {
     "request_timeout",
     NULL,
 };
-static const char *const tls_keys[] = {
-    "ca_file",    "client_cert",     "client_key",
-    "client_p12", "passphrase_file", "pinned_pubkey",
-    "proxy",      "no_proxy",        NULL,
-};
-static const char *const sign_keys[] = {"key", "cert", "p12", "passphrase_file",
-                                        NULL};
-
 /* "https://host[:port][/prefix]": no credentials, query or fragment. */
 static int url_ok(const char *u)
 {
@@ -64,117 +56,6 @@ static int url_ok(const char *u)
     if (strpbrk(u, "?# \"<>\\^`{|}"))
         return 0;
     return 1;
-}
-
-static void parse_tls(struct pctx *pc, const config_setting_t *g)
-{
-    const char *w = GROUP ".tls.";
-    const config_setting_t *t = config_setting_get_member(g, "tls");
-    if (!t || !config_setting_is_group(t)) {
-        aset_problem(&pc->a, t ? t : g,
-                     GROUP
-                     ".tls must be a group with the client certificate for "
-                     "mutual TLS (client_cert and client_key, or "
-                     "client_p12)");
-        return;
-    }
-    aset_check_known(&pc->a, t, "openapi_json.tls", tls_keys);
-    const char *ca =
-        aset_str(&pc->a, t, w, "ca_file", 0, OJ_PATH_MAX,
-                 "PEM file of the CAs the bank's server chains to");
-    const char *cc = aset_str(&pc->a, t, w, "client_cert", 0, OJ_PATH_MAX,
-                              "our TLS client certificate, PEM");
-    const char *ck = aset_str(&pc->a, t, w, "client_key", 0, OJ_PATH_MAX,
-                              "its private key, PEM");
-    const char *p12 = aset_str(&pc->a, t, w, "client_p12", 0, OJ_PATH_MAX,
-                               "certificate and key as PKCS#12");
-    const char *pp = aset_str(&pc->a, t, w, "passphrase_file", 0, OJ_PATH_MAX,
-                              "a file holding the key's passphrase");
-    const char *pin = aset_str(&pc->a, t, w, "pinned_pubkey", 0, 1024,
-                               "\"sha256//base64\" of the server's key");
-    const char *px = aset_str(&pc->a, t, w, "proxy", 0, 1024,
-                              "\"http://host:port\" of a CONNECT proxy");
-    const char *np = aset_str(&pc->a, t, w, "no_proxy", 0, 4096,
-                              "hosts reached without the proxy");
-    int has_cc = config_setting_get_member(t, "client_cert") != NULL;
-    int has_ck = config_setting_get_member(t, "client_key") != NULL;
-    int has_p12 = config_setting_get_member(t, "client_p12") != NULL;
-    if (!has_cc && !has_p12)
-        aset_problem(&pc->a, t,
-                     GROUP ".tls.client_cert (with client_key) or " GROUP
-                           ".tls.client_p12 is required: the bank wants mutual "
-                           "TLS");
-    if (has_p12 && (has_cc || has_ck))
-        aset_problem(&pc->a, config_setting_get_member(t, "client_p12"),
-                     GROUP
-                     ".tls.client_p12 holds certificate and key: leave out "
-                     "client_cert and client_key");
-    if (has_ck && !has_cc)
-        aset_problem(&pc->a, config_setting_get_member(t, "client_key"),
-                     GROUP ".tls.client_key needs " GROUP ".tls.client_cert");
-    if (pin && strncmp(pin, "sha256//", 8) != 0)
-        aset_problem(&pc->a, config_setting_get_member(t, "pinned_pubkey"),
-                     GROUP
-                     ".tls.pinned_pubkey must look like \"sha256//base64\" "
-                     "(several joined with ';')");
-    if (px && strncmp(px, "http://", 7) != 0 && strncmp(px, "https://", 8) != 0)
-        aset_problem(&pc->a, config_setting_get_member(t, "proxy"),
-                     GROUP ".tls.proxy must be \"http://host:port\" or "
-                           "\"https://host:port\"");
-    struct oj_settings *s = pc->s;
-    if (!s)
-        return;
-    s->ca_file = aset_local_path(&pc->a, ca);
-    s->client_cert = aset_local_path(&pc->a, cc);
-    s->client_key = aset_local_path(&pc->a, ck);
-    s->client_p12 = aset_local_path(&pc->a, p12);
-    s->tls_passphrase_file = aset_local_path(&pc->a, pp);
-    s->pinned_pubkey = aset_dup(&pc->a, pin);
-    s->proxy = aset_dup(&pc->a, px);
-    s->no_proxy = aset_dup(&pc->a, np);
-}
-
-static void parse_sign(struct pctx *pc, const config_setting_t *g)
-{
-    const char *w = GROUP ".sign.";
-    const config_setting_t *t = config_setting_get_member(g, "sign");
-    if (!t || !config_setting_is_group(t)) {
-        aset_problem(&pc->a, t ? t : g,
-                     GROUP ".sign must be a group with our request-signing "
-                           "identity (key and cert, or p12)");
-        return;
-    }
-    aset_check_known(&pc->a, t, "openapi_json.sign", sign_keys);
-    const char *k = aset_str(&pc->a, t, w, "key", 0, OJ_PATH_MAX,
-                             "the signing private key, PEM");
-    const char *c =
-        aset_str(&pc->a, t, w, "cert", 0, OJ_PATH_MAX, "its certificate, PEM");
-    const char *p12 = aset_str(&pc->a, t, w, "p12", 0, OJ_PATH_MAX,
-                               "key and certificate as PKCS#12");
-    const char *pp = aset_str(&pc->a, t, w, "passphrase_file", 0, OJ_PATH_MAX,
-                              "a file holding the key's passphrase");
-    int has_k = config_setting_get_member(t, "key") != NULL;
-    int has_c = config_setting_get_member(t, "cert") != NULL;
-    int has_p12 = config_setting_get_member(t, "p12") != NULL;
-    if (!has_k && !has_p12)
-        aset_problem(&pc->a, t,
-                     GROUP
-                     ".sign.key (with cert) or " GROUP
-                     ".sign.p12 is required: payment requests are signed");
-    if (has_p12 && (has_k || has_c))
-        aset_problem(&pc->a, config_setting_get_member(t, "p12"),
-                     GROUP ".sign.p12 holds key and certificate: leave out key "
-                           "and cert");
-    if (has_c && !has_k)
-        aset_problem(&pc->a, config_setting_get_member(t, "cert"),
-                     GROUP ".sign.cert needs " GROUP ".sign.key");
-    struct oj_settings *s = pc->s;
-    if (!s)
-        return;
-    s->sign_key = aset_local_path(&pc->a, k);
-    s->sign_cert = aset_local_path(&pc->a, c);
-    s->sign_p12 = aset_local_path(&pc->a, p12);
-    s->sign_passphrase_file = aset_local_path(&pc->a, pp);
 }
 
 static void parse_accounts(struct pctx *pc, const config_setting_t *g)
@@ -283,8 +164,8 @@ static void parse(const config_setting_t *bank, struct pctx *pc)
         aset_int(&pc->a, g, "connect_timeout", 10, 1, 600, "seconds");
     long long rto =
         aset_int(&pc->a, g, "request_timeout", 60, 1, 3600, "seconds");
-    parse_tls(pc, g);
-    parse_sign(pc, g);
+    aset_tls_read(&pc->a, g, s ? &s->tls : NULL);
+    aset_sign_read(&pc->a, g, 1, s ? &s->sign : NULL);
     parse_accounts(pc, g);
     if (!s || pc->a.n)
         return;
@@ -347,24 +228,14 @@ void oj_settings_release(struct oj_settings *s)
         &s->client_secret_file,
         &s->scope,
         &s->token_url,
-        &s->ca_file,
-        &s->client_cert,
-        &s->client_key,
-        &s->client_p12,
-        &s->tls_passphrase_file,
-        &s->pinned_pubkey,
-        &s->proxy,
-        &s->no_proxy,
-        &s->sign_key,
-        &s->sign_cert,
-        &s->sign_p12,
-        &s->sign_passphrase_file,
         &s->bank_cert,
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
     }
+    aset_tls_release(&s->tls);
+    aset_sign_release(&s->sign);
     for (size_t i = 0; i < s->n_accounts; i++)
         free(s->accounts[i]);
     free(s->accounts);

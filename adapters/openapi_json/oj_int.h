@@ -3,7 +3,6 @@
  * API: see openapi_json.h.  Who does what:
  *   openapi_json.c  create, health, certs, close, the ops table
  *   oj_config.c     the bank's settings (check_config and create)
- *   oj_secret.c     reading secrets from files (client secret, passphrase)
  *   oj_token.c      the OAuth2 access token: fetched, cached, refreshed
  *   oj_call.c       one /v1 call: token, 401 retry, signed-answer check
  *   oj_json.c       canonical payment -> JSON bodies (deterministic bytes)
@@ -27,6 +26,7 @@
 #include <openssl/x509.h>
 
 #include "cert.h"
+#include "settings.h"
 #include "https.h"
 #include "model.h"
 #include "openapi_json.h"
@@ -50,11 +50,8 @@ struct oj_settings {
     char *client_secret_file;
     char *scope;     /* NULL: none asked for */
     char *token_url; /* base_url + token_path, or token_path if absolute */
-    /* tls */
-    char *ca_file, *client_cert, *client_key, *client_p12;
-    char *tls_passphrase_file, *pinned_pubkey, *proxy, *no_proxy;
-    /* sign */
-    char *sign_key, *sign_cert, *sign_p12, *sign_passphrase_file;
+    struct aset_tls tls;
+    struct aset_sign sign;
     char *bank_cert;
     unsigned replay_window_s;
     char **accounts; /* IBANs, electronic form */
@@ -77,17 +74,6 @@ int oj_check_config(const config_setting_t *bank, oj_report_fn report,
 int oj_settings_load(const config_setting_t *bank, const char *base_dir,
                      struct oj_settings *s, struct h2h_err *err);
 void oj_settings_release(struct oj_settings *s);
-
-/* ---- secrets (oj_secret.c) ---------------------------------------------- */
-
-/* The first line of path (without its line end) into a new string the
- * caller wipes and frees (oj_secret_free).  The file must be a regular
- * file without any permission for group or others (H2H_ESECURITY), at
- * most 4 KiB, its line not empty.  Messages name the file, never the
- * content. */
-int oj_secret_read(const char *path, const char *what, char **out,
-                   struct h2h_err *err);
-void oj_secret_free(char *s);
 
 /* ---- the adapter instance ------------------------------------------------ */
 

@@ -35,7 +35,7 @@ const char *oj_token_current(struct oj *o, unsigned *gen)
 
 static void drop(struct oj *o)
 {
-    oj_secret_free(o->tok.value);
+    aset_secret_free(o->tok.value);
     o->tok.value = NULL;
 }
 

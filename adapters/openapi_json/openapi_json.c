@@ -75,7 +75,7 @@ static void oj_free(struct oj *o)
     if (!o)
         return;
     oj_token_release(o);
-    oj_secret_free(o->secret);
+    aset_secret_free(o->secret);
     cert_identity_free(o->sign_id);
     cert_identity_free(o->tls_id);
     cert_certs_free(o->bank_pin);
@@ -119,29 +119,12 @@ static int make_dirs(struct oj *o, const char *state_dir, struct h2h_err *err)
     return 0;
 }
 
-/* The TLS identity is loaded here too (curl loads its own copy): for the
- * certificate inventory, and so that its problems are named early. */
-static int load_tls_identity(struct oj *o, struct h2h_err *err)
-{
-    struct cert_identity_src src = {.passphrase_file =
-                                        o->s.tls_passphrase_file};
-    if (o->s.client_p12) {
-        src.p12_file = o->s.client_p12;
-    } else {
-        src.key_file = o->s.client_key ? o->s.client_key : o->s.client_cert;
-        src.cert_file = o->s.client_key ? o->s.client_cert : NULL;
-    }
-    int rc = cert_identity_load(&src, &o->tls_id, err);
-    return rc < 0 ? h2h_err_prefix(err, "tls client identity") : 0;
-}
-
 static int oj_create(uv_loop_t *loop, const config_setting_t *bank,
                      const char *bank_name, const char *base_dir,
                      const char *state_dir, struct h2h_adapter **out,
                      struct h2h_err *err)
 {
     int rc;
-    char *pass = NULL;
     struct oj *o = calloc(1, sizeof(*o));
     if (!o)
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
@@ -154,52 +137,23 @@ static int oj_create(uv_loop_t *loop, const config_setting_t *bank,
     if ((rc = oj_settings_load(bank, base_dir, &o->s, err)) < 0 ||
         (rc = make_dirs(o, state_dir, err)) < 0)
         goto fail;
-    if ((rc = oj_secret_read(o->s.client_secret_file, "client_secret_file",
+    if ((rc = aset_secret_read(o->s.client_secret_file, "client_secret_file",
                              &o->secret, err)) < 0)
         goto fail;
-    struct cert_identity_src sign = {
-        .key_file = o->s.sign_key,
-        .cert_file = o->s.sign_cert,
-        .p12_file = o->s.sign_p12,
-        .passphrase_file = o->s.sign_passphrase_file,
-    };
-    if ((rc = cert_identity_load(&sign, &o->sign_id, err)) < 0) {
-        h2h_err_prefix(err, "signing identity");
+    if ((rc = aset_sign_load(&o->s.sign, &o->sign_id, err)) < 0)
         goto fail;
-    }
     if ((rc = cert_load_certs(o->s.bank_cert, &o->bank_pin, err)) < 0) {
         h2h_err_prefix(err, "bank_cert");
         goto fail;
     }
-    if ((rc = load_tls_identity(o, err)) < 0)
+    /* The TLS identity is loaded here too (curl loads its own copy): for
+     * the certificate inventory, and so that its problems are named
+     * early. */
+    if ((rc = aset_tls_load(&o->s.tls, &o->tls_id, &o->tls_cas, err)) < 0)
         goto fail;
-    if (o->s.ca_file &&
-        (rc = cert_load_certs(o->s.ca_file, &o->tls_cas, err)) < 0) {
-        h2h_err_prefix(err, "tls.ca_file");
-        goto fail;
-    }
-    if (o->s.tls_passphrase_file &&
-        (rc = oj_secret_read(o->s.tls_passphrase_file, "tls.passphrase_file",
-                             &pass, err)) < 0)
-        goto fail;
-    struct https_opts ho = {
-        .ca_file = o->s.ca_file,
-        .client_cert = o->s.client_cert,
-        .client_key = o->s.client_key,
-        .client_p12 = o->s.client_p12,
-        .key_passphrase = pass,
-        .pinned_pubkey = o->s.pinned_pubkey,
-        .proxy = o->s.proxy,
-        .no_proxy = o->s.no_proxy,
-        .user_agent = "h2hd",
-        .connect_timeout_ms = o->s.connect_timeout_s * 1000u,
-        .request_timeout_ms = o->s.request_timeout_s * 1000u,
-        .max_concurrent = o->s.max_sessions,
-    };
-    rc = https_client_new(loop, &ho, &o->http, err);
-    oj_secret_free(pass);
-    pass = NULL;
-    if (rc < 0)
+    if ((rc = aset_https_client(loop, &o->s.tls, o->s.connect_timeout_s,
+                                o->s.request_timeout_s, o->s.max_sessions,
+                                &o->http, err)) < 0)
         goto fail;
     if ((rc = oj_replay_get(bank_name, o->s.replay_window_s, &o->replay, err)) <
         0) {
@@ -218,7 +172,6 @@ static int oj_create(uv_loop_t *loop, const config_setting_t *bank,
     return 0;
 fail:
     h2h_err_prefix(err, "bank %s", bank_name);
-    oj_secret_free(pass);
     oj_free(o);
     return rc;
 }

@@ -1,11 +1,11 @@
 /*
- * oj_secret.c - secrets from files: the OAuth2 client secret and the TLS
- * key's passphrase (the signing identity's passphrase is read by certs/
- * itself).  The same rules as certs/ applies to its own secret files: a
+ * secret.c - secrets from files for every adapter: an OAuth2 client
+ * secret, a TLS key's passphrase (a signing identity's passphrase is read
+ * by certs/ itself).  The same rules as certs/ applies to its own secret files: a
  * regular file, no permission for group or others, read once at create,
  * wiped when no longer needed, never named in a message by content.
  */
-#include "oj_int.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 
 #define SECRET_FILE_MAX 4096
 
-int oj_secret_read(const char *path, const char *what, char **out,
+int aset_secret_read(const char *path, const char *what, char **out,
                    struct h2h_err *err)
 {
     char buf[SECRET_FILE_MAX + 1];
@@ -78,7 +78,7 @@ out:
     return rc;
 }
 
-void oj_secret_free(char *s)
+void aset_secret_free(char *s)
 {
     if (!s)
         return;
