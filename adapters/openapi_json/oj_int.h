@@ -26,6 +26,7 @@
 #include <openssl/x509.h>
 
 #include "cert.h"
+#include "records.h"
 #include "settings.h"
 #include "https.h"
 #include "model.h"
@@ -39,8 +40,6 @@
 /* Most statement entries fetched for one account and range, and pages. */
 #define OJ_STMT_MAX_ENTRIES 200000
 #define OJ_STMT_MAX_PAGES 10000
-/* Done records are kept this long (see oj_record.c), then removed. */
-#define OJ_DONE_KEEP_S (14 * 86400)
 
 /* ---- settings (oj_config.c) --------------------------------------------- */
 
@@ -99,19 +98,10 @@ struct oj_token {
     struct oj_token_wait *waiters;
 };
 
-/* The folders below state_dir (immutable after create; read by thread
- * pool jobs). */
-struct oj_dirs {
-    char state[OJ_PATH_MAX];
-    char outbox[OJ_PATH_MAX];  /* pain.002 waiting to be delivered */
-    char pending[OJ_PATH_MAX]; /* records of messages not final yet */
-    char done[OJ_PATH_MAX];    /* records of final messages (kept a while) */
-};
-
 struct oj {
     struct h2h_adapter base;
     struct oj_settings s;
-    struct oj_dirs dirs;
+    struct arec_dirs dirs;
     struct https_client *http;
     struct cert_identity *sign_id;
     struct cert_identity *tls_id; /* for the inventory only */
@@ -266,36 +256,6 @@ int oj_body_build(const struct fmt_pay_group *g, const struct fmt_pay_tx *t,
 /* A new record for a message whose submit or recover ended OK: every
  * transaction with its state and answer.  NULL on ENOMEM. */
 json_t *oj_record_new(const char *msg_id, const struct oj_batch *b);
-/* Make the record of msg_id durable and its first status report: when a
- * record already exists (pending or done) its report is only made sure
- * of and *fresh = 0; else rec (from oj_record_new) is written, its
- * pain.002 put into outbox/, and *fresh = 1.  0 or an error. */
-int oj_record_open(const struct oj_dirs *d, const char *msg_id, json_t *rec,
-                   int *fresh, struct h2h_err *err);
-/* rec (loaded from pending/) got new statuses: a new sequence number and
- * report; moves to done/ when nothing is pending any more. */
-int oj_record_advance(const struct oj_dirs *d, json_t *rec,
-                      struct h2h_err *err);
-/* The report of rec's current sequence is in outbox/ (or was delivered):
- * write it when the record says it is not yet. */
-int oj_record_ensure(const struct oj_dirs *d, json_t *rec, struct h2h_err *err);
-/* Every record in pending/ that still waits for a final status (an
- * array, name order), after finishing interrupted report writes; with
- * prune, done/ records older than OJ_DONE_KEEP_S are removed.  *out is
- * set also when some record could not be read (the first such problem is
- * returned). */
-int oj_records_pending(const struct oj_dirs *d, int prune, json_t **out,
-                       struct h2h_err *err);
-/* Status reports waiting in outbox/, name order. */
-int oj_outbox_list(const struct oj_dirs *d, char ***out, size_t *n,
-                   struct h2h_err *err);
-void oj_names_free(char **v, size_t n);
-/* Render rec's current status report as pain.002.001.10 into a new
- * buffer; name receives its file name. */
-int oj_record_report(const json_t *rec, char **buf, size_t *len, char *name,
-                     size_t namesz, struct h2h_err *err);
-/* 1 when a transaction status is not final (PDNG, or unknown words). */
-int oj_status_pending(const char *sts);
 
 /* ---- submit / recover (oj_submit.c) ------------------------------------- */
 

@@ -9,7 +9,7 @@
  *                daemon answers 0 or H2H_EDUP, else kept for the next round;
  *   3. pending   each payment still PDNG is asked for (GET
  *                /v1/payments/{id}); a record whose statuses changed gets
- *                its next report (oj_record_advance), and the reports made
+ *                its next report (arec_advance), and the reports made
  *                are delivered at once (step 2 again);
  *   4. statements when due (statement_interval), one account at a time
  *                (oj_stmt.c), delivered as kind "statement".
@@ -100,7 +100,7 @@ static void finish(struct oj_poll *p)
         res.outcome = H2H_OUT_OK;
         oj_note_ok(o);
     }
-    oj_names_free(p->names, p->n_names);
+    arec_names_free(p->names, p->n_names);
     json_decref(p->recs);
     json_decref(p->cur);
     free(p->inqs);
@@ -227,7 +227,7 @@ static int next_outbox(struct oj_poll *p)
 static void advance_work(uv_work_t *w)
 {
     struct oj_poll *p = w->data;
-    p->wrc = oj_record_advance(&p->o->dirs, p->cur, &p->werr);
+    p->wrc = arec_advance(&p->o->dirs, p->cur, &p->werr);
 }
 
 static void advance_after(uv_work_t *w, int status)
@@ -307,7 +307,7 @@ static int inquire(struct oj_poll *p)
         json_t *t = json_array_get(txs, i);
         const char *pid = json_string_value(json_object_get(t, "payment_id"));
         if (!pid ||
-            !oj_status_pending(json_string_value(json_object_get(t, "status"))))
+            !arec_status_pending(json_string_value(json_object_get(t, "status"))))
             continue;
         char enc[200], path[300];
         struct h2h_err e = {0};
@@ -381,12 +381,12 @@ static void scan_work(uv_work_t *w)
     struct h2h_err e = {0};
     p->wrc = 0;
     if (!p->second) {
-        p->wrc = oj_records_pending(&p->o->dirs, p->prune, &p->recs, &p->werr);
+        p->wrc = arec_pending(&p->o->dirs, p->prune, &p->recs, &p->werr);
     }
-    oj_names_free(p->names, p->n_names);
+    arec_names_free(p->names, p->n_names);
     p->names = NULL;
     p->n_names = p->next_name = 0;
-    int rc = oj_outbox_list(&p->o->dirs, &p->names, &p->n_names, &e);
+    int rc = arec_outbox_list(&p->o->dirs, &p->names, &p->n_names, &e);
     if (rc < 0 && p->wrc == 0) {
         p->wrc = rc;
         p->werr = e;

@@ -111,7 +111,7 @@ static void fail(struct oj_msg *m, enum h2h_outcome out,
 static void record_work(uv_work_t *w)
 {
     struct oj_msg *m = w->data;
-    m->rc = oj_record_open(&m->o->dirs, m->msg_id, m->rec, &m->fresh, &m->err);
+    m->rc = arec_open(&m->o->dirs, m->msg_id, m->rec, &m->fresh, &m->err);
 }
 
 static void record_after(uv_work_t *w, int status)

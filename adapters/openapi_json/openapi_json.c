@@ -96,28 +96,6 @@ static void http_closed_cb(void *data)
     oj_free(o);
 }
 
-static int make_dirs(struct oj *o, const char *state_dir, struct h2h_err *err)
-{
-    struct oj_dirs *d = &o->dirs;
-    int rc;
-    if (!state_dir || !*state_dir)
-        return h2h_err_set(err, H2H_ECONFIG,
-                           "the adapter needs a state folder (h2hd passes "
-                           "<state_dir>/adapters/<bank>)");
-    snprintf(d->state, sizeof(d->state), "%s", state_dir);
-    if ((rc = fsu_join(d->outbox, sizeof(d->outbox), state_dir, "outbox")) ||
-        (rc = fsu_join(d->pending, sizeof(d->pending), state_dir, "pending")) ||
-        (rc = fsu_join(d->done, sizeof(d->done), state_dir, "done")))
-        return h2h_err_set(err, rc, "state folder path too long");
-    const char *dirs[] = {d->outbox, d->pending, d->done};
-    for (size_t i = 0; i < 3; i++) {
-        if ((rc = fsu_mkdirs(dirs[i], 0700, err)) < 0)
-            return rc;
-        /* a crash may have left a temporary of an unfinished write */
-        fsu_clean_tmp(dirs[i], NULL);
-    }
-    return 0;
-}
 
 static int oj_create(uv_loop_t *loop, const config_setting_t *bank,
                      const char *bank_name, const char *base_dir,
@@ -135,7 +113,7 @@ static int oj_create(uv_loop_t *loop, const config_setting_t *bank,
         goto fail;
     }
     if ((rc = oj_settings_load(bank, base_dir, &o->s, err)) < 0 ||
-        (rc = make_dirs(o, state_dir, err)) < 0)
+        (rc = arec_dirs_init(&o->dirs, state_dir, err)) < 0)
         goto fail;
     if ((rc = aset_secret_read(o->s.client_secret_file, "client_secret_file",
                              &o->secret, err)) < 0)
