@@ -27,6 +27,7 @@
 
 #include "cert.h"
 #include "records.h"
+#include "stmtbuild.h"
 #include "settings.h"
 #include "https.h"
 #include "model.h"
@@ -292,16 +293,6 @@ typedef void (*oj_stmt_done_fn)(struct oj *o, void *data, const char *path,
 int oj_stmt_fetch(struct oj *o, size_t i, const char *from, const char *to,
                   const char *tmp_dir, oj_stmt_done_fn done, void *data,
                   struct h2h_err *err);
-/* Thread pool: build the canonical statement of one account from the
- * bank's balances and entries into buf. */
-int oj_stmt_build(const char *iban, const json_t *balances,
-                  const json_t *entries, const char *from, const char *to,
-                  char **buf, size_t *len, struct h2h_err *err);
-/* The remote name of an account's statement for from..to (the account
- * appears masked: country, last 4 characters and a hash). */
-void oj_stmt_name(const char *iban, const char *from, const char *to, char *buf,
-                  size_t n);
-
 /* "YYYY-MM-DD" of now + days_offset, UTC. */
 void oj_date(int days_offset, char out[11]);
 
