@@ -7,12 +7,14 @@
  */
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "cert.h"
 #include "ctl.h"
 #include "h2hd.h"
 #include "log.h"
@@ -293,6 +295,80 @@ static int cmd_reload(void *ctx, const json_t *args, uid_t uid,
     return 0;
 }
 
+struct certs_list {
+    json_t *arr;
+    const char *bank;
+    time_t now;
+};
+
+/* A JSON string of s.  Names are cut to cert_info's buffers, possibly in
+ * the middle of a UTF-8 sequence, and a certificate may hold broken
+ * strings; jansson refuses invalid UTF-8, so then every non-ASCII byte
+ * becomes '?' rather than the certificate going missing from the list. */
+static json_t *jstr(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *c = strdup(s);
+    if (!c)
+        return NULL;
+    for (char *p = c; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(c);
+    free(c);
+    return j;
+}
+
+static void certs_list_cb(void *ctx, const char *label, struct x509_st *x)
+{
+    struct certs_list *l = ctx;
+    struct cert_info ci;
+    struct h2h_err e;
+    h2h_err_clear(&e);
+    if (cert_info_get(x, l->now, &ci, &e) < 0) {
+        /* still listed: an operator asking what is in use must see it */
+        json_array_append_new(l->arr,
+                              json_pack("{s:s, s:s, s:o}", "bank", l->bank,
+                                        "label", label, "error", jstr(e.msg)));
+        return;
+    }
+    json_array_append_new(
+        l->arr,
+        json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:I, s:s}",
+                  "bank", l->bank, "label", label, "subject", jstr(ci.subject),
+                  "issuer", jstr(ci.issuer), "serial", ci.serial, "key", ci.key,
+                  "fingerprint", ci.fingerprint, "not_before", ci.not_before,
+                  "not_after", ci.not_after, "days_left",
+                  (json_int_t)ci.days_left, "warning",
+                  cert_warn_name(cert_warn_level(ci.not_after_t, l->now))));
+}
+
+/* Every certificate in use, per bank (args: optional "bank"). */
+static int cmd_certs(void *ctx, const json_t *args, uid_t uid,
+                     json_t **result, struct h2h_err *err)
+{
+    struct h2hd *d = ctx;
+    (void)uid;
+    const char *only = arg_str(args, "bank");
+    if (only && !h2hd_bank(d, only))
+        return h2h_err_set(err, H2H_ENOTFOUND, "no bank named \"%s\"", only);
+    struct certs_list l = {.arr = json_array(), .now = time(NULL)};
+    if (!l.arr)
+        return h2h_err_set(err, H2H_ENOMEM, "out of memory");
+    for (size_t i = 0; i < d->n_banks; i++) {
+        struct bank_rt *b = d->banks[i];
+        if (b->retired || !b->ad || !b->ad->ops->certs ||
+            (only && strcmp(only, b->name) != 0))
+            continue;
+        l.bank = b->name;
+        b->ad->ops->certs(b->ad, certs_list_cb, &l);
+    }
+    *result = json_pack("{s:o}", "certs", l.arr);
+    return 0;
+}
+
 int commands_register(struct h2hd *d, struct h2h_err *err)
 {
     static const struct {
@@ -307,6 +383,7 @@ int commands_register(struct h2hd *d, struct h2h_err *err)
         {"hold", cmd_hold, 0},
         {"release", cmd_release, CTL_F_AUDIT},
         {"reload", cmd_reload, 0},
+        {"certs", cmd_certs, 0},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         int rc = ctl_server_register(d->ctl, cmds[i].name, cmds[i].h, d,

@@ -14,6 +14,11 @@
  * start.  SIGHUP: reopen the log and audit files and reload the config;
  * an invalid new config is refused with every problem logged and the old
  * one stays in force.
+ *
+ * Certificates: every bank's certificates in use are checked for expiry
+ * at start, after every reload and every hour (certwatch.h); a reload
+ * recreates the adapters, which load their keys and certificates afresh,
+ * so swapping a certificate needs no restart.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +32,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "certwatch.h"
 #include "ctl.h"
 #include "fsutil.h"
 #include "h2hd.h"
@@ -48,6 +54,10 @@ struct bank_rt *h2hd_bank(struct h2hd *d, const char *name)
             return d->banks[i];
     return NULL;
 }
+
+/* The hourly expiry check: thresholds are days apart, so an hour late is
+ * early enough, and the 1-day warning still comes with almost a day left. */
+#define CERT_CHECK_INTERVAL_MS (3600 * 1000)
 
 /* ---- pid file ------------------------------------------------------------ */
 
@@ -177,6 +187,43 @@ static int channels_start(struct h2hd *d, struct chan_rt **old, size_t n_old,
     return 0;
 }
 
+/* ---- certificate expiry --------------------------------------------- */
+
+struct cert_walk {
+    struct h2hd *d;
+    const char *bank;
+    time_t now;
+};
+
+static void cert_walk_cb(void *ctx, const char *label, struct x509_st *x)
+{
+    struct cert_walk *w = ctx;
+    certwatch_check(w->d->certwatch, w->bank, label, x, w->now);
+}
+
+void h2hd_check_certs(struct h2hd *d)
+{
+    if (!d->certwatch)
+        return;
+    struct cert_walk w = {.d = d, .now = time(NULL)};
+    certwatch_round_begin(d->certwatch);
+    for (size_t i = 0; i < d->n_banks; i++) {
+        struct bank_rt *b = d->banks[i];
+        /* retired banks are closing; their successors hold the same (or
+         * the swapped) certificates */
+        if (b->retired || !b->ad || !b->ad->ops->certs)
+            continue;
+        w.bank = b->name;
+        b->ad->ops->certs(b->ad, cert_walk_cb, &w);
+    }
+    certwatch_round_end(d->certwatch);
+}
+
+static void cert_timer_cb(uv_timer_t *t)
+{
+    h2hd_check_certs(t->data);
+}
+
 /* ---- signals ---------------------------------------------------------------- */
 
 static void on_term(uv_signal_t *s, int signum)
@@ -257,8 +304,12 @@ int h2hd_start(struct h2hd *d, const char *cfg_path, struct h2h_err *err)
         return rc;
     if ((rc = commands_register(d, err)))
         return rc;
+    if ((rc = certwatch_new(&d->certwatch, err)))
+        return rc;
     if ((rc = banks_start(d, err)))
         return rc;
+    uv_timer_init(d->loop, &d->cert_timer);
+    d->cert_timer.data = d;
 
     uv_signal_init(d->loop, &d->sig_term);
     uv_signal_init(d->loop, &d->sig_int);
@@ -275,6 +326,9 @@ int h2hd_start(struct h2hd *d, const char *cfg_path, struct h2h_err *err)
 
     h2h_log(H2H_LOG_INFO, "daemon.started", "config", d->cfg->path, "pid",
             NULL, NULL);
+    h2hd_check_certs(d);
+    uv_timer_start(&d->cert_timer, cert_timer_cb, CERT_CHECK_INTERVAL_MS,
+                   CERT_CHECK_INTERVAL_MS);
     /* Resolve what a crash left behind before taking new work. */
     engine_recover_all(d);
     engine_kick(d);
@@ -390,6 +444,10 @@ int h2hd_reload(struct h2hd *d, struct h2h_err *err)
     for (size_t i = 0; i < n_old; i++)
         pickup_close(old_chans[i]);
     free(old_chans);
+    /* New adapters, perhaps new certificates: check now rather than within
+     * the hour (what was already announced is not repeated), and before
+     * config.reloaded, which says the reload is complete. */
+    h2hd_check_certs(d);
     h2h_log(H2H_LOG_INFO, "config.reloaded", "config", nc->path, NULL);
     engine_kick(d);
     return 0;
@@ -444,6 +502,7 @@ static void close_everything(struct h2hd *d)
     close_handle(d, (uv_handle_t *)&d->pump_timer);
     close_handle(d, (uv_handle_t *)&d->retry_timer);
     close_handle(d, (uv_handle_t *)&d->rescan_timer);
+    close_handle(d, (uv_handle_t *)&d->cert_timer);
     close_handle(d, (uv_handle_t *)&d->sig_term);
     close_handle(d, (uv_handle_t *)&d->sig_int);
     close_handle(d, (uv_handle_t *)&d->sig_hup);
@@ -470,6 +529,7 @@ void h2hd_stop(struct h2hd *d, const char *why)
         h2h_log(H2H_LOG_INFO, "daemon.stopping", "reason", why, NULL);
         uv_timer_stop(&d->rescan_timer);
         uv_timer_stop(&d->retry_timer);
+        uv_timer_stop(&d->cert_timer);
         for (size_t i = 0; i < d->n_banks; i++)
             if (d->banks[i]->poll_timer_live)
                 uv_timer_stop(&d->banks[i]->poll_timer);
@@ -501,6 +561,7 @@ void h2hd_release(struct h2hd *d)
     free(d->chans);
     store_close(d->store);
     audit_close(d->audit);
+    certwatch_free(d->certwatch);
     if (d->pid_fd >= 0) {
         unlink(d->cfg->pid_file);
         close(d->pid_fd);

@@ -619,6 +619,72 @@ static int run_reload(struct ctx *x, const struct cmd_args *a)
     return 0;
 }
 
+static const char *const certs_cols[][2] = {
+    {"BANK", "bank"},
+    {"LABEL", "label"},
+    {"DAYS LEFT", "days_left"},
+    {"NOT AFTER", "not_after"},
+    {"SUBJECT", "subject"},
+    {"ISSUER", "issuer"},
+    {"SHA-256 FINGERPRINT", "fingerprint"},
+};
+#define CERTS_NCOLS (sizeof(certs_cols) / sizeof(certs_cols[0]))
+
+static int run_certs(struct ctx *x, const struct cmd_args *a)
+{
+    json_t *args = a->argc ? json_pack("{s:s}", "bank", a->argv[0]) : NULL;
+    json_t *r;
+    int rc = call(x, "certs", args, &r);
+    json_decref(args);
+    if (rc)
+        return rc;
+    if (x->json) {
+        print_json(r);
+        json_decref(r);
+        return 0;
+    }
+    json_t *certs = json_object_get(r, "certs");
+    size_t n = json_array_size(certs);
+    if (n == 0) {
+        printf("no certificates in use\n");
+        json_decref(r);
+        return 0;
+    }
+    /* short columns first: the names and the fingerprint are long, and
+     * the days left is what an operator looks for */
+    struct table t;
+    table_init(&t, CERTS_NCOLS);
+    char *row[CERTS_NCOLS];
+    for (size_t c = 0; c < CERTS_NCOLS; c++)
+        row[c] = xstrdup(certs_cols[c][0]);
+    table_add(&t, row);
+    size_t i;
+    json_t *ce;
+    json_array_foreach(certs, i, ce)
+    {
+        for (size_t c = 0; c < CERTS_NCOLS; c++)
+            row[c] = text(json_object_get(ce, certs_cols[c][1]));
+        json_t *dl = json_object_get(ce, "days_left");
+        if (json_is_integer(dl) && json_integer_value(dl) < 0) {
+            char buf[64];
+            snprintf(buf, sizeof(buf), "%s (expired)", row[2]);
+            free(row[2]);
+            row[2] = xstrdup(buf);
+        }
+        json_t *e = json_object_get(ce, "error");
+        if (json_is_string(e)) {
+            /* an unreadable certificate: say why where the subject goes */
+            free(row[4]);
+            row[4] = text(e);
+        }
+        table_add(&t, row);
+    }
+    table_print(&t, stdout);
+    printf("%zu certificate%s\n", n, n == 1 ? "" : "s");
+    json_decref(r);
+    return 0;
+}
+
 /* ---- local commands: convert, validate ------------------------------ */
 
 /* Option indexes, in the order of the opts lists in commands[]. */
@@ -995,6 +1061,8 @@ static const struct command commands[] = {
      "let a held message go (audited)"},
     {"reload", 0, 0, 1, run_reload, {NULL}, "reload",
      "reload the configuration (refused if invalid)"},
+    {"certs", 0, 1, 1, run_certs, {NULL}, "certs [BANK]",
+     "certificates in use: subject, issuer, SHA-256, expiry"},
     {"convert", 1, 2, 0, run_convert,
      {"from", "to", "profile", "charset", "today", "out-charset", NULL},
      "convert [--from F] --to F [--profile P] [--charset CS] [--today D] "

@@ -28,6 +28,7 @@
 
 struct ctl_server;
 struct audit;
+struct certwatch;
 struct h2hd;
 
 struct bank_rt {
@@ -75,6 +76,9 @@ struct h2hd {
     uv_timer_t retry_timer;
     uv_timer_t pump_timer;
     uv_timer_t shutdown_timer;
+    uv_timer_t cert_timer;        /* hourly certificate expiry check */
+    struct certwatch *certwatch;  /* expiry warnings already logged: kept
+                                     across reloads so none is repeated */
     int stopping;
     int closing_handles;
     int pickups_inflight;
@@ -103,6 +107,9 @@ int h2hd_reload(struct h2hd *d, struct h2h_err *err);
 void h2hd_stop(struct h2hd *d, const char *why);
 void h2hd_release(struct h2hd *d);
 struct bank_rt *h2hd_bank(struct h2hd *d, const char *name);
+/* Walk every bank's certificates and log the expiry thresholds they
+ * crossed (certwatch.h); at start, after a reload and every hour. */
+void h2hd_check_certs(struct h2hd *d);
 
 /* pickup.c: drop folders -> accepted */
 int pickup_start(struct h2hd *d, struct chan_rt *ch, struct h2h_err *err);

@@ -3,8 +3,9 @@
 
     pki.py DIR [--rsa] [--days N] [--p12-pass-file F] [--json]
 
-    from pki import make_pki
+    from pki import make_pki, issue_leaf
     paths = make_pki(DIR, key_type="ec")   # or "rsa"
+    new = issue_leaf(paths, "client_5d", "h2hd client", days=5)
 
 Writes into DIR (created if missing; existing files are replaced):
 
@@ -25,6 +26,12 @@ Writes into DIR (created if missing; existing files are replaced):
                                   nonRepudiation; for CMS / XML-DSig tests)
     manifest.json                 every path above plus subjects, SHA-256
                                   fingerprints and pins (nothing secret)
+
+issue_leaf(manifest, NAME, CN, days=N, purpose="client"|"sign"|"server")
+adds one more leaf issued by ca with its own validity (e.g. one that
+expires in 5 days beside the others, or a renewed certificate to swap in)
+as NAME.pem / NAME.key, records it in the manifest (dict and file) and
+returns its entry.
 
 Keys are EC P-256 by default, RSA 2048 with --rsa / key_type="rsa".
 Private keys are PKCS#8 PEM without encryption (test keys), written with
@@ -158,6 +165,28 @@ def fingerprint(cert):
     return ":".join("%02X" % b for b in d)
 
 
+def _record(man, label, cert, key, cert_file, key_file):
+    """Write cert and key into the manifest's folder and describe them."""
+    cpath = os.path.join(man["dir"], cert_file)
+    kpath = os.path.join(man["dir"], key_file)
+    _write_cert(cpath, cert)
+    _write_key(kpath, key)
+    man[label] = {
+        "cert": cpath, "key": kpath,
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "sha256": fingerprint(cert), "pin": spki_pin(cert),
+        "not_before": cert.not_valid_before.isoformat() + "Z",
+        "not_after": cert.not_valid_after.isoformat() + "Z",
+    }
+    return man[label]
+
+
+def _write_manifest(man):
+    _write(os.path.join(man["dir"], "manifest.json"),
+           (json.dumps(man, indent=1, sort_keys=True) + "\n").encode(), 0o644)
+
+
 def make_pki(out_dir, key_type="ec", days=30, p12_passphrase=None):
     """Create the PKI described in the module doc in out_dir and return the
     manifest (a dict: name -> {cert, key, subject, sha256, pin, ...})."""
@@ -172,16 +201,7 @@ def make_pki(out_dir, key_type="ec", days=30, p12_passphrase=None):
         return os.path.join(man["dir"], name)
 
     def record(label, cert, key, cert_file, key_file):
-        _write_cert(path(cert_file), cert)
-        _write_key(path(key_file), key)
-        man[label] = {
-            "cert": path(cert_file), "key": path(key_file),
-            "subject": cert.subject.rfc4514_string(),
-            "issuer": cert.issuer.rfc4514_string(),
-            "sha256": fingerprint(cert), "pin": spki_pin(cert),
-            "not_before": cert.not_valid_before.isoformat() + "Z",
-            "not_after": cert.not_valid_after.isoformat() + "Z",
-        }
+        _record(man, label, cert, key, cert_file, key_file)
 
     # roots
     ca_key = _new_key(key_type)
@@ -252,9 +272,47 @@ def make_pki(out_dir, key_type="ec", days=30, p12_passphrase=None):
                key_usage=dict(digital_signature=True, content_commitment=True))
     record("signer", c, k, "signer.pem", "signer.key")
 
-    _write(path("manifest.json"),
-           (json.dumps(man, indent=1, sort_keys=True) + "\n").encode(), 0o644)
+    _write_manifest(man)
     return man
+
+
+def issue_leaf(man, name, cn, days, purpose="client", ou=None):
+    """One more leaf issued by the manifest's ca, valid from an hour ago
+    until `days` (a number, fractions allowed) from now: a TLS client
+    certificate ("client": clientAuth), a signing certificate ("sign":
+    digitalSignature, nonRepudiation, emailProtection) or a server
+    certificate ("server": serverAuth, the loopback names).  Written as
+    NAME.pem / NAME.key beside the others (replacing older ones), recorded
+    in man and manifest.json; returns its manifest entry."""
+    if purpose not in ("client", "sign", "server"):
+        raise ValueError("purpose must be 'client', 'sign' or 'server'")
+    with open(man["ca"]["cert"], "rb") as f:
+        ca = x509.load_pem_x509_certificate(f.read())
+    with open(man["ca"]["key"], "rb") as f:
+        ca_key = serialization.load_pem_private_key(f.read(), None)
+    key_type = man.get("key_type", "ec")
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    start = now - datetime.timedelta(hours=1)
+    end = now + datetime.timedelta(days=days)
+    k = _new_key(key_type)
+    if purpose == "client":
+        c = _issue(_name(cn, ou), k, ca, ca_key, start, end,
+                   eku=[ExtendedKeyUsageOID.CLIENT_AUTH],
+                   key_usage=_leaf_usage(key_type))
+    elif purpose == "sign":
+        c = _issue(_name(cn, ou), k, ca, ca_key, start, end,
+                   eku=[ExtendedKeyUsageOID.EMAIL_PROTECTION],
+                   key_usage=dict(digital_signature=True,
+                                  content_commitment=True))
+    else:
+        san = [x509.DNSName(n) for n in SERVER_NAMES] + \
+              [x509.IPAddress(ipaddress.ip_address(i)) for i in SERVER_IPS]
+        c = _issue(_name(cn, ou), k, ca, ca_key, start, end,
+                   eku=[ExtendedKeyUsageOID.SERVER_AUTH], san=san,
+                   key_usage=_leaf_usage(key_type))
+    entry = _record(man, name, c, k, name + ".pem", name + ".key")
+    _write_manifest(man)
+    return entry
 
 
 def main(argv=None):

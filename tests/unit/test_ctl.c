@@ -164,6 +164,39 @@ static int h_queue(void *ctx, const json_t *args, uid_t uid, json_t **result,
     return 0;
 }
 
+/* Two certificates (one expired, one with a terminal escape in its
+ * subject); with a bank filter only that bank's, an unknown bank is an
+ * error. */
+static int h_certs(void *ctx, const json_t *args, uid_t uid, json_t **result,
+                   struct h2h_err *err)
+{
+    (void)ctx;
+    (void)uid;
+    const char *bank = json_string_value(json_object_get(args, "bank"));
+    if (bank && strcmp(bank, "bank-one") != 0 && strcmp(bank, "empty") != 0)
+        return h2h_err_set(err, H2H_ENOTFOUND, "no bank named \"%s\"", bank);
+    json_t *certs = json_array();
+    if (!bank || strcmp(bank, "bank-one") == 0)
+        json_array_append_new(
+            certs,
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s}", "bank", "bank-one",
+                      "label", "tls client", "subject",
+                      "CN=h2hd client\x1b[31m,O=test", "issuer",
+                      "CN=test CA,O=test", "fingerprint", "AB:CD:EF",
+                      "not_after", "2026-12-03T10:00:00Z", "days_left",
+                      (json_int_t)4, "warning", "7 days"));
+    if (!bank)
+        json_array_append_new(
+            certs,
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s}", "bank", "bank-two",
+                      "label", "bank response signing (pinned)", "subject",
+                      "CN=bank", "issuer", "CN=bank CA", "fingerprint",
+                      "01:02:03", "not_after", "2026-11-25T10:00:00Z",
+                      "days_left", (json_int_t)-3, "warning", "expired"));
+    *result = json_pack("{s:o}", "certs", certs);
+    return 0;
+}
+
 /* ---- fixture -------------------------------------------------------- */
 
 static void closed_cb(void *arg)
@@ -218,6 +251,7 @@ static int fx_start(struct fixture *fx, unsigned idle_ms)
     CU_ASSERT_EQUAL(ctl_server_register(fx->srv, "queue", h_queue, fx, 0),
                     0);
     CU_ASSERT_EQUAL(ctl_server_register(fx->srv, "big", h_big, fx, 0), 0);
+    CU_ASSERT_EQUAL(ctl_server_register(fx->srv, "certs", h_certs, fx, 0), 0);
     CU_ASSERT_EQUAL(ctl_server_register(fx->srv, "echo", h_echo, fx, 0),
                     -EEXIST);
     fx->stop.data = fx;
@@ -974,6 +1008,59 @@ static void test_h2hctl_commands(void)
                                : NULL);
     free(out);
 
+    /* certs: a table, short columns first, days left marked when expired,
+     * escapes neutralised; a bank filter is passed on; --json is the
+     * daemon's answer */
+    rc = tu_system("%s -s %s certs >%s 2>%s", bin, fx.sock, outf, errf);
+    CU_ASSERT_EQUAL(rc, 0);
+    out = tu_read_file(outf, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out, "BANK      LABEL                           DAYS LEFT     "
+                    "NOT AFTER             SUBJECT                     "
+                    "ISSUER             SHA-256 FINGERPRINT\n"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out, "bank-one  tls client                      4             "
+                    "2026-12-03T10:00:00Z  CN=h2hd client?[31m,O=test  "
+                    "CN=test CA,O=test  AB:CD:EF\n"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out, "bank-two  bank response signing (pinned)  -3 (expired)  "
+                    "2026-11-25T10:00:00Z  CN=bank"));
+    CU_ASSERT_PTR_NULL(strchr(out, '\x1b'));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "2 certificates\n"));
+    free(out);
+    rc = tu_system("%s -s %s certs bank-one >%s 2>%s", bin, fx.sock, outf,
+                   errf);
+    CU_ASSERT_EQUAL(rc, 0);
+    out = tu_read_file(outf, NULL);
+    CU_ASSERT_PTR_NOT_NULL(out ? strstr(out, "bank-one  tls client") : NULL);
+    CU_ASSERT_PTR_NULL(out ? strstr(out, "bank-two") : "");
+    CU_ASSERT_PTR_NOT_NULL(out ? strstr(out, "1 certificate\n") : NULL);
+    free(out);
+    rc = tu_system("%s -s %s certs empty >%s 2>%s", bin, fx.sock, outf, errf);
+    CU_ASSERT_EQUAL(rc, 0);
+    out = tu_read_file(outf, NULL);
+    CU_ASSERT_STRING_EQUAL(out ? out : "", "no certificates in use\n");
+    free(out);
+    rc = tu_system("%s -s %s certs nosuch >%s 2>%s", bin, fx.sock, outf,
+                   errf);
+    CU_ASSERT_EQUAL(rc, 1);
+    out = tu_read_file(errf, NULL);
+    CU_ASSERT_PTR_NOT_NULL(out ? strstr(out, "no bank named \"nosuch\"")
+                               : NULL);
+    free(out);
+    rc = tu_system("%s -s %s certs --json bank-one >%s 2>%s", bin, fx.sock,
+                   outf, errf);
+    CU_ASSERT_EQUAL(rc, 0);
+    got = json_load_file(outf, 0, NULL);
+    json_t *certs_args = json_pack("{s:s}", "bank", "bank-one");
+    want = NULL;
+    h_certs(NULL, certs_args, 0, &want, NULL);
+    CU_ASSERT(got && json_equal(got, want));
+    json_decref(certs_args);
+    json_decref(got);
+    json_decref(want);
+
     /* command the daemon does not know (hold is not registered here) */
     rc = tu_system("%s -s %s hold M1 >%s 2>%s", bin, fx.sock, outf, errf);
     CU_ASSERT_EQUAL(rc, 1);
@@ -981,7 +1068,7 @@ static void test_h2hctl_commands(void)
     /* usage errors: exit 2, nothing sent */
     static const char *const usage_cases[] = {
         "show", "retry A B", "frobnicate", "queue --limit 0",
-        "queue --bogus x", "",
+        "queue --bogus x", "", "certs a b", "certs --bank x",
     };
     int calls_before = fx.h_calls;
     for (size_t i = 0; i < sizeof(usage_cases) / sizeof(usage_cases[0]);
@@ -998,6 +1085,7 @@ static void test_h2hctl_commands(void)
     CU_ASSERT_EQUAL(rc, 0);
     out = tu_read_file(outf, NULL);
     CU_ASSERT_PTR_NOT_NULL(out ? strstr(out, "release ID") : NULL);
+    CU_ASSERT_PTR_NOT_NULL(out ? strstr(out, "certs [BANK]") : NULL);
     free(out);
     fx_stop(&fx);
 }
