@@ -116,8 +116,10 @@ typedef void (*h2h_cert_cb)(void *ctx, const char *label,
 struct h2h_adapter_ops {
     const char *name;        /* "dirdrop", ... */
     /* Validate a bank's config subtree without side effects; report each
-     * problem through report(file:line style message) and return the count. */
-    int (*check_config)(const config_setting_t *bank,
+     * problem through report(file:line style message) and return the count.
+     * base_dir resolves relative paths (NULL: the working directory), for
+     * the files that are configuration themselves (a bank profile). */
+    int (*check_config)(const config_setting_t *bank, const char *base_dir,
                         void (*report)(void *ctx, const config_setting_t *s,
                                        const char *msg),
                         void *ctx);

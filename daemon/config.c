@@ -1019,7 +1019,7 @@ static void parse_banks(struct ld *ld, const config_setting_t *root)
         }
         if (ops->check_config) {
             ld->cur_bank = where;
-            ops->check_config(g, report_cb, ld);
+            ops->check_config(g, ld->c->base_dir, report_cb, ld);
             ld->cur_bank = NULL;
         }
     }

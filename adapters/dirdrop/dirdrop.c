@@ -407,11 +407,13 @@ static const char *const known_keys[] = {
 };
 
 static int dd_check_config(const config_setting_t *bank,
+                           const char *base_dir,
                            void (*report)(void *ctx, const config_setting_t *s,
                                           const char *msg),
                            void *ctx)
 {
     int n = 0;
+    (void)base_dir;
     const config_setting_t *g = config_setting_get_member(bank, "dirdrop");
     if (!g || !config_setting_is_group(g)) {
         report(ctx, bank,

@@ -623,9 +623,16 @@ static void isx_close(struct h2h_adapter *a, void (*cb)(struct h2h_adapter *a))
     maybe_close(x);
 }
 
+static int isx_check(const config_setting_t *bank, const char *base_dir,
+                     isx_report_fn report, void *ctx)
+{
+    (void)base_dir; /* its files are read at create only */
+    return isx_check_config(bank, report, ctx);
+}
+
 const struct h2h_adapter_ops iso20022_sftp_ops = {
     .name = "iso20022_sftp",
-    .check_config = isx_check_config,
+    .check_config = isx_check,
     .create = isx_create,
     .submit = isx_submit,
     .recover = isx_recover,

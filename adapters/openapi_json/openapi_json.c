@@ -191,11 +191,12 @@ static void oj_close(struct h2h_adapter *a, void (*cb)(struct h2h_adapter *a))
     maybe_close(o);
 }
 
-static int oj_check(const config_setting_t *bank,
+static int oj_check(const config_setting_t *bank, const char *base_dir,
                     void (*report)(void *ctx, const config_setting_t *s,
                                    const char *msg),
                     void *ctx)
 {
+    (void)base_dir; /* its files are read at create only */
     return oj_check_config(bank, report, ctx);
 }
 

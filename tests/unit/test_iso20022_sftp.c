@@ -52,7 +52,7 @@ static int check_body(const char *body, struct reports *r)
     memset(r, 0, sizeof(*r));
     int rc = -1;
     if (config_read_string(&cfg, text) == CONFIG_TRUE)
-        rc = OPS->check_config(config_lookup(&cfg, "bank"), report_cb, r);
+        rc = OPS->check_config(config_lookup(&cfg, "bank"), NULL, report_cb, r);
     else
         fprintf(stderr, "  parse error line %d: %s\n", config_error_line(&cfg),
                 config_error_text(&cfg));
@@ -207,7 +207,7 @@ static void test_sample_example(void)
     CU_ASSERT_TRUE_FATAL(parsed);
     struct reports r = {0};
     const config_setting_t *bank = config_lookup(&cfg, "bank");
-    CU_ASSERT_EQUAL(OPS->check_config(bank, report_cb, &r), 0);
+    CU_ASSERT_EQUAL(OPS->check_config(bank, NULL, report_cb, &r), 0);
     if (r.n)
         fprintf(stderr, "%s", r.all);
     const char *s = NULL;
@@ -406,7 +406,7 @@ static int world_open(struct world *w, const char *extra,
     const config_setting_t *bank = config_lookup(&w->cfg, "bank");
     struct reports r;
     memset(&r, 0, sizeof(r));
-    if (OPS->check_config(bank, report_cb, &r) != 0) {
+    if (OPS->check_config(bank, NULL, report_cb, &r) != 0) {
         fprintf(stderr, "%s", r.all);
         return -1;
     }

@@ -85,7 +85,7 @@ static int check_text(const char *text, struct reports *r)
     memset(r, 0, sizeof(*r));
     int rc = -1;
     if (config_read_string(&cfg, text) == CONFIG_TRUE)
-        rc = OPS->check_config(config_lookup(&cfg, "bank"), report_cb, r);
+        rc = OPS->check_config(config_lookup(&cfg, "bank"), NULL, report_cb, r);
     else
         fprintf(stderr, "  parse error line %d: %s\n", config_error_line(&cfg),
                 config_error_text(&cfg));
@@ -668,7 +668,7 @@ static int world_open_tls(struct world *w, const char *extra, const char *tls)
     const config_setting_t *bank = config_lookup(&w->cfg, "bank");
     struct reports r;
     memset(&r, 0, sizeof(r));
-    if (OPS->check_config(bank, report_cb, &r) != 0) {
+    if (OPS->check_config(bank, NULL, report_cb, &r) != 0) {
         fprintf(stderr, "%s", r.all);
         return -1;
     }
