@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "adapter.h"
+#include "cnbank_xml.h"
 #include "dirdrop.h"
 #include "iso20022_sftp.h"
 #include "openapi_json.h"
@@ -10,6 +11,7 @@ static const struct h2h_adapter_ops *const adapters[] = {
     &dirdrop_ops,
     &iso20022_sftp_ops,
     &openapi_json_ops,
+    &cnbank_xml_ops,
 };
 
 const struct h2h_adapter_ops *h2h_adapter_find(const char *name)
