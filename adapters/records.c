@@ -431,3 +431,21 @@ int arec_dirs_init(struct arec_dirs *d, const char *state_dir,
     }
     return 0;
 }
+
+int arec_outbox_copy(const struct arec_dirs *d, const char *name,
+                     const char *dir, const char *local_name, char sha256[65],
+                     uint64_t *size, struct h2h_err *err)
+{
+    char src[AREC_PATH_MAX];
+    int rc = fsu_join(src, sizeof(src), d->outbox, name);
+    if (rc != 0)
+        return h2h_err_set(err, rc, "status report %s: path too long", name);
+    return fsu_copy_file(src, dir, local_name, 0, sha256, size, err);
+}
+
+void arec_outbox_done(const struct arec_dirs *d, const char *name)
+{
+    char path[AREC_PATH_MAX];
+    if (fsu_join(path, sizeof(path), d->outbox, name) == 0)
+        unlink(path);
+}

@@ -34,6 +34,7 @@
 #define H2H_RECORDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -79,6 +80,15 @@ int arec_pending(const struct arec_dirs *d, int prune, json_t **out,
 int arec_outbox_list(const struct arec_dirs *d, char ***out, size_t *n,
                      struct h2h_err *err);
 void arec_names_free(char **v, size_t n);
+/* Copy report name from outbox/ into dir as local_name (durable), with
+ * its SHA-256 (hex) and size: what poll hands to the daemon. */
+int arec_outbox_copy(const struct arec_dirs *d, const char *name,
+                     const char *dir, const char *local_name, char sha256[65],
+                     uint64_t *size, struct h2h_err *err);
+/* The daemon holds report name (it answered 0 or H2H_EDUP): it leaves
+ * outbox/.  A lost unlink delivers the same bytes again, which the
+ * daemon's registry answers with H2H_EDUP.  Any thread (one unlink). */
+void arec_outbox_done(const struct arec_dirs *d, const char *name);
 /* Render rec's current status report as pain.002.001.10 into a new
  * buffer; name receives its file name. */
 int arec_report(const json_t *rec, char **buf, size_t *len, char *name,

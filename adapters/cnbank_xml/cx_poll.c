@@ -23,11 +23,12 @@
  */
 #include "cx_int.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "deliver.h"
 #include "fsutil.h"
 
 enum { P_SCAN, P_OUTBOX, P_PENDING, P_STMT, P_RCPT, P_END };
@@ -67,12 +68,7 @@ struct cx_poll {
     struct cx_receipts *rl;
     int listing;
     /* the delivery in progress */
-    char remote[256];
-    char local[CX_PATH_MAX];
-    char sha256[65];
-    uint64_t size;
-    const char *kind;
-    int waiting, in_deliver, answered, answer;
+    struct adl dl;
     int failed;
     struct h2h_result res;
 };
@@ -117,52 +113,33 @@ static void finish(struct cx_poll *p)
 /* ---- deliveries ------------------------------------------------------------
  */
 
-static void on_answer(struct cx_poll *p);
+static void on_answer(struct adl *d);
 
 static void deliver(struct cx_poll *p)
 {
-    struct h2h_download dl = {.remote_name = p->remote,
-                              .local_path = p->local,
-                              .kind = p->kind,
-                              .sha256 = p->sha256,
-                              .size = p->size};
-    /* the daemon may answer from inside deliver(): on_answer() then runs
-     * once deliver() returned, never nested inside it */
-    p->waiting = 1;
-    p->answered = 0;
-    p->in_deliver = 1;
-    p->preq->deliver(&p->c->base, p->preq, &dl);
-    p->in_deliver = 0;
-    if (p->answered)
-        on_answer(p);
+    p->dl.a = &p->c->base;
+    p->dl.preq = p->preq;
+    p->dl.on_answer = on_answer;
+    adl_deliver(&p->dl);
 }
 
 void cx_poll_delivered(struct h2h_adapter *a, struct h2h_poll_req *req,
                        const struct h2h_download *dl, int rc)
 {
-    struct cx *c = (struct cx *)a;
+    struct cx *o = (struct cx *)a;
     struct cx_poll *p = req ? req->priv : NULL;
-    if (!p || p != c->poll || !p->waiting || !dl || !dl->remote_name ||
-        strcmp(dl->remote_name, p->remote) != 0)
-        return; /* not the answer we wait for */
-    p->waiting = 0;
-    p->answered = 1;
-    p->answer = rc;
-    if (!p->in_deliver)
-        on_answer(p);
+    if (p && p == o->poll)
+        adl_delivered(&p->dl, dl, rc);
 }
 
-static void on_answer(struct cx_poll *p)
+static void on_answer(struct adl *d)
 {
+    struct cx_poll *p =
+        (struct cx_poll *)((char *)d - offsetof(struct cx_poll, dl));
     struct cx *c = p->c;
-    int taken = p->answer == 0 || p->answer == H2H_EDUP;
-    if (p->phase == P_OUTBOX && taken) {
-        /* the daemon holds it durably: it leaves our outbox (a lost
-         * unlink delivers the same bytes again: H2H_EDUP) */
-        char path[CX_PATH_MAX];
-        if (fsu_join(path, sizeof(path), c->dirs.outbox, p->remote) == 0)
-            unlink(path);
-    }
+    int taken = adl_taken(&p->dl);
+    if (p->phase == P_OUTBOX && taken)
+        arec_outbox_done(&c->dirs, p->dl.remote);
     if (p->phase == P_RCPT && taken)
         cx_receipts_taken(c, p->rl);
     advance(p);
@@ -171,12 +148,9 @@ static void on_answer(struct cx_poll *p)
 static void copy_work(uv_work_t *w)
 {
     struct cx_poll *p = w->data;
-    char src[CX_PATH_MAX];
-    const char *slash = strrchr(p->local, '/');
-    p->wrc = fsu_join(src, sizeof(src), p->c->dirs.outbox, p->remote);
-    if (p->wrc == 0)
-        p->wrc = fsu_copy_file(src, p->preq->tmp_dir, slash + 1, 0, p->sha256,
-                               &p->size, &p->werr);
+    p->wrc = arec_outbox_copy(&p->c->dirs, p->dl.remote, p->preq->tmp_dir,
+                              strrchr(p->dl.local, '/') + 1, p->dl.sha256,
+                              &p->dl.size, &p->werr);
 }
 
 static void copy_after(uv_work_t *w, int status)
@@ -187,12 +161,12 @@ static void copy_after(uv_work_t *w, int status)
         struct h2h_err e = p->werr;
         if (status != 0)
             h2h_err_set(&e, H2H_ECANCELED, "canceled");
-        h2h_err_prefix(&e, "status report %s", p->remote);
+        h2h_err_prefix(&e, "status report %s", p->dl.remote);
         fail(p, &e);
         advance(p);
         return;
     }
-    p->kind = "status";
+    p->dl.kind = "status";
     deliver(p);
 }
 
@@ -203,9 +177,10 @@ static int next_outbox(struct cx_poll *p)
     while (p->next_name < p->n_names) {
         const char *nm = p->names[p->next_name++];
         char lname[200];
-        snprintf(p->remote, sizeof(p->remote), "%s", nm);
+        snprintf(p->dl.remote, sizeof(p->dl.remote), "%s", nm);
         cx_local_name(c, lname, sizeof(lname));
-        if (fsu_join(p->local, sizeof(p->local), p->preq->tmp_dir, lname) != 0)
+        if (fsu_join(p->dl.local, sizeof(p->dl.local), p->preq->tmp_dir,
+                     lname) != 0)
             continue;
         p->work.data = p;
         if (cx_queue_work(c, &p->work, copy_work, copy_after, &e) == 0)
@@ -474,11 +449,11 @@ static void file_done(struct cx *c, void *data, const char *path,
         advance(p);
         return;
     }
-    snprintf(p->remote, sizeof(p->remote), "%s", name);
-    snprintf(p->local, sizeof(p->local), "%s", path);
-    snprintf(p->sha256, sizeof(p->sha256), "%s", sha256);
-    p->size = size;
-    p->kind = p->phase == P_RCPT ? "receipt" : "statement";
+    snprintf(p->dl.remote, sizeof(p->dl.remote), "%s", name);
+    snprintf(p->dl.local, sizeof(p->dl.local), "%s", path);
+    snprintf(p->dl.sha256, sizeof(p->dl.sha256), "%s", sha256);
+    p->dl.size = size;
+    p->dl.kind = p->phase == P_RCPT ? "receipt" : "statement";
     deliver(p);
 }
 

@@ -22,11 +22,12 @@
  */
 #include "oj_int.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "deliver.h"
 #include "fsutil.h"
 
 enum { P_SCAN, P_OUTBOX, P_PENDING, P_STMT, P_END };
@@ -64,12 +65,7 @@ struct oj_poll {
     size_t acct;
     char from[11], to[11];
     /* the delivery in progress */
-    char remote[256];
-    char local[OJ_PATH_MAX];
-    char sha256[65];
-    uint64_t size;
-    const char *kind;
-    int waiting, in_deliver, answered, answer;
+    struct adl dl;
     /* result */
     int failed;
     struct h2h_result res;
@@ -123,24 +119,14 @@ static void local_name(struct oj_poll *p, char *buf, size_t n)
 
 /* ---- deliveries ---------------------------------------------------------- */
 
-static void on_answer(struct oj_poll *p);
+static void on_answer(struct adl *d);
 
 static void deliver(struct oj_poll *p)
 {
-    struct h2h_download dl = {.remote_name = p->remote,
-                              .local_path = p->local,
-                              .kind = p->kind,
-                              .sha256 = p->sha256,
-                              .size = p->size};
-    /* The daemon may answer from inside deliver(): on_answer() then runs
-     * once deliver() returned, never nested inside it. */
-    p->waiting = 1;
-    p->answered = 0;
-    p->in_deliver = 1;
-    p->preq->deliver(&p->o->base, p->preq, &dl);
-    p->in_deliver = 0;
-    if (p->answered)
-        on_answer(p);
+    p->dl.a = &p->o->base;
+    p->dl.preq = p->preq;
+    p->dl.on_answer = on_answer;
+    adl_deliver(&p->dl);
 }
 
 void oj_poll_delivered(struct h2h_adapter *a, struct h2h_poll_req *req,
@@ -148,39 +134,26 @@ void oj_poll_delivered(struct h2h_adapter *a, struct h2h_poll_req *req,
 {
     struct oj *o = (struct oj *)a;
     struct oj_poll *p = req ? req->priv : NULL;
-    if (!p || p != o->poll || !p->waiting || !dl || !dl->remote_name ||
-        strcmp(dl->remote_name, p->remote) != 0)
-        return; /* not the answer we wait for */
-    p->waiting = 0;
-    p->answered = 1;
-    p->answer = rc;
-    if (!p->in_deliver)
-        on_answer(p);
+    if (p && p == o->poll)
+        adl_delivered(&p->dl, dl, rc);
 }
 
-static void on_answer(struct oj_poll *p)
+static void on_answer(struct adl *d)
 {
+    struct oj_poll *p =
+        (struct oj_poll *)((char *)d - offsetof(struct oj_poll, dl));
     struct oj *o = p->o;
-    if (p->phase == P_OUTBOX && (p->answer == 0 || p->answer == H2H_EDUP)) {
-        /* The daemon holds it durably: it leaves our outbox.  Should this
-         * unlink be lost in a crash, the next round delivers the same
-         * name and bytes again and the daemon answers H2H_EDUP. */
-        char path[OJ_PATH_MAX];
-        if (fsu_join(path, sizeof(path), o->dirs.outbox, p->remote) == 0)
-            unlink(path);
-    }
+    if (p->phase == P_OUTBOX && adl_taken(&p->dl))
+        arec_outbox_done(&o->dirs, p->dl.remote);
     advance(p);
 }
 
 static void copy_work(uv_work_t *w)
 {
     struct oj_poll *p = w->data;
-    char src[OJ_PATH_MAX];
-    const char *slash = strrchr(p->local, '/');
-    p->wrc = fsu_join(src, sizeof(src), p->o->dirs.outbox, p->remote);
-    if (p->wrc == 0)
-        p->wrc = fsu_copy_file(src, p->preq->tmp_dir, slash + 1, 0, p->sha256,
-                               &p->size, &p->werr);
+    p->wrc = arec_outbox_copy(&p->o->dirs, p->dl.remote, p->preq->tmp_dir,
+                              strrchr(p->dl.local, '/') + 1, p->dl.sha256,
+                              &p->dl.size, &p->werr);
 }
 
 static void copy_after(uv_work_t *w, int status)
@@ -191,12 +164,12 @@ static void copy_after(uv_work_t *w, int status)
         struct h2h_err e = p->werr;
         if (status != 0)
             h2h_err_set(&e, H2H_ECANCELED, "canceled");
-        h2h_err_prefix(&e, "status report %s", p->remote);
+        h2h_err_prefix(&e, "status report %s", p->dl.remote);
         fail(p, &e);
         advance(p);
         return;
     }
-    p->kind = "status";
+    p->dl.kind = "status";
     deliver(p);
 }
 
@@ -208,9 +181,10 @@ static int next_outbox(struct oj_poll *p)
     while (p->next_name < p->n_names) {
         const char *nm = p->names[p->next_name++];
         char lname[200];
-        snprintf(p->remote, sizeof(p->remote), "%s", nm);
+        snprintf(p->dl.remote, sizeof(p->dl.remote), "%s", nm);
         local_name(p, lname, sizeof(lname));
-        if (fsu_join(p->local, sizeof(p->local), p->preq->tmp_dir, lname) != 0)
+        if (fsu_join(p->dl.local, sizeof(p->dl.local), p->preq->tmp_dir,
+                     lname) != 0)
             continue;
         p->work.data = p;
         if (oj_queue_work(o, &p->work, copy_work, copy_after, &e) == 0)
@@ -306,8 +280,8 @@ static int inquire(struct oj_poll *p)
         size_t i = p->q_next++;
         json_t *t = json_array_get(txs, i);
         const char *pid = json_string_value(json_object_get(t, "payment_id"));
-        if (!pid ||
-            !arec_status_pending(json_string_value(json_object_get(t, "status"))))
+        if (!pid || !arec_status_pending(
+                        json_string_value(json_object_get(t, "status"))))
             continue;
         char enc[200], path[300];
         struct h2h_err e = {0};
@@ -428,11 +402,11 @@ static void stmt_done(struct oj *o, void *data, const char *path,
         advance(p);
         return;
     }
-    snprintf(p->remote, sizeof(p->remote), "%s", name);
-    snprintf(p->local, sizeof(p->local), "%s", path);
-    snprintf(p->sha256, sizeof(p->sha256), "%s", sha256);
-    p->size = size;
-    p->kind = "statement";
+    snprintf(p->dl.remote, sizeof(p->dl.remote), "%s", name);
+    snprintf(p->dl.local, sizeof(p->dl.local), "%s", path);
+    snprintf(p->dl.sha256, sizeof(p->dl.sha256), "%s", sha256);
+    p->dl.size = size;
+    p->dl.kind = "statement";
     deliver(p);
 }
 
