@@ -298,6 +298,18 @@ int h2hd_start(struct h2hd *d, const char *cfg_path, struct h2h_err *err)
         return rc;
     if ((rc = engine_init(d, err)))
         return rc;
+    /* Signals first: the control socket tells supervisors and scripts
+     * that h2hd is up, and a SIGTERM sent then must stop it in order, not
+     * kill it by the default action while banks are still being set up.
+     * Handlers run only once the loop runs, after this set-up. */
+    uv_signal_init(d->loop, &d->sig_term);
+    uv_signal_init(d->loop, &d->sig_int);
+    uv_signal_init(d->loop, &d->sig_hup);
+    d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+    uv_signal_start(&d->sig_term, on_term, SIGTERM);
+    uv_signal_start(&d->sig_int, on_term, SIGINT);
+    uv_signal_start(&d->sig_hup, on_hup, SIGHUP);
+    signal(SIGPIPE, SIG_IGN);
     if ((rc = ctl_server_start(d->loop, d->cfg->control_socket,
                                d->cfg->control_socket_mode, d->audit, &d->ctl,
                                err)))
@@ -311,14 +323,6 @@ int h2hd_start(struct h2hd *d, const char *cfg_path, struct h2h_err *err)
     uv_timer_init(d->loop, &d->cert_timer);
     d->cert_timer.data = d;
 
-    uv_signal_init(d->loop, &d->sig_term);
-    uv_signal_init(d->loop, &d->sig_int);
-    uv_signal_init(d->loop, &d->sig_hup);
-    d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
-    uv_signal_start(&d->sig_term, on_term, SIGTERM);
-    uv_signal_start(&d->sig_int, on_term, SIGINT);
-    uv_signal_start(&d->sig_hup, on_hup, SIGHUP);
-    signal(SIGPIPE, SIG_IGN);
     uv_timer_init(d->loop, &d->shutdown_timer);
     d->shutdown_timer.data = d;
     uv_timer_init(d->loop, &d->rescan_timer);
