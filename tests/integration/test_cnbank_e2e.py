@@ -988,7 +988,11 @@ def security(base, profile):
             want = ["payment.outcome_unknown"] + (
                 ["payment.recovered.delivered"] if created_first else
                 ["payment.recovered.not_sent", "payment.submitted"])
-            check(seq == want, "%s: h2hd's steps %r, want %r (nothing "
+            # after a resend, the bank's status report can link the
+            # message before the submit's own result is committed; then
+            # there is no payment.submitted line, and that is fine
+            ok = seq == want or (not created_first and seq == want[:-1])
+            check(ok, "%s: h2hd's steps %r, want %r (nothing "
                   "acknowledged on the bad answer)" % (fault, seq, want))
             results.append("%s ok" % fault)
 
