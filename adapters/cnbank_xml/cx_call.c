@@ -54,6 +54,7 @@ static void wire_cb(const struct cx_wire_result *w, void *data)
                 k->vals.v[CX_T_REQUEST_ID] ? k->vals.v[CX_T_REQUEST_ID] : "?");
         } else {
             r.ans = &ans;
+            c->answers++; /* a verified answer: the link to the bank works */
         }
     }
     k->cb(c, &r, k->data);

@@ -397,6 +397,7 @@ struct cx {
     uint64_t next_stmt_ms;    /* uv_now() when statements are due */
     uint64_t next_pending_ms; /* uv_now() when pending payments are due */
     unsigned long seq;        /* request ids and local temporary names */
+    unsigned long answers;    /* verified answers so far (for health) */
     char tag[9];              /* random, keeps ids and names unique per run */
 
     int closing, wire_closing;

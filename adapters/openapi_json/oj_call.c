@@ -389,6 +389,7 @@ static void http_cb(const struct https_result *res, void *data)
         finish_err(c, H2H_OUT_TEMPFAIL, &e);
         return;
     }
+    o->answers++; /* a verified answer: the link to the bank works */
     json_t *j = NULL;
     if (res->body && res->body_len)
         j = json_loadb(res->body, (size_t)res->body_len, JSON_REJECT_DUPLICATES,

@@ -119,6 +119,7 @@ struct oj {
     uint64_t next_stmt_ms;    /* uv_now() when statements are due */
     uint64_t next_pending_ms; /* uv_now() when pending payments are due */
     unsigned long seq;        /* local temporary names */
+    unsigned long answers;    /* verified answers so far (for health) */
     char tag[9];              /* random, keeps local names unique per run */
 
     int closing, http_closing;
