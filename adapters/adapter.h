@@ -96,8 +96,30 @@ typedef void (*h2h_deliver_cb)(struct h2h_adapter *a, struct h2h_poll_req *req,
 typedef void (*h2h_poll_done_cb)(struct h2h_adapter *a,
                                  struct h2h_poll_req *req,
                                  const struct h2h_result *res);
+/* What a poll is asked to fetch (struct h2h_poll_req.what). */
+enum {
+    H2H_POLL_STATUS = 1,     /* status reports; pending payments asked */
+    H2H_POLL_STATEMENTS = 2, /* end-of-day statements (and receipts) */
+    H2H_POLL_INTRADAY = 4,   /* intraday reports */
+    H2H_POLL_BALANCE = 8,    /* balances */
+    H2H_POLL_BILLS = 16,     /* bill-pool and supply-chain inquiries */
+    H2H_POLL_ALL = 31,
+};
+/* "status", "statements", "intraday", "balance", "bills", "all" -> bits;
+ * 0 when unknown. */
+unsigned h2h_poll_kind(const char *name);
+
 struct h2h_poll_req {
     const char *tmp_dir;     /* where downloads land (same fs as the out) */
+    /* 0: a routine round (poll_interval): the adapter fetches what its
+     * own intervals say is due.  Else H2H_POLL_* bits from a scheduled
+     * job or `h2hctl fetch`: the adapter fetches those now, whatever its
+     * intervals say; adapters that cannot tell kinds apart (a folder of
+     * files) fetch everything. */
+    unsigned what;
+    /* With STATEMENTS / INTRADAY: that one day ("YYYY-MM-DD", the bank's
+     * date) instead of the adapter's default range; NULL: default. */
+    const char *date;
     h2h_deliver_cb deliver;
     h2h_poll_done_cb done;
     void *data;

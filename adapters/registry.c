@@ -34,6 +34,22 @@ const char *h2h_outcome_name(enum h2h_outcome o)
     return "?";
 }
 
+unsigned h2h_poll_kind(const char *name)
+{
+    static const struct {
+        const char *name;
+        unsigned bits;
+    } kinds[] = {
+        {"status", H2H_POLL_STATUS},     {"statements", H2H_POLL_STATEMENTS},
+        {"intraday", H2H_POLL_INTRADAY}, {"balance", H2H_POLL_BALANCE},
+        {"bills", H2H_POLL_BILLS},       {"all", H2H_POLL_ALL},
+    };
+    for (size_t i = 0; name && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(kinds[i].name, name) == 0)
+            return kinds[i].bits;
+    return 0;
+}
+
 void h2h_poll_delivered(struct h2h_adapter *a, struct h2h_poll_req *req,
                         const struct h2h_download *dl, int rc)
 {

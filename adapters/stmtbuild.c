@@ -215,9 +215,16 @@ static int64_t sum_between(const struct ccy_stmt *c, long after, long upto)
     return s;
 }
 
+/* Booked within [f, t] (days): the entries this statement lists. */
+static int in_range(const struct ccy_stmt *c, size_t i, long f, long t)
+{
+    long d = fmt_date_days(jstr(c->ents[i].j, "booking_date"));
+    return d >= f && d <= t;
+}
+
 static int emit(const struct fmt_stmt_sink *sink, const char *prefix,
                 const char *iban, const struct ccy_stmt *c, const char *from,
-                const char *to, struct h2h_err *err)
+                const char *to, long covered, struct h2h_err *err)
 {
     struct fmt_stmt st;
     struct fmt_balance bals[3];
@@ -248,6 +255,12 @@ static int emit(const struct fmt_stmt_sink *sink, const char *prefix,
         open = c->cb - sum_between(c, f - 1, cbd);
         close = c->cb + sum_between(c, cbd, t);
         have = 1;
+    } else if (c->has_cb && cbd > t && cbd <= covered) {
+        /* a day in the past: the entries after it are there too, so the
+         * bank's later balance is carried back to it */
+        close = c->cb - sum_between(c, t, cbd);
+        open = close - sum_between(c, f - 1, t);
+        have = 1;
     } else if (c->has_ia && fmt_date_days(c->ia_date) == t) {
         close = c->ia;
         open = close - sum_between(c, f - 1, t);
@@ -276,6 +289,8 @@ static int emit(const struct fmt_stmt_sink *sink, const char *prefix,
     snprintf(st.sum_debits.ccy, 4, "%s", c->ccy);
     for (size_t i = 0; i < c->n; i++) {
         int64_t m = c->ents[i].signed_minor;
+        if (!in_range(c, i, f, t))
+            continue;
         if (m > 0) {
             st.n_credits++;
             st.sum_credits.minor += m;
@@ -289,6 +304,8 @@ static int emit(const struct fmt_stmt_sink *sink, const char *prefix,
     for (size_t i = 0; i < c->n; i++) {
         const json_t *x = c->ents[i].j;
         struct fmt_entry e;
+        if (!in_range(c, i, f, t))
+            continue;
         struct fmt_entry_dtl d;
         memset(&e, 0, sizeof(e));
         memset(&d, 0, sizeof(d));
@@ -329,7 +346,8 @@ static int emit(const struct fmt_stmt_sink *sink, const char *prefix,
 
 int astmt_build(const char *prefix, const char *iban, const json_t *balances,
                 const json_t *entries, const char *from, const char *to,
-                char **buf, size_t *len, struct h2h_err *err)
+                const char *covered_to, char **buf, size_t *len,
+                struct h2h_err *err)
 {
     struct bld b = {0};
     struct fmt_canon_writer *w = NULL;
@@ -355,7 +373,8 @@ int astmt_build(const char *prefix, const char *iban, const json_t *balances,
     if ((rc = sink.begin(sink.ctx, &doc)) < 0)
         goto write_err;
     for (size_t i = 0; i < b.n; i++)
-        if ((rc = emit(&sink, prefix, iban, &b.v[i], from, to, err)) < 0)
+        if ((rc = emit(&sink, prefix, iban, &b.v[i], from, to,
+                       fmt_date_days(covered_to ? covered_to : to), err)) < 0)
             goto write_err;
     if ((rc = sink.end(sink.ctx, &doc)) < 0)
         goto write_err;

@@ -17,7 +17,10 @@
  *                 serial), "counterparty_name", "counterparty_account",
  *                 "remittance_information" } ]  oldest first
  * One statement per currency; the account is written as an IBAN when it
- * is one, else as a domestic account number (Othr/Id).
+ * is one, else as a domestic account number (Othr/Id).  Only entries
+ * booked from..to are listed; entries booked after to may be given up to
+ * covered_to (the last day the list is complete for; NULL = to), which
+ * lets a balance of a later day be carried back to a past range.
  *
  * Threads: any (pure computation).  *buf is malloc'd, the caller frees.
  */
@@ -33,7 +36,8 @@
 /* prefix (at most 4 characters) starts the statement and message ids. */
 int astmt_build(const char *prefix, const char *account, const json_t *balances,
                 const json_t *entries, const char *from, const char *to,
-                char **buf, size_t *len, struct h2h_err *err);
+                const char *covered_to, char **buf, size_t *len,
+                struct h2h_err *err);
 /* The remote name of an account's statement for from..to:
  * "stmt_<tag>_<from>_<to>.xml", where the tag shows the account masked. */
 void astmt_name(const char *account, const char *from, const char *to,

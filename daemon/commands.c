@@ -17,6 +17,7 @@
 #include "cert.h"
 #include "ctl.h"
 #include "h2hd.h"
+#include "ident.h"
 #include "log.h"
 
 static void iso_time(int64_t ms, char *buf, size_t sz)
@@ -282,6 +283,44 @@ static int cmd_release(void *ctx, const json_t *args, uid_t uid,
     return answer_state(d, id, result, err);
 }
 
+/* fetch {bank, kind?, date?}: run one fetch of that kind now. */
+static int cmd_fetch(void *ctx, const json_t *args, uid_t uid,
+                     json_t **result, struct h2h_err *err)
+{
+    struct h2hd *d = ctx;
+    (void)uid;
+    const char *bank = json_string_value(json_object_get(args, "bank"));
+    const char *kind = json_string_value(json_object_get(args, "kind"));
+    const char *date = json_string_value(json_object_get(args, "date"));
+    if (!bank)
+        return h2h_err_set(err, H2H_EINVALID, "fetch needs a bank");
+    unsigned what = h2h_poll_kind(kind ? kind : "all");
+    if (!what)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "unknown kind \"%.40s\" (status, statements, "
+                           "intraday, balance, bills, all)",
+                           kind);
+    if (date && fmt_date_check(date, NULL) != 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "date \"%.20s\" is not YYYY-MM-DD", date);
+    struct bank_rt *b = NULL;
+    for (size_t i = 0; i < d->n_banks; i++)
+        if (!d->banks[i]->retired && strcmp(d->banks[i]->name, bank) == 0)
+            b = d->banks[i];
+    if (!b)
+        return h2h_err_set(err, H2H_ENOTFOUND, "no bank \"%.60s\"", bank);
+    int rc = engine_poll(b, what, date, err);
+    if (rc < 0)
+        return rc;
+    h2h_log(H2H_LOG_INFO, "bank.fetch.requested", "bank", b->name, "kind",
+            kind ? kind : "all", "date", date ? date : "default", "queued",
+            rc ? "yes" : "no", NULL);
+    *result = json_pack("{s:s,s:s,s:s,s:b}", "bank", b->name, "kind",
+                        kind ? kind : "all", "date", date ? date : "",
+                        "queued", rc == 1);
+    return 0;
+}
+
 static int cmd_reload(void *ctx, const json_t *args, uid_t uid,
                       json_t **result, struct h2h_err *err)
 {
@@ -384,6 +423,7 @@ int commands_register(struct h2hd *d, struct h2h_err *err)
         {"release", cmd_release, CTL_F_AUDIT},
         {"reload", cmd_reload, 0},
         {"certs", cmd_certs, 0},
+        {"fetch", cmd_fetch, 0},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         int rc = ctl_server_register(d->ctl, cmds[i].name, cmds[i].h, d,

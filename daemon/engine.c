@@ -780,8 +780,8 @@ static void link_status(struct h2hd *d, const char *bank, const char *file,
         struct store_tx_status ts = {.pmt_inf_id = t->pmt_inf_id,
                                      .end_to_end_id = t->e2e,
                                      .status = t->sts,
-                                     .reasons = t->reasons[0] ? t->reasons
-                                                              : NULL,
+                                     .reasons =
+                                         t->reasons[0] ? t->reasons : NULL,
                                      .report = file};
         if (store_tx_status_put(d->store, o->id, &ts, &err) == 0)
             o->n_tx_recorded++;
@@ -988,6 +988,9 @@ static void deliver_cb(struct h2h_adapter *a, struct h2h_poll_req *req,
     h2h_poll_delivered(a, req, dl, rc);
 }
 
+static int poll_start(struct bank_rt *b, unsigned what, const char *date,
+                      struct h2h_err *err);
+
 static void poll_done_cb(struct h2h_adapter *a, struct h2h_poll_req *req,
                          const struct h2h_result *res)
 {
@@ -1001,34 +1004,85 @@ static void poll_done_cb(struct h2h_adapter *a, struct h2h_poll_req *req,
     } else {
         h2h_log(H2H_LOG_DEBUG, "bank.poll.done", "bank", b->name, NULL);
     }
-    if (b->d->stopping)
+    if (b->d->stopping) {
         h2hd_stop(b->d, NULL);
+        return;
+    }
+    if (b->want && !b->retired) {
+        /* a fetch asked for while this round ran */
+        struct h2h_err err = {0};
+        char date[11];
+        unsigned what = b->want_what;
+        snprintf(date, sizeof(date), "%s", b->want_date);
+        b->want = 0;
+        b->want_what = 0;
+        b->want_date[0] = '\0';
+        if (poll_start(b, what, date[0] ? date : NULL, &err) != 0)
+            h2h_log(H2H_LOG_WARN, "bank.poll.failed", "bank", b->name, "error",
+                    err.msg, NULL);
+    }
 }
 
-void engine_poll_now(struct bank_rt *b)
+/* Another instance of the same bank (retired by a reload) still in its
+ * last round: one round per bank at a time, so that two never fetch the
+ * same files side by side. */
+static int sibling_polling(struct bank_rt *b)
 {
     struct h2hd *d = b->d;
-    struct h2h_err err = {0};
-    if (b->polling || !b->ad || !b->ad->ops->poll || d->stopping || b->retired)
-        return;
-    /* After a reload the retired instance of this bank may still be in its
-     * last round: one round per bank at a time, so that two never fetch
-     * the same files side by side. */
     for (size_t i = 0; i < d->n_banks; i++) {
         struct bank_rt *o = d->banks[i];
         if (o != b && o->retired && o->polling && strcmp(o->name, b->name) == 0)
-            return;
+            return 1;
     }
+    return 0;
+}
+
+static int poll_start(struct bank_rt *b, unsigned what, const char *date,
+                      struct h2h_err *err)
+{
+    struct h2hd *d = b->d;
     b->preq.tmp_dir = d->dl_dir;
     b->preq.deliver = deliver_cb;
     b->preq.done = poll_done_cb;
     b->preq.data = b;
-    if (b->ad->ops->poll(b->ad, &b->preq, &err) == 0) {
+    b->preq.what = what;
+    snprintf(b->poll_date, sizeof(b->poll_date), "%s", date ? date : "");
+    b->preq.date = b->poll_date[0] ? b->poll_date : NULL;
+    int rc = b->ad->ops->poll(b->ad, &b->preq, err);
+    if (rc == 0)
         b->polling = 1;
-    } else if (err.code != H2H_EUNSUPPORTED) {
+    return rc;
+}
+
+int engine_poll(struct bank_rt *b, unsigned what, const char *date,
+                struct h2h_err *err)
+{
+    struct h2hd *d = b->d;
+    if (!b->ad || !b->ad->ops->poll)
+        return h2h_err_set(err, H2H_EUNSUPPORTED,
+                           "bank %s has nothing to fetch", b->name);
+    if (d->stopping || b->retired)
+        return h2h_err_set(err, H2H_ECANCELED, "bank %s is shutting down",
+                           b->name);
+    if (b->polling || sibling_polling(b)) {
+        b->want = 1;
+        b->want_what |= what;
+        if (date)
+            snprintf(b->want_date, sizeof(b->want_date), "%s", date);
+        return 1;
+    }
+    return poll_start(b, what, date, err);
+}
+
+void engine_poll_now(struct bank_rt *b)
+{
+    struct h2h_err err = {0};
+    if (b->polling || !b->ad || !b->ad->ops->poll || b->d->stopping ||
+        b->retired || sibling_polling(b))
+        return;
+    if (poll_start(b, 0, NULL, &err) != 0 && err.code != H2H_EUNSUPPORTED)
         h2h_log(H2H_LOG_WARN, "bank.poll.failed", "bank", b->name, "error",
                 err.msg, NULL);
-    }
 }
 
 static void poll_timer_cb(uv_timer_t *t)

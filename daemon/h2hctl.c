@@ -1029,6 +1029,34 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
+static int run_fetch(struct ctx *x, const struct cmd_args *a)
+{
+    json_t *args = json_pack("{s:s}", "bank", a->argv[0]);
+    if (args && a->opt[0])
+        json_object_set_new(args, "kind", json_string(a->opt[0]));
+    if (args && a->opt[1])
+        json_object_set_new(args, "date", json_string(a->opt[1]));
+    json_t *r;
+    int rc = call(x, "fetch", args, &r);
+    json_decref(args);
+    if (rc)
+        return rc;
+    if (x->json) {
+        print_json(r);
+    } else {
+        const char *date = json_string_value(json_object_get(r, "date"));
+        printf("%s: fetching %s%s%s%s\n",
+               json_string_value(json_object_get(r, "bank")),
+               json_string_value(json_object_get(r, "kind")),
+               date && *date ? " for " : "", date && *date ? date : "",
+               json_is_true(json_object_get(r, "queued"))
+                   ? " (after the round that is running)"
+                   : "");
+    }
+    json_decref(r);
+    return 0;
+}
+
 static int run_help(struct ctx *x, const struct cmd_args *a)
 {
     (void)x;
@@ -1063,6 +1091,10 @@ static const struct command commands[] = {
      "reload the configuration (refused if invalid)"},
     {"certs", 0, 1, 1, run_certs, {NULL}, "certs [BANK]",
      "certificates in use: subject, issuer, SHA-256, expiry"},
+    {"fetch", 1, 1, 1, run_fetch, {"kind", "date", NULL},
+     "fetch BANK [--kind K] [--date D]",
+     "fetch now: status, statements, intraday, balance, bills or all "
+     "(default), optionally for one day"},
     {"convert", 1, 2, 0, run_convert,
      {"from", "to", "profile", "charset", "today", "out-charset", NULL},
      "convert [--from F] --to F [--profile P] [--charset CS] [--today D] "

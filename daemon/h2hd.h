@@ -41,6 +41,11 @@ struct bank_rt {
     int poll_timer_live;
     int polling;
     struct h2h_poll_req preq;
+    char poll_date[11];           /* preq.date's storage */
+    /* fetches asked for while a poll ran: they run right after it */
+    int want;                     /* a fetch waits */
+    unsigned want_what;           /* H2H_POLL_* bits, 0 = a routine round */
+    char want_date[11];           /* "" = the adapter's default range */
     char last_error[H2H_ERR_MSG_MAX];
     int retired;                  /* replaced by a reload; closes when idle */
 };
@@ -123,6 +128,13 @@ void engine_recover_all(struct h2hd *d);
 void engine_retry_due(struct h2hd *d);
 int engine_poll_start(struct h2hd *d, struct bank_rt *b);
 void engine_poll_now(struct bank_rt *b);
+/* Fetch what (H2H_POLL_* bits; 0 = a routine round) now, for one day
+ * (date "YYYY-MM-DD", the bank's) or the default range (NULL).  When the
+ * bank's poll is running, the fetch runs right after it (fetches asked
+ * meanwhile are merged: bits or'ed, the last date wins).  0 started, 1
+ * queued, or an error (no such adapter support, shutting down). */
+int engine_poll(struct bank_rt *b, unsigned what, const char *date,
+                struct h2h_err *err);
 int engine_inflight_total(struct h2hd *d);
 int engine_init(struct h2hd *d, struct h2h_err *err);
 void engine_release(struct h2hd *d);

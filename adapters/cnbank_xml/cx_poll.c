@@ -70,6 +70,7 @@ struct cx_poll {
     /* the delivery in progress */
     struct adl dl;
     int failed;
+    unsigned long answers0; /* c->answers when the round began */
     struct h2h_result res;
 };
 
@@ -96,7 +97,10 @@ static void finish(struct cx_poll *p)
     struct h2h_result res = p->res;
     if (!p->failed) {
         res.outcome = H2H_OUT_OK;
-        cx_note_ok(c);
+        /* healthy again only once the bank answered: a round of local
+         * work says nothing about a refused certificate or pin */
+        if (c->answers != p->answers0)
+            cx_note_ok(c);
     }
     arec_names_free(p->names, p->n_names);
     json_decref(p->recs);
@@ -592,18 +596,31 @@ int cx_poll(struct h2h_adapter *a, struct h2h_poll_req *req,
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     p->c = c;
     p->preq = req;
+    p->answers0 = c->answers;
     p->phase = P_SCAN;
     uint64_t now = uv_now(c->base.loop);
     if (last_prune_ms == 0 || now - last_prune_ms >= PRUNE_EVERY_MS) {
         p->prune = 1;
         last_prune_ms = now;
     }
-    p->pending_due = now >= c->next_pending_ms;
-    if (c->s.n_accounts && now >= c->next_stmt_ms) {
+    /* a routine round does what its intervals say is due; a named kind
+     * (scheduled job, h2hctl fetch) is done now */
+    unsigned stmt_bits =
+        H2H_POLL_STATEMENTS | H2H_POLL_INTRADAY | H2H_POLL_BALANCE;
+    p->pending_due = req->what ? (req->what & H2H_POLL_STATUS) != 0
+                               : now >= c->next_pending_ms;
+    int stmt_due =
+        req->what ? (req->what & stmt_bits) != 0 : now >= c->next_stmt_ms;
+    if (c->s.n_accounts && stmt_due) {
         p->stmt_due = 1;
-        /* the bank's days: its booking dates are in its own time zone */
-        cx_bank_today(c->p, -c->s.statement_days, p->from);
-        cx_bank_today(c->p, 0, p->to);
+        if (req->date) {
+            snprintf(p->from, sizeof(p->from), "%.10s", req->date);
+            snprintf(p->to, sizeof(p->to), "%.10s", req->date);
+        } else {
+            /* the bank's days: its booking dates are in its own zone */
+            cx_bank_today(c->p, -c->s.statement_days, p->from);
+            cx_bank_today(c->p, 0, p->to);
+        }
     } else {
         p->acct = p->racct = c->s.n_accounts;
     }

@@ -107,8 +107,9 @@ static void pager_vals(const struct cx_profile *p, const struct pager *g,
 struct stmt_job {
     struct cx *c;
     size_t acct;
-    char from[11], to[11];   /* ISO */
-    char bfrom[32], bto[32]; /* the bank's format */
+    char from[11], to[11];   /* ISO: the statement's days */
+    char upto[11];           /* ISO: details asked through this day */
+    char bfrom[32], bto[32]; /* the bank's format: from .. upto */
     char tmp_dir[CX_PATH_MAX];
     cx_file_done_fn done;
     void *data;
@@ -177,8 +178,9 @@ static void build_work(uv_work_t *w)
     char *buf = NULL;
     size_t len = 0;
     const char *slash = strrchr(j->local, '/');
-    j->rc = astmt_build("CX", j->c->s.accounts[j->acct], j->balances,
-                        j->entries, j->from, j->to, &buf, &len, &j->err);
+    j->rc =
+        astmt_build("CX", j->c->s.accounts[j->acct], j->balances, j->entries,
+                    j->from, j->to, j->upto, &buf, &len, &j->err);
     if (j->rc == 0)
         j->rc = fsu_write_file(j->tmp_dir, slash + 1, buf, len, 0, &j->err);
     free(buf);
@@ -460,8 +462,13 @@ int cx_stmt_fetch(struct cx *c, size_t i, const char *from, const char *to,
     j->data = data;
     snprintf(j->from, sizeof(j->from), "%s", from);
     snprintf(j->to, sizeof(j->to), "%s", to);
+    /* the balance the bank gives is today's: for days in the past, the
+     * details up to today carry it back (stmtbuild.h, covered_to) */
+    cx_bank_today(c->p, 0, j->upto);
+    if (strcmp(j->upto, to) < 0)
+        snprintf(j->upto, sizeof(j->upto), "%s", to);
     cx_date_format(c->p, from, j->bfrom, sizeof(j->bfrom));
-    cx_date_format(c->p, to, j->bto, sizeof(j->bto));
+    cx_date_format(c->p, j->upto, j->bto, sizeof(j->bto));
     snprintf(j->tmp_dir, sizeof(j->tmp_dir), "%s", tmp_dir);
     struct cx_vals v;
     memset(&v, 0, sizeof(v));

@@ -68,6 +68,7 @@ struct oj_poll {
     struct adl dl;
     /* result */
     int failed;
+    unsigned long answers0; /* o->answers when the round began */
     struct h2h_result res;
 };
 
@@ -94,7 +95,10 @@ static void finish(struct oj_poll *p)
     struct h2h_result res = p->res;
     if (!p->failed) {
         res.outcome = H2H_OUT_OK;
-        oj_note_ok(o);
+        /* healthy again only once the bank answered: a round of local
+         * work says nothing about a refused certificate or pin */
+        if (o->answers != p->answers0)
+            oj_note_ok(o);
     }
     arec_names_free(p->names, p->n_names);
     json_decref(p->recs);
@@ -501,6 +505,7 @@ int oj_poll(struct h2h_adapter *a, struct h2h_poll_req *req,
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     p->o = o;
     p->preq = req;
+    p->answers0 = o->answers;
     p->phase = P_SCAN;
     uint64_t now = uv_now(o->base.loop);
     if (last_prune_ms == 0 || now - last_prune_ms >= PRUNE_EVERY_MS) {
@@ -508,11 +513,23 @@ int oj_poll(struct h2h_adapter *a, struct h2h_poll_req *req,
         last_prune_ms = now;
     }
     /* pending payments and statements only when due */
-    p->pending_due = now >= o->next_pending_ms;
-    if (o->s.n_accounts && now >= o->next_stmt_ms) {
+    /* a routine round does what its intervals say is due; a named kind
+     * (scheduled job, h2hctl fetch) is done now */
+    unsigned stmt_bits =
+        H2H_POLL_STATEMENTS | H2H_POLL_INTRADAY | H2H_POLL_BALANCE;
+    p->pending_due = req->what ? (req->what & H2H_POLL_STATUS) != 0
+                               : now >= o->next_pending_ms;
+    int stmt_due =
+        req->what ? (req->what & stmt_bits) != 0 : now >= o->next_stmt_ms;
+    if (o->s.n_accounts && stmt_due) {
         p->stmt_due = 1;
-        oj_date(-(int)o->s.statement_days, p->from);
-        oj_date(0, p->to);
+        if (req->date) {
+            snprintf(p->from, sizeof(p->from), "%.10s", req->date);
+            snprintf(p->to, sizeof(p->to), "%.10s", req->date);
+        } else {
+            oj_date(-(int)o->s.statement_days, p->from);
+            oj_date(0, p->to);
+        }
     } else {
         p->acct = o->s.n_accounts;
     }

@@ -73,7 +73,7 @@ static void build_work(uv_work_t *w)
     size_t len = 0;
     const char *slash = strrchr(j->local, '/');
     j->rc = astmt_build("OJ", j->iban, j->balances, j->entries, j->from, j->to,
-                        &buf, &len, &j->err);
+                        NULL, &buf, &len, &j->err);
     if (j->rc == 0)
         j->rc = fsu_write_file(j->tmp_dir, slash + 1, buf, len, 0, &j->err);
     free(buf);

@@ -865,6 +865,37 @@ def flow(base, profile):
                     n, yuan_s(got["opening"]), len(got["entries"]),
                     yuan_s(got["closing"])))
 
+        # h2hctl fetch: a day outside the routine range (statement_days
+        # = 1), on demand: its statement holds that day's booking only
+        d3 = (today() - datetime.timedelta(days=3)).isoformat()
+        r = w.ctl_json("fetch", "cn1", "--kind", "statements", "--date", d3)
+        check(r.get("bank") == "cn1" and r.get("kind") == "statements" and
+              r.get("date") == d3, "h2hctl fetch answered: %r" % r)
+        check(events(w, "bank.fetch.requested", bank="cn1", date=d3),
+              "the fetch is logged")
+        day_names = lambda: [n for n in files(stmts)
+                             if "_%s_%s.xml" % (d3, d3) in n]
+        wait_until(lambda: day_names(), 30,
+                   "the statement of %s in out/statements: %r" %
+                   (d3, files(stmts)))
+        got = read_statement(os.path.join(stmts, day_names()[0]))
+        want3 = sorted((e["amount_fen"], e["cd"], e["counterparty_name"])
+                       for e in bank.ledger_account()["entries"]
+                       if e["booking_date"] == d3)
+        check(sorted(got["entries"]) == want3 and len(want3) == 1,
+              "the fetched day's statement %r, the ledger's %r" %
+              (got["entries"], want3))
+        # its balances are the bank's, carried back from today's
+        open3 = ledger_view(bank, d3)["opening"]
+        close3 = open3 + sum(a if cd == "C" else -a for a, cd, _ in want3)
+        check(got["opening"] == open3 and got["closing"] == close3,
+              "the fetched day's balances %s / %s, the ledger's %s / %s" %
+              (got["opening"], got["closing"], open3, close3))
+        bad_kind = w.ctl("fetch", "cn1", "--kind", "gossip", check_rc=False)
+        check(bad_kind.returncode != 0 and "unknown kind" in
+              (bad_kind.stdout + bad_kind.stderr),
+              "an unknown kind is refused: %r" % (bad_kind.stdout,))
+
         check(files(os.path.join(w.out, "other")) == [],
               "nothing in out/other: %r" % files(os.path.join(w.out, "other")))
 
