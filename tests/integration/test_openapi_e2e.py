@@ -3,7 +3,7 @@ adapter against the strict simulator tests/sims/bank_openapi.py (mutual
 TLS, OAuth2, CMS-signed requests and answers, idempotency keys), started
 through tests/sims/openapi_world.py.
 
-    test_openapi_e2e.py [flow|crash|all]      (default: all)
+    test_openapi_e2e.py [flow|crash|security|all]      (default: all)
 
 flow: treasury drops a pain.001.001.03 and a CSV into a channel (input
 auto); h2hd renders them canonical, the adapter sends every payment once
@@ -26,6 +26,26 @@ reached out/status.  At the end every payment was created exactly once at
 the bank (no duplicate in the arrival log), every message is
 acknowledged, each status report reached treasury exactly once, nothing
 is held or failed, and the store passes its start-up check.
+
+security: nothing that is not the bank's genuine, fresh answer over a
+trusted connection is accepted, and each refusal has a log line naming
+it.  Answers: a response signature over other bytes, and a replayed
+answer (the bank's last genuine answer again, its X-Response-Id seen
+before), are each no answer: payment.outcome_unknown naming the check,
+then an inquiry by key (recover) and the message acknowledged with the
+payment created exactly once at the bank (the forged one: found; the
+replayed one: the request was never processed, proven not sent, sent
+again); never acknowledged on the bad answer, never resent blindly.
+With bank_cert pinned to another certificate than the bank signs with,
+every answer is refused (not signed by the pinned certificate): the
+payment, created once, stays submitting while recover keeps asking;
+with the right pin recovery finds it (still one arrival).  TLS: a server
+certificate for another host name, an expired one, one from a CA not in
+tls.ca_file, and a client certificate from a CA the bank does not trust:
+the message fails (or, if the bank's alert was not read, waits for a
+retry) with a log line naming the reason, no outcome_unknown, nothing
+reaches the bank; a bank without a client certificate is refused by
+--check-config.
 """
 import datetime
 import http.client
@@ -34,17 +54,19 @@ import os
 import random
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from decimal import Decimal
 
-from h2hlib import World, check, drop_atomic, fail, wait_until
+from h2hlib import H2HD, World, check, drop_atomic, fail, wait_until
 
 SRC = os.environ.get("H2H_SRC",
                      os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "sims"))
 import openapi_world  # noqa: E402
+import pki  # noqa: E402
 
 TODAY = datetime.datetime.now(datetime.timezone.utc).date()
 RUN = "%04X" % random.SystemRandom().randrange(0x10000)
@@ -129,7 +151,7 @@ def csv_payments(msg_id):
 class Bank:
     """The simulator CLI (openapi_world.start) and its admin port."""
 
-    def __init__(self, d, page_size=3):
+    def __init__(self, d, page_size=3, server="server"):
         self.dir = d
         seed = os.path.join(d, "seed.json")
         os.makedirs(d, exist_ok=True)
@@ -149,7 +171,7 @@ class Bank:
                             "counterparty_name": "Bank fees"}]}, f)
         self.info = openapi_world.start(
             d, ["--page-size", str(page_size), "--lifetime", "1200"],
-            seed=seed)
+            seed=seed, server=server)
         self.arrivals_file = os.path.join(self.info["state"],
                                           "arrivals.jsonl")
 
@@ -264,32 +286,51 @@ channels = (
 """
 
 
-def make_world(name, bank, accounts=True, poll=300):
+def bank_conf(bank, accounts=True, poll=300, client=None, bank_cert=None):
+    """The "obank" bank and "erp" channel for the simulator bank.info;
+    client: (cert, key) of another TLS client certificate, or "none" for
+    none at all; bank_cert: another pinned bank signing certificate."""
+    i = bank.info
+    cc, ck = client if isinstance(client, tuple) else (i["client"],
+                                                       i["client_key"])
+    text = BANK.format(
+        poll=poll, url=i["base_url"], cid=i["client_id"], ca=i["ca"],
+        cc=cc, ck=ck, sk=i["client_sign_key"], sc=i["client_sign"],
+        bc=bank_cert or i["bank_sign"],
+        accounts='"%s"' % DEBTOR if accounts else "")
+    if client == "none":
+        cut = ' client_cert = "%s"; client_key = "%s";' % (cc, ck)
+        check(cut in text, "the client certificate in the template")
+        text = text.replace(cut, "")
+    return DAEMON + text
+
+
+def make_world(name, bank, accounts=True, poll=300, **kw):
     w = World(name)
     os.makedirs(w.p("keys"), exist_ok=True)
     shutil.copyfile(bank.info["secret_file"], w.p("keys/secret"))
     os.chmod(w.p("keys/secret"), 0o600)
-    i = bank.info
-    w.write_conf(DAEMON + BANK.format(
-        poll=poll, url=i["base_url"], cid=i["client_id"], ca=i["ca"],
-        cc=i["client"], ck=i["client_key"], sk=i["client_sign_key"],
-        sc=i["client_sign"], bc=i["bank_sign"],
-        accounts='"%s"' % DEBTOR if accounts else ""))
+    w.write_conf(bank_conf(bank, accounts=accounts, poll=poll, **kw))
     return w
 
 
 _LOGFMT = re.compile(r'(\w[\w.]*)=("(?:[^"\\]|\\.)*"|\S*)')
 
 
+def parse_line(line):
+    kv = {}
+    for k, v in _LOGFMT.findall(line):
+        if v.startswith('"'):
+            v = re.sub(r"\\(.)", r"\1", v[1:-1])
+        kv[k] = v
+    return kv
+
+
 def events(w, event, **match):
     """Log lines of event whose key=value pairs include match."""
     out = []
     for line in w.log_events(event):
-        kv = {}
-        for k, v in _LOGFMT.findall(line):
-            if v.startswith('"'):
-                v = re.sub(r"\\(.)", r"\1", v[1:-1])
-            kv[k] = v
+        kv = parse_line(line)
         if all(kv.get(k) == v for k, v in match.items()):
             out.append(kv)
     return out
@@ -574,6 +615,295 @@ def crash(base):
         bank.stop()
 
 
+# --------------------------------------------------------------------------
+# security
+
+
+def msg_id_of(w, bid, timeout=30):
+    def find():
+        m = by_business_id(w, bid)
+        return m["message"]["id"] if m else None
+    return wait_until(find, timeout, "message %s accepted by h2hd\n%s" %
+                      (bid, w.tail(20)), interval=0.2)
+
+
+def one_payment(w, bid):
+    """One pain.001 of one transfer; returns (h2hd's message id, e2es)."""
+    data, e2es, _ = pain001(bid, 1)
+    drop_atomic(w, bid.lower() + ".xml", data)
+    return msg_id_of(w, bid), e2es
+
+
+def mine(bank, mid):
+    """The bank's arrivals under the keys of h2hd's message mid."""
+    return [a for a in bank.arrivals()
+            if (a["idempotency_key"] or "").startswith(mid + "-")]
+
+
+def log_errors(w, mid):
+    """Every event with its error / note text logged for message mid."""
+    out = []
+    for line in w.log_events():
+        kv = parse_line(line)
+        if kv.get("msg") == mid:
+            out.append("%s: %s" % (kv.get("event"), kv.get("error", "")))
+    return out
+
+
+def steps(w, mid):
+    """What h2hd did with message mid, in order (submit and recover)."""
+    return [kv.get("event") for kv in map(parse_line, w.log_events())
+            if kv.get("msg") == mid and kv.get("event") in (
+                "payment.submitted", "payment.outcome_unknown",
+                "payment.recovered.delivered", "payment.recovered.not_sent",
+                "payment.failed", "payment.held")]
+
+
+# (The bank's health in `h2hctl status` is not asserted here: the
+# adapter's poll sets it back to "ok" whenever a poll ends without error,
+# also one that asked the bank nothing, so a refusal shows there only
+# until the next poll.)
+
+
+def security(base):
+    t0 = time.time()
+    bank = Bank(os.path.join(base, "bank-sec"))
+    banks, worlds, results = [bank], [], []
+    try:
+        # no accounts: no statements, and nothing stays PDNG, so every /v1
+        # request comes from the payment in hand and a fault (which counts
+        # /v1 answers or requests) hits the payment it is meant for
+        w = make_world("openapi-sec", bank, accounts=False)
+        worlds.append(w)
+        w.start()
+        a_id = "OA-SEC-A-" + RUN
+        a_mid, _ = one_payment(w, a_id)
+        acknowledged(w, a_id, 30)
+        check(steps(w, a_mid) == ["payment.submitted"],
+              "a genuine answer acknowledges at once: %r" % steps(w, a_mid))
+
+        def answer_fault(tag, fault, words, processed):
+            t1 = time.time()
+            bid = "OA-SEC-%s-%s" % (tag, RUN)
+            # a genuine answer right before: the replay then repeats an
+            # answer the bank really sent (to another payment)
+            pid = "OA-SEC-P%s-%s" % (tag, RUN)
+            one_payment(w, pid)
+            acknowledged(w, pid, 30)
+            n_before = len(bank.arrivals())
+            bank.faults(clear=True, **{fault: 1})
+            mid, e2es = one_payment(w, bid)
+            acknowledged(w, bid, 40)
+            check(bank.admin("GET", "/admin/faults")[fault] == 0,
+                  "%s: the fault was used" % fault)
+            arr = mine(bank, mid)
+            outs = [a["outcome"] for a in arr]
+            if processed:
+                # the bank created it and its answer was forged: found by
+                # the inquiry, never sent again
+                check(outs == ["created"],
+                      "%s: one request, created, never resent: %r" %
+                      (fault, outs))
+            else:
+                # the request was not processed (the old answer came
+                # back): the inquiry proves it was not created, and only
+                # then it is sent again
+                check(outs == ["fault_replay", "created"],
+                      "%s: not processed, then sent again after the "
+                      "inquiry: %r" % (fault, outs))
+            check(len(bank.arrivals()) - n_before == len(outs),
+                  "%s: nothing else reached the bank: %r" %
+                  (fault, bank.arrivals()[n_before:]))
+            bank.check_exactly_once(e2es, fault + ": ")
+            unk = events(w, "payment.outcome_unknown", msg=mid)
+            check(len(unk) == 1, "%s: the outcome was unknown once, not a "
+                  "refusal: %r" % (fault, log_errors(w, mid)))
+            err = unk[0].get("error", "")
+            check(re.search(words, err),
+                  "%s: the log names the reason (%s): %r" % (fault, words,
+                                                             err))
+            want = ["payment.outcome_unknown"] + (
+                ["payment.recovered.delivered"] if processed else
+                ["payment.recovered.not_sent", "payment.submitted"])
+            check(steps(w, mid) == want,
+                  "%s: h2hd's steps %r, want %r (nothing acknowledged on "
+                  "the bad answer)" % (fault, steps(w, mid), want))
+            pays = by_business_id(w, bid)["payments"]
+            check(len(pays) == 1 and pays[0]["status"] == "ACCP" and
+                  pays[0]["end_to_end_id"] == e2es[0],
+                  "%s: h2hctl show: the payment accepted: %r" % (fault, pays))
+            results.append("%s ok (%.1f s)" % (fault, time.time() - t1))
+
+        answer_fault("SIG", "bad_response_signature_next",
+                     r"answer \(HTTP 201\) signature does not verify against "
+                     r"bank_cert: cms verify: the signature does not match",
+                     True)
+        answer_fault("RPL", "replay_last_response_next",
+                     r"answer \(HTTP 201\) refused as a replay: replay: bank "
+                     r"obank message id \S+ was already received", False)
+        check(w.stop() == 0, "clean stop")
+
+        # bank_cert pinned to another certificate (by the same CA): every
+        # answer is refused; the payment created by the first request is
+        # asked about, never sent again, never acknowledged.  A new h2hd
+        # numbers its messages afresh, so its keys would meet the first
+        # one's at the bank (422): a fresh bank
+        t1 = time.time()
+        bank.admin("POST", "/admin/reset")
+        with open(os.path.join(bank.info["dir"], "pki", "manifest.json")) as f:
+            man = json.load(f)
+        other = pki.issue_leaf(man, "bank_sign2", "h2hd test bank signing",
+                               days=30, purpose="sign", ou="bank")
+        w2 = make_world("openapi-sec-pin", bank, accounts=False,
+                        bank_cert=other["cert"])
+        worlds.append(w2)
+        w2.start()
+        pin_id = "OA-SEC-PIN-" + RUN
+        mid, e2es = one_payment(w2, pin_id)
+        # (recover asks again every 10 s)
+        wait_until(lambda: len(events(w2, "payment.recover.retry",
+                                      msg=mid)) >= 2, 40,
+                   "two refused inquiries for %s\n%s" % (mid, w2.tail(20)))
+        st = state_of(w2, pin_id)
+        check(st == "submitting", "not acknowledged with a wrong pin (%s)" %
+              st)
+        outs = [a["outcome"] for a in mine(bank, mid)]
+        check(outs == ["created"], "created once, never resent: %r" % outs)
+        unk = events(w2, "payment.outcome_unknown", msg=mid)
+        check(len(unk) == 1 and re.search(
+            r"answer \(HTTP 201\) signature does not verify against "
+            r"bank_cert: cms verify: not signed by the pinned certificate",
+            unk[0].get("error", "")),
+            "the submit's answer refused, naming the pin: %r" %
+            log_errors(w2, mid)[:3])
+        for r in events(w2, "payment.recover.retry", msg=mid):
+            check(re.search(r"answer \(HTTP 200\) signature does not verify "
+                            r"against bank_cert: cms verify: not signed by "
+                            r"the pinned certificate", r.get("error", "")),
+                  "each inquiry's answer refused, naming the pin: %r" % r)
+        check(steps(w2, mid) == ["payment.outcome_unknown"],
+              "nothing acknowledged on an answer from another signer: %r" %
+              steps(w2, mid))
+        check(w2.stop() == 0, "clean stop")
+        # the right certificate: recovery finds it, still one create
+        w2.write_conf(bank_conf(bank, accounts=False))
+        w2.start()
+        acknowledged(w2, pin_id, 40)
+        outs = [a["outcome"] for a in mine(bank, mid)]
+        check(outs == ["created"], "still one create after the right pin: "
+              "%r" % outs)
+        check(steps(w2, mid) == ["payment.outcome_unknown",
+                                 "payment.recovered.delivered"],
+              "recovered by the inquiry: %r" % steps(w2, mid))
+        bank.check_exactly_once(e2es, "pin: ")
+        check(w2.stop() == 0, "clean stop")
+        results.append("wrong bank_cert ok (%.1f s)" % (time.time() - t1))
+
+        tls_cases(base, bank, banks, worlds, results)
+        print("openapi security: %s; %.1f s" % (", ".join(results),
+                                               time.time() - t0))
+    except SystemExit:
+        for w in worlds[-1:]:
+            print(w.tail(80))
+        raise
+    finally:
+        for w in worlds:
+            w.cleanup()
+        for b in banks:
+            b.stop()
+
+
+def tls_cases(base, bank, banks, worlds, results):
+    cases = [
+        # (tag, served certificate, our client certificate, the reason)
+        ("wronghost", "wronghost", None,
+         r"TLS host name check failed|IP address mismatch|host ?name "
+         r"mismatch"),
+        ("expired", "expired", None,
+         r"TLS certificate chain verification failed: certificate has "
+         r"expired"),
+        ("untrusted", "untrusted", None,
+         r"TLS certificate chain verification failed: unable to get local "
+         r"issuer certificate"),
+        ("client2", "server", "client2",
+         r"the server refused our TLS client certificate \(TLS alert: "
+         r"unknown ca\)|it may have refused our client certificate"),
+    ]
+    for tag, server, client, words in cases:
+        t1 = time.time()
+        b = Bank(os.path.join(base, "bank-tls-" + tag), server=server)
+        banks.append(b)
+        kw = {}
+        if client:
+            # a client certificate from a CA the bank does not trust
+            kw["client"] = (b.info[client], b.info[client + "_key"])
+        w = make_world("openapi-tls-" + tag, b, accounts=False, **kw)
+        worlds.append(w)
+        w.start()
+        bid = "OA-TLS-%s-%s" % (tag.upper(), RUN)
+        mid, _ = one_payment(w, bid)
+        wait_until(lambda: events(w, "payment.failed", msg=mid) or
+                   events(w, "payment.deferred", msg=mid) or
+                   events(w, "payment.outcome_unknown", msg=mid), 30,
+                   "%s: the submit failed\n%s" % (tag, w.tail(20)))
+        errs = " ".join(log_errors(w, mid))
+        check(re.search(words, errs, re.I),
+              "%s: the log names the reason (%s): %r" % (tag, words,
+                                                         errs[:600]))
+        check(not events(w, "payment.outcome_unknown", msg=mid),
+              "%s: a refused connection is not an unknown outcome" % tag)
+        # a server certificate h2hd refuses is TLS policy: failed, for a
+        # person; so is the bank's TLS alert refusing our certificate, but
+        # when the connection is reset before the alert is read h2hd
+        # cannot tell and retries (deferred)
+        st = state_of(w, bid)
+        check(st == "failed" or
+              (client and st in ("deferred", "rendered", "submitting")),
+              "%s: nothing acknowledged, state %s" % (tag, st))
+        check(b.arrivals() == [], "%s: nothing reached the bank: %r" %
+              (tag, b.arrivals()[:3]))
+        if client and st != "failed":
+            # the alert was not read: the retries are refused the same way
+            # (backoff 200 ms .. 1 s)
+            wait_until(lambda: len(events(w, "payment.deferred", msg=mid) +
+                                   events(w, "payment.failed", msg=mid)) >= 3,
+                       20, "%s: two retries\n%s" % (tag, w.tail(20)))
+            for e in (events(w, "payment.deferred", msg=mid) +
+                      events(w, "payment.failed", msg=mid)):
+                check(re.search(words, e.get("error", ""), re.I),
+                      "%s: each attempt names the reason: %r" % (tag, e))
+            check(not events(w, "payment.outcome_unknown", msg=mid) and
+                  b.arrivals() == [] and
+                  state_of(w, bid) in ("failed", "deferred", "rendered",
+                                       "submitting"),
+                  "%s: the retries reached nothing: %r" % (tag,
+                                                           b.arrivals()[:3]))
+        if client:
+            # and the bank did refuse it (its own log)
+            with open(os.path.join(b.dir, "sim.stderr"),
+                      errors="replace") as f:
+                sim_err = f.read()
+            check(re.search(r"tls handshake from \S+ refused", sim_err),
+                  "%s: the bank refused the handshake: %r" %
+                  (tag, sim_err[-400:]))
+        check(w.stop() == 0, "clean stop")
+        b.stop()
+        results.append("TLS %s refused (%s, %.1f s)" % (tag, st,
+                                                       time.time() - t1))
+
+    # no client certificate at all: the configuration is refused
+    w = make_world("openapi-tls-nocert", bank, accounts=False, client="none")
+    worlds.append(w)
+    r = subprocess.run([H2HD, "-c", w.conf, "--check-config"],
+                       capture_output=True, text=True, timeout=30,
+                       cwd=w.root)
+    out = r.stdout + r.stderr
+    check(r.returncode != 0 and "client_cert" in out,
+          "--check-config refuses a bank without a client certificate "
+          "(%d): %s" % (r.returncode, out[-500:]))
+    results.append("no client cert refused by --check-config")
+
+
 def settled(w, n, state="acknowledged"):
     st = w.db_states()
     return st.get(state, 0) == n and sum(st.values()) == n
@@ -588,6 +918,8 @@ def main():
             flow(base)
         if part in ("crash", "all"):
             crash(base)
+        if part in ("security", "all"):
+            security(base)
         print("PASS test_openapi_e2e %s" % part)
     finally:
         if os.environ.get("H2H_KEEP") != "1":

@@ -2,12 +2,14 @@
 """A ready-to-use world for h2hd's openapi_json tests: certificates, the
 client secret and a running bank_openapi.py simulator.
 
-    openapi_world.py start DIR [--seed F] [-- SIM-ARGS...]
+    openapi_world.py start DIR [--seed F] [--server S] [-- SIM-ARGS...]
         makes DIR/pki (tests/sims/pki.py's make_pki, plus a client signing
         certificate issued with the openssl CLI, which make_pki does not
         make), DIR/secret (mode 0600) and starts the simulator CLI on
         loopback with its state in DIR/state (lifetime 900 s unless
-        SIM-ARGS say otherwise); prints one JSON object on stdout with
+        SIM-ARGS say otherwise), serving pki's server certificate (S picks
+        another one of pki's: wronghost, expired, untrusted); prints one
+        JSON object on stdout with
         every path, the ports and the simulator's pid, then exits (the
         simulator keeps running, detached, its stderr in DIR/sim.stderr).
     openapi_world.py stop DIR
@@ -17,12 +19,16 @@ client secret and a running bank_openapi.py simulator.
     import openapi_world
     info = openapi_world.prepare(DIR)           # PKI + secret, no simulator
     info = openapi_world.start(DIR, ["--page-size", "2"])
+    info = openapi_world.start(DIR, server="expired")  # TLS refusal tests
     openapi_world.stop(DIR)
 
 The JSON (and the dict) holds: dir, ca, server, server_key, client,
 client_key, client_cn, client_sign, client_sign_key, bank_sign,
-bank_sign_key, secret_file, client_id, state, port, admin_port, pid,
-base_url.  Everything runs on Debian's /usr/bin/python3; keys are mode
+bank_sign_key, secret_file, client_id, state, ca2 (a CA nobody trusts),
+client2, client2_key (a TLS client certificate by ca2), wronghost,
+expired, untrusted (and their _key: server certificates for
+wrong.example, expired, and by ca2); from start also server_cert (the
+certificate served), port, admin_port, pid, base_url.  Everything runs on Debian's /usr/bin/python3; keys are mode
 0600.  Nothing is killed by name.
 """
 import json
@@ -104,6 +110,13 @@ def prepare(d):
         "client_p12_pass": man["client"]["p12_pass_file"],
         "client_cn": _cn(man["client"]["cert"]),
         "client2": man["client2"]["cert"], "client2_key": man["client2"]["key"],
+        "ca2": man["ca2"]["cert"],
+        "wronghost": man["wronghost"]["cert"],
+        "wronghost_key": man["wronghost"]["key"],
+        "expired": man["expired"]["cert"],
+        "expired_key": man["expired"]["key"],
+        "untrusted": man["untrusted"]["cert"],
+        "untrusted_key": man["untrusted"]["key"],
         "client_sign": sign, "client_sign_key": sign_key,
         "bank_sign": man["signer"]["cert"],
         "bank_sign_key": man["signer"]["key"],
@@ -112,11 +125,17 @@ def prepare(d):
     }
 
 
-def start(d, sim_args=(), seed=None):
-    """prepare(d), then start the simulator CLI detached; returns the info
-    dict with port, admin_port, pid and base_url."""
+SERVERS = ("server", "wronghost", "expired", "untrusted")
+
+
+def start(d, sim_args=(), seed=None, server="server"):
+    """prepare(d), then start the simulator CLI detached, serving pki's
+    certificate `server` (one of SERVERS); returns the info dict with
+    server_cert, port, admin_port, pid and base_url."""
+    if server not in SERVERS:
+        raise ValueError("server must be one of %s" % (SERVERS,))
     info = prepare(d)
-    args = [PY, SIM, "--cert", info["server"], "--key", info["server_key"],
+    args = [PY, SIM, "--cert", info[server], "--key", info[server + "_key"],
             "--ca", info["ca"], "--client-id", CLIENT_ID,
             "--client-secret-file", info["secret_file"],
             "--client-cn", info["client_cn"],
@@ -144,7 +163,8 @@ def start(d, sim_args=(), seed=None):
             raise RuntimeError("simulator did not start: %r %r %s" % (
                 l1, l2, f.read().decode("utf-8", "replace")[-2000:]))
     p.stdout.close()
-    info.update(port=int(m1.group(1)), admin_port=int(m2.group(1)),
+    info.update(server_cert=info[server],
+                port=int(m1.group(1)), admin_port=int(m2.group(1)),
                 pid=p.pid, base_url="https://127.0.0.1:%s" % m1.group(1))
     with open(os.path.join(info["dir"], "sim.pid"), "w") as f:
         f.write("%d\n" % p.pid)
@@ -180,12 +200,16 @@ def stop(d):
 def main(argv):
     if len(argv) >= 2 and argv[0] == "start":
         rest = argv[2:]
-        seed = None
-        if rest[:1] == ["--seed"]:
-            seed, rest = rest[1], rest[2:]
+        seed, server = None, "server"
+        while rest[:1] in (["--seed"], ["--server"]) and len(rest) >= 2:
+            if rest[0] == "--seed":
+                seed = rest[1]
+            else:
+                server = rest[1]
+            rest = rest[2:]
         if rest[:1] == ["--"]:
             rest = rest[1:]
-        info = start(argv[1], rest, seed)
+        info = start(argv[1], rest, seed, server)
         print(json.dumps(info, sort_keys=True), flush=True)
         return 0
     if len(argv) == 2 and argv[0] == "stop":
