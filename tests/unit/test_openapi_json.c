@@ -248,34 +248,9 @@ static void test_check_config(void)
 /* The example in etc/h2hd.conf.sample, uncommented, passes as it is. */
 static void test_sample_example(void)
 {
-    char *text = tu_read_file(tu_src("etc/h2hd.conf.sample"), NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    const char *b = strstr(text, "--- begin openapi_json example ---");
-    const char *e = strstr(text, "--- end openapi_json example ---");
-    CU_ASSERT_FATAL(b && e && b < e);
-    b = strchr(b, '\n') + 1;
-    char *out = malloc((size_t)(e - b) + 64);
-    size_t o = (size_t)sprintf(out, "bank = ");
     int lines = 0;
-    while (b < e) {
-        const char *nl = memchr(b, '\n', (size_t)(e - b));
-        if (!nl)
-            break;
-        const char *p = b;
-        while (*p == ' ')
-            p++;
-        if (*p == '#' && p < nl && strncmp(p, "# ---", 5) != 0) {
-            p++;
-            if (*p == ' ')
-                p++;
-            memcpy(out + o, p, (size_t)(nl - p));
-            o += (size_t)(nl - p);
-            out[o++] = '\n';
-            lines++;
-        }
-        b = nl + 1;
-    }
-    memcpy(out + o, ";\n", 3);
+    char *out = tu_conf_example("openapi_json", &lines);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
     CU_ASSERT_TRUE(lines > 20);
     struct reports r;
     CU_ASSERT_EQUAL(check_text(out, &r), 0);
@@ -283,7 +258,6 @@ static void test_sample_example(void)
         fprintf(stderr, "%s\n%s", r.all, out);
     CU_ASSERT_PTR_EQUAL(h2h_adapter_find("openapi_json"), OPS);
     free(out);
-    free(text);
 }
 
 /* ---- the simulator --------------------------------------------------------

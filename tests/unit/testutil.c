@@ -131,3 +131,42 @@ int tu_system(const char *fmt, ...)
         return -1;
     return WEXITSTATUS(st);
 }
+
+char *tu_conf_example(const char *name, int *lines)
+{
+    char bm[128], em[128];
+    char *text = tu_read_file(tu_src("etc/h2hd.conf.sample"), NULL);
+    *lines = 0;
+    if (!text)
+        return NULL;
+    snprintf(bm, sizeof(bm), "--- begin %s example ---", name);
+    snprintf(em, sizeof(em), "--- end %s example ---", name);
+    const char *b = strstr(text, bm), *e = strstr(text, em);
+    char *out = NULL;
+    if (!b || !e || b > e || !(out = malloc((size_t)(e - b) + 64)))
+        goto out;
+    b = strchr(b, '\n') + 1;
+    size_t o = (size_t)sprintf(out, "bank = ");
+    while (b < e) {
+        const char *nl = memchr(b, '\n', (size_t)(e - b));
+        if (!nl)
+            break;
+        const char *p = b;
+        while (*p == ' ')
+            p++;
+        if (*p == '#' && p < nl && strncmp(p, "# ---", 5) != 0) {
+            p++;
+            if (*p == ' ')
+                p++;
+            memcpy(out + o, p, (size_t)(nl - p));
+            o += (size_t)(nl - p);
+            out[o++] = '\n';
+            (*lines)++;
+        }
+        b = nl + 1;
+    }
+    memcpy(out + o, ";\n", 3);
+out:
+    free(text);
+    return out;
+}

@@ -40,6 +40,12 @@ int tu_rmtree(const char *path);
 
 /* Whole file into a NUL-terminated malloc'd buffer (caller frees). */
 char *tu_read_file(const char *path, size_t *len);
+/* The commented example between "--- begin NAME example ---" and "---
+ * end NAME example ---" in etc/h2hd.conf.sample, uncommented, as
+ * "bank = { ... };" ready for config_read_string; *lines receives the
+ * number of lines taken.  NULL when the markers are missing.  The caller
+ * frees. */
+char *tu_conf_example(const char *name, int *lines);
 int tu_write_file(const char *path, const void *data, size_t len);
 
 /* Run a shell command; returns its exit status (or -1). */
