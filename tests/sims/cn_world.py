@@ -5,8 +5,8 @@ configured by one of the profiles in etc/cnbank/.
 
     cn_world.py start DIR PROFILE [--name N] [--server S] [--seed F]
                 [-- SIM-ARGS...]
-        makes DIR/pki once (tests/sims/pki.py's make_pki, plus, with the
-        openssl CLI, our request signing certificate and a second bank
+        makes DIR/pki once (tests/sims/pki.py's make_pki, plus, with its
+        issue_leaf, our request signing certificate and a second bank
         signing certificate, which make_pki does not make) and starts the
         simulator CLI for PROFILE (a path, or "cmb" / "icbc" for the
         shipped profiles) on loopback, its state in DIR/<N>-state (N
@@ -72,29 +72,12 @@ def framing_of(profile):
     return libconf.load(profile_path(profile))["framing"]
 
 
-def _openssl(*args):
-    r = subprocess.run(["openssl"] + list(args), capture_output=True,
-                       stdin=subprocess.DEVNULL, timeout=60)
-    if r.returncode:
-        raise RuntimeError("openssl %s: %s" % (args[0], r.stderr.decode()))
-    return r.stdout
-
-
-def _leaf(d, name, cn, ca, ca_key, eku):
-    """An EC P-256 signing leaf issued by ca (openssl CLI), key mode 0600."""
-    key = os.path.join(d, name + ".key")
-    crt = os.path.join(d, name + ".pem")
-    if os.path.exists(key) and os.path.exists(crt):
-        return crt, key
-    _openssl("req", "-x509", "-new", "-newkey", "ec", "-pkeyopt",
-             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
-             "-out", crt, "-subj", "/O=h2hd test/CN=" + cn, "-days", "30",
-             "-addext", "basicConstraints=critical,CA:FALSE",
-             "-addext", "keyUsage=critical,digitalSignature,nonRepudiation",
-             "-addext", "extendedKeyUsage=" + eku,
-             "-CA", ca, "-CAkey", ca_key)
-    os.chmod(key, 0o600)
-    return crt, key
+def _sign_leaf(man, name, cn):
+    """A signing certificate issued by the test CA (made once)."""
+    import pki
+    e = man.get(name) or pki.issue_leaf(man, name, cn, days=30,
+                                        purpose="sign")
+    return e["cert"], e["key"]
 
 
 def prepare(d):
@@ -109,11 +92,10 @@ def prepare(d):
     else:
         import pki
         man = pki.make_pki(pdir)
-    ca, ca_key = man["ca"]["cert"], man["ca"]["key"]
-    sign, sign_key = _leaf(pdir, "client_sign", LOGIN + " request signing",
-                           ca, ca_key, "emailProtection")
-    bank2, bank2_key = _leaf(pdir, "bank_sign2", "another bank signing",
-                             ca, ca_key, "emailProtection")
+    ca = man["ca"]["cert"]
+    sign, sign_key = _sign_leaf(man, "client_sign",
+                                LOGIN + " request signing")
+    bank2, bank2_key = _sign_leaf(man, "bank_sign2", "another bank signing")
     info = {"dir": d, "ca": ca, "ca2": man["ca2"]["cert"],
             "client": man["client"]["cert"],
             "client_key": man["client"]["key"],

@@ -4,8 +4,8 @@ client secret and a running bank_openapi.py simulator.
 
     openapi_world.py start DIR [--seed F] [--server S] [-- SIM-ARGS...]
         makes DIR/pki (tests/sims/pki.py's make_pki, plus a client signing
-        certificate issued with the openssl CLI, which make_pki does not
-        make), DIR/secret (mode 0600) and starts the simulator CLI on
+        certificate from its issue_leaf, which make_pki does not make),
+        DIR/secret (mode 0600) and starts the simulator CLI on
         loopback with its state in DIR/state (lifetime 900 s unless
         SIM-ARGS say otherwise), serving pki's server certificate (S picks
         another one of pki's: wronghost, expired, untrusted); prints one
@@ -48,29 +48,12 @@ CLIENT_ID = "h2hd-openapi-test"
 SECRET = "t0p-s3cret_value+with/odd=chars"
 
 
-def _openssl(*args):
-    r = subprocess.run(["openssl"] + list(args), capture_output=True,
-                       stdin=subprocess.DEVNULL, timeout=60)
-    if r.returncode:
-        raise RuntimeError("openssl %s: %s" % (args[0], r.stderr.decode()))
-    return r.stdout
-
-
-def _leaf(d, name, cn, ca, ca_key, eku):
-    """An EC P-256 leaf issued by ca (openssl CLI), key mode 0600."""
-    key = os.path.join(d, name + ".key")
-    crt = os.path.join(d, name + ".pem")
-    if os.path.exists(key) and os.path.exists(crt):
-        return crt, key
-    _openssl("req", "-x509", "-new", "-newkey", "ec", "-pkeyopt",
-             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
-             "-out", crt, "-subj", "/CN=" + cn, "-days", "30",
-             "-addext", "basicConstraints=critical,CA:FALSE",
-             "-addext", "keyUsage=critical,digitalSignature,nonRepudiation",
-             "-addext", "extendedKeyUsage=" + eku,
-             "-CA", ca, "-CAkey", ca_key)
-    os.chmod(key, 0o600)
-    return crt, key
+def _sign_leaf(man, name, cn):
+    """A signing certificate issued by the test CA (made once)."""
+    import pki
+    e = man.get(name) or pki.issue_leaf(man, name, cn, days=30,
+                                        purpose="sign")
+    return e["cert"], e["key"]
 
 
 def _cn(path):
@@ -93,9 +76,7 @@ def prepare(d):
     else:
         import pki
         man = pki.make_pki(pdir)
-    sign, sign_key = _leaf(pdir, "client_sign", "h2hd request signing",
-                           man["ca"]["cert"], man["ca"]["key"],
-                           "emailProtection")
+    sign, sign_key = _sign_leaf(man, "client_sign", "h2hd request signing")
     secret = os.path.join(d, "secret")
     if not os.path.exists(secret):
         fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
