@@ -19,6 +19,7 @@
 #include "h2hd.h"
 #include "ident.h"
 #include "log.h"
+#include "scheduler.h"
 
 static void iso_time(int64_t ms, char *buf, size_t sz)
 {
@@ -321,6 +322,49 @@ static int cmd_fetch(void *ctx, const json_t *args, uid_t uid,
     return 0;
 }
 
+static int jobs_cb(void *ctx, const struct sched_job_info *j)
+{
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}",
+        "bank", j->bank, "kind", j->kind, "schedule", j->cron,
+        "business_days", j->business_days, "timezone", j->zone, "calendar",
+        j->calendar, "last_run", j->last_start, "last_end", j->last_end,
+        "result", j->result, "error", j->error, "next_run", j->next,
+        "running", strcmp(j->state, "idle") != 0, "state", j->state);
+    if (!o)
+        return H2H_ENOMEM;
+    json_object_set_new(o, "duration_ms",
+                        j->duration_ms >= 0 ? json_integer(j->duration_ms)
+                                            : json_null());
+    json_object_set_new(o, "stopped", json_boolean(j->exhausted));
+    json_array_append_new(ctx, o);
+    return 0;
+}
+
+/* jobs {bank?}: every scheduled job with its last and next run. */
+static int cmd_jobs(void *ctx, const json_t *args, uid_t uid,
+                    json_t **result, struct h2h_err *err)
+{
+    struct h2hd *d = ctx;
+    (void)uid;
+    const char *bank = arg_str(args, "bank");
+    if (bank && !h2hd_bank(d, bank))
+        return h2h_err_set(err, H2H_ENOTFOUND, "no bank named \"%.60s\"",
+                           bank);
+    json_t *arr = json_array();
+    if (!arr)
+        return h2h_err_set(err, H2H_ENOMEM, "out of memory");
+    int rc = sched_list(d, bank, jobs_cb, arr, err);
+    if (rc) {
+        json_decref(arr);
+        if (rc == H2H_ENOMEM)
+            h2h_err_set(err, rc, "out of memory");
+        return rc;
+    }
+    *result = json_pack("{s:o}", "jobs", arr);
+    return 0;
+}
+
 static int cmd_reload(void *ctx, const json_t *args, uid_t uid,
                       json_t **result, struct h2h_err *err)
 {
@@ -424,6 +468,7 @@ int commands_register(struct h2hd *d, struct h2h_err *err)
         {"reload", cmd_reload, 0},
         {"certs", cmd_certs, 0},
         {"fetch", cmd_fetch, 0},
+        {"jobs", cmd_jobs, 0},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         int rc = ctl_server_register(d->ctl, cmds[i].name, cmds[i].h, d,

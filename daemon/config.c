@@ -27,20 +27,25 @@
 #include <unistd.h>
 
 #include "adapter.h"
+#include "calendar.h"
 #include "charset.h"
+#include "cron.h"
 #include "fsutil.h"
 #include "log.h"
+#include "tz.h"
 
 #define PATH_CAP 4000        /* resolved paths; runtime buffers are 4096 */
 #define STR_CAP 256          /* any other string value */
 #define SECTION_CAP 256      /* banks, channels */
 #define ROUTES_CAP 10000     /* routes per channel */
+#define JOBS_CAP 32          /* scheduled jobs per bank */
 #define ACCOUNT_CAP 64
 
 /* ---- option tables ---------------------------------------------------- */
 
 enum opt_type {
     T_INT,      /* int; bounds in min/max */
+    T_BOOL,     /* int 0/1; true or false */
     T_I64,      /* int64_t; value * scale (seconds -> ms) */
     T_DBL,      /* double; bounds in fmin/fmax; integers accepted */
     T_STR,      /* char *; free text without control characters */
@@ -91,6 +96,8 @@ struct opt {
 #define CHAN(f) offsetof(struct cfg_channel, f)
 #define RETRY(f) offsetof(struct cfg_retry, f)
 #define ROUTE(f) offsetof(struct cfg_route, f)
+#define SCHED(f) offsetof(struct cfg_schedule, f)
+#define JOB(f) offsetof(struct cfg_job, f)
 
 static const struct opt retry_opts[] = {
     {.name = "initial", .type = T_I64, .off = RETRY(initial_ms),
@@ -167,6 +174,38 @@ static const struct opt bank_opts[] = {
      .def_s = "none", .choices = profiles},
     {.name = "retry", .type = T_RETRY, .off = BANK(retry),
      .flags = OPT_INHERIT},
+    {.name = "schedule", .type = T_SPECIAL},
+    {0},
+};
+
+/* A bank's schedule group; the zone, calendar, cut-off and jobs are
+ * checked further by parse_schedule. */
+static const char *const after_cutoffs[] = {"hold", "flag", NULL};
+
+static const struct opt sched_opts[] = {
+    {.name = "timezone", .type = T_STR, .off = SCHED(timezone)},
+    {.name = "calendar", .type = T_PATH, .off = SCHED(calendar),
+     .flags = OPT_EMPTY_NULL},
+    {.name = "jitter", .type = T_I64, .off = SCHED(jitter_s), .def_i = 0,
+     .min = 0, .max = 3600, .scale = 1},
+    {.name = "catch_up", .type = T_BOOL, .off = SCHED(catch_up), .def_i = 1},
+    {.name = "jobs", .type = T_SPECIAL},
+    {.name = "cutoff", .type = T_STR, .off = SCHED(cutoff)},
+    {.name = "after_cutoff", .type = T_ENUM, .off = SCHED(after_cutoff),
+     .def_s = "hold", .choices = after_cutoffs},
+    {0},
+};
+
+/* The kinds h2h_poll_kind() knows, but "all": a job fetches one kind. */
+static const char *const job_kinds[] = {"status", "statements", "intraday",
+                                        "balance", "bills", NULL};
+
+static const struct opt job_opts[] = {
+    {.name = "kind", .type = T_ENUM, .off = JOB(kind), .flags = OPT_REQUIRED,
+     .choices = job_kinds},
+    {.name = "cron", .type = T_STR, .off = JOB(cron), .flags = OPT_REQUIRED},
+    {.name = "business_days", .type = T_BOOL, .off = JOB(business_days),
+     .def_i = 0},
     {0},
 };
 
@@ -638,7 +677,7 @@ static void set_default(struct ld *ld, const struct opt *o, void *obj,
         return;
     }
     switch (o->type) {
-    case T_INT: case T_MODE: case T_LEVEL:
+    case T_INT: case T_BOOL: case T_MODE: case T_LEVEL:
         *FIELD(obj, o, int) = (int)o->def_i;
         break;
     case T_I64:
@@ -689,6 +728,7 @@ static const char *type_word(enum opt_type t)
 {
     switch (t) {
     case T_INT: case T_I64: return "an integer";
+    case T_BOOL: return "true or false";
     case T_DBL: return "a number";
     case T_MODE: return "an octal mode like \"0660\"";
     case T_RETRY: return "a group { ... }";
@@ -724,6 +764,11 @@ static int parse_value(struct ld *ld, const config_setting_t *s,
             *FIELD(obj, o, int64_t) = (int64_t)v * o->scale;
         return 0;
     }
+    case T_BOOL:
+        if (t != CONFIG_TYPE_BOOL)
+            break;
+        *FIELD(obj, o, int) = config_setting_get_bool(s) ? 1 : 0;
+        return 0;
     case T_DBL: {
         if (!is_int && t != CONFIG_TYPE_FLOAT)
             break;
@@ -965,6 +1010,140 @@ static const config_setting_t *list_of_groups(struct ld *ld,
     return l;
 }
 
+/* "HH:MM", 00:00 to 23:59 -> minutes after midnight; -1 if malformed. */
+static int parse_hhmm(const char *s)
+{
+    if (strlen(s) != 5 || s[2] != ':')
+        return -1;
+    for (int i = 0; i < 5; i++)
+        if (i != 2 && !isdigit((unsigned char)s[i]))
+            return -1;
+    int h = (s[0] - '0') * 10 + (s[1] - '0');
+    int m = (s[3] - '0') * 10 + (s[4] - '0');
+    if (h > 23 || m > 59)
+        return -1;
+    return h * 60 + m;
+}
+
+/* The member key of g, or g itself when the key is absent: where a
+ * problem about key points. */
+static const config_setting_t *at_member(const config_setting_t *g,
+                                         const char *key)
+{
+    const config_setting_t *m = g ? config_setting_get_member(g, key) : NULL;
+    return m ? m : g;
+}
+
+static void parse_jobs(struct ld *ld, const config_setting_t *sg,
+                       struct cfg_schedule *sc, const char *where)
+{
+    const config_setting_t *l = config_setting_get_member(sg, "jobs");
+    if (!l)
+        return;
+    if (!config_setting_is_list(l) && !config_setting_is_array(l)) {
+        problem(ld, l, "%s.jobs must be a list: jobs = ( { kind = "
+                       "\"statements\"; cron = \"30 7 * * *\"; } );", where);
+        return;
+    }
+    int n = config_setting_length(l);
+    if (n > JOBS_CAP) {
+        problem(ld, l, "%s.jobs: more than %d jobs", where, JOBS_CAP);
+        n = JOBS_CAP;
+    }
+    if (n == 0)
+        return;
+    sc->jobs = calloc((size_t)n, sizeof(*sc->jobs));
+    if (!sc->jobs) {
+        ld->oom = 1;
+        return;
+    }
+    const config_setting_t *seen[JOBS_CAP] = {0};
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *jg = config_setting_get_elem(l, (unsigned)i);
+        char jwhere[128];
+        snprintf(jwhere, sizeof(jwhere), "%s.jobs[%d]", where, i + 1);
+        if (!config_setting_is_group(jg)) {
+            problem(ld, jg, "%s: each job is a group { kind = \"...\"; "
+                            "cron = \"...\"; }", jwhere);
+            continue;
+        }
+        struct cfg_job *j = &sc->jobs[sc->n_jobs];
+        seen[sc->n_jobs++] = jg;
+        parse_section(ld, jg, job_opts, j, NULL, jwhere, NULL);
+        if (j->cron) {
+            struct cron *cr = NULL;
+            struct h2h_err e = {0};
+            if (cron_parse(j->cron, &cr, &e) != 0)
+                problem(ld, at_member(jg, "cron"), "%s.cron: %s", jwhere,
+                        e.msg);
+            cron_free(cr);
+        }
+        if (j->business_days && !sc->calendar)
+            problem(ld, at_member(jg, "business_days"),
+                    "%s.business_days needs a calendar (%s.calendar) to "
+                    "tell business days", jwhere, where);
+        /* The scheduler remembers each job by (bank, kind). */
+        for (size_t k = 0; j->kind && k + 1 < sc->n_jobs; k++)
+            if (sc->jobs[k].kind && strcmp(sc->jobs[k].kind, j->kind) == 0)
+                problem(ld, at_member(jg, "kind"),
+                        "%s: kind \"%s\" is already scheduled at line %d; "
+                        "one job per kind (put several times into one cron "
+                        "expression)", jwhere, j->kind,
+                        (int)config_setting_source_line(seen[k]));
+    }
+}
+
+static void parse_schedule(struct ld *ld, const config_setting_t *g,
+                           struct cfg_bank *b, const char *bwhere)
+{
+    const config_setting_t *sg = config_setting_get_member(g, "schedule");
+    if (!sg)
+        return;
+    char where[96];
+    snprintf(where, sizeof(where), "%s.schedule", bwhere);
+    if (!config_setting_is_group(sg)) {
+        problem(ld, sg, "%s must be a group: schedule = { jobs = ( ... ); };",
+                where);
+        return;
+    }
+    struct cfg_schedule *sc = calloc(1, sizeof(*sc));
+    if (!sc) {
+        ld->oom = 1;
+        return;
+    }
+    b->schedule = sc;
+    parse_section(ld, sg, sched_opts, sc, NULL, where, NULL);
+    if (!sc->timezone)
+        sc->timezone = xstrdup(ld, b->timezone ? b->timezone : "UTC");
+    if (sc->timezone) {
+        struct tz *z = NULL;
+        struct h2h_err e = {0};
+        if (tz_load(sc->timezone, &z, &e) != 0)
+            problem(ld, at_member(sg, "timezone"), "%s.timezone = \"%s\": "
+                    "%s (an IANA name like \"Asia/Shanghai\", or an offset "
+                    "like \"+08:00\")", where, sc->timezone, e.msg);
+        tz_free(z);
+    }
+    if (sc->calendar) {
+        struct cal *cal = NULL;
+        struct h2h_err e = {0};
+        if (cal_load(sc->calendar, &cal, &e) != 0)
+            problem(ld, at_member(sg, "calendar"), "%s.calendar: %s", where,
+                    e.msg);
+        cal_free(cal);
+    }
+    sc->cutoff_min = -1;
+    if (sc->cutoff && !*sc->cutoff) {
+        free(sc->cutoff);
+        sc->cutoff = NULL;
+    }
+    if (sc->cutoff && (sc->cutoff_min = parse_hhmm(sc->cutoff)) < 0)
+        problem(ld, at_member(sg, "cutoff"), "%s.cutoff = \"%s\" is not a "
+                "time of day \"HH:MM\" (00:00 to 23:59, bank time)", where,
+                sc->cutoff);
+    parse_jobs(ld, sg, sc, where);
+}
+
 static void report_cb(void *ctx, const config_setting_t *s, const char *msg)
 {
     struct ld *ld = ctx;
@@ -1003,6 +1182,7 @@ static void parse_banks(struct ld *ld, const config_setting_t *root)
         /* The adapter's own group carries the adapter's name. */
         parse_section(ld, g, bank_opts, b, NULL, where, adapter);
         check_retry(ld, g, &b->retry, where);
+        parse_schedule(ld, g, b, where);
         for (size_t j = 0; b->name && j + 1 < c->n_banks; j++)
             if (c->banks[j].name && strcmp(c->banks[j].name, b->name) == 0)
                 problem(ld, config_setting_get_member(g, "name"),
@@ -1258,8 +1438,17 @@ void cfg_free(struct cfg *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->n_banks; i++)
+    for (size_t i = 0; i < c->n_banks; i++) {
+        struct cfg_schedule *sc = c->banks[i].schedule;
+        if (sc) {
+            for (size_t k = 0; k < sc->n_jobs; k++)
+                free_section(job_opts, &sc->jobs[k]);
+            free(sc->jobs);
+            free_section(sched_opts, sc);
+            free(sc);
+        }
         free_section(bank_opts, &c->banks[i]);
+    }
     free(c->banks);
     for (size_t i = 0; i < c->n_channels; i++) {
         struct cfg_channel *ch = &c->channels[i];

@@ -70,6 +70,30 @@ struct cfg_retry {
     int64_t max_age_s;
 };
 
+/*
+ * A bank's schedule (its `schedule` group; daemon/scheduler.h runs it).
+ * Every setting has been checked: the zone loads, the calendar loads, each
+ * cron expression parses, each kind appears once.
+ */
+struct cfg_job {
+    char *kind;          /* "status", "statements", "intraday", "balance",
+                            "bills" (h2h_poll_kind names) */
+    char *cron;          /* as written: cron, "every N{s,m,h}", @macro */
+    int business_days;   /* runs only on business days of the calendar */
+};
+
+struct cfg_schedule {
+    char *timezone;      /* IANA name or "+hh:mm"; default: the bank's */
+    char *calendar;      /* absolute path, NULL: none */
+    int64_t jitter_s;    /* random delay per run, 0..jitter_s seconds */
+    int catch_up;        /* run once at start what was missed */
+    struct cfg_job *jobs;
+    size_t n_jobs;
+    char *cutoff;        /* "HH:MM" as written, NULL: no cut-off */
+    int cutoff_min;      /* minutes after midnight, bank time; -1: none */
+    char *after_cutoff;  /* "hold" or "flag" */
+};
+
 struct cfg_bank {
     char *name, *adapter, *timezone;
     int max_sessions;
@@ -86,6 +110,8 @@ struct cfg_bank {
     /* Charset of the MT940/942 and CSV files the bank sends (iconv name);
      * NULL: UTF-8 (or what a file declares).  XML declares its own. */
     char *charset;
+    /* NULL: no `schedule` group (fetching follows poll_interval). */
+    struct cfg_schedule *schedule;
     /* The bank's whole group, handed to the adapter's check_config and
      * create; valid while the struct cfg lives. */
     const config_setting_t *setting;

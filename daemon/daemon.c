@@ -37,6 +37,7 @@
 #include "fsutil.h"
 #include "h2hd.h"
 #include "log.h"
+#include "scheduler.h"
 
 void engine_flush(struct h2hd *d);
 
@@ -322,6 +323,8 @@ int h2hd_start(struct h2hd *d, const char *cfg_path, struct h2h_err *err)
         return rc;
     uv_timer_init(d->loop, &d->cert_timer);
     d->cert_timer.data = d;
+    uv_timer_init(d->loop, &d->sched_timer);
+    d->sched_timer.data = d;
 
     uv_timer_init(d->loop, &d->shutdown_timer);
     d->shutdown_timer.data = d;
@@ -341,6 +344,11 @@ int h2hd_start(struct h2hd *d, const char *cfg_path, struct h2h_err *err)
     uv_timer_start(&d->rescan_timer, rescan_cb,
                    (uint64_t)d->cfg->rescan_interval_ms,
                    (uint64_t)d->cfg->rescan_interval_ms);
+    /* Last: catch-up runs deliver into the channels' folders. */
+    struct sched *s = NULL;
+    if ((rc = sched_prepare(d->cfg, &s, err)))
+        return rc;
+    sched_commit(d, s);
     return 0;
 }
 
@@ -367,6 +375,16 @@ int h2hd_reload(struct h2hd *d, struct h2h_err *err)
         return err ? err->code : H2H_ECONFIG;
     }
 
+    /* The new schedule's zones and calendars, before anything changes. */
+    struct sched *ns = NULL;
+    struct h2h_err se = {0};
+    if (sched_prepare(nc, &ns, &se) != 0) {
+        cfg_free(nc);
+        h2h_log(H2H_LOG_ERROR, "config.reload.refused", "problem", se.msg,
+                NULL);
+        return h2h_err_set(err, se.code, "%s", se.msg);
+    }
+
     /* New adapters for every bank; the old ones finish what they have in
      * flight and close.  Channels restart on the new settings. */
     struct h2hd tmp = *d;
@@ -374,6 +392,7 @@ int h2hd_reload(struct h2hd *d, struct h2h_err *err)
     struct bank_rt **nb = calloc(nc->n_banks + d->n_banks + 1, sizeof(*nb));
     if (!nb) {
         cfg_free(nc);
+        sched_free(ns);
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     }
     size_t n = 0;
@@ -388,6 +407,7 @@ int h2hd_reload(struct h2hd *d, struct h2h_err *err)
             }
             free(nb);
             cfg_free(nc);
+            sched_free(ns);
             h2h_log(H2H_LOG_ERROR, "config.reload.refused", "problem", e.msg,
                     NULL);
             return h2h_err_set(err, e.code, "%s", e.msg);
@@ -448,6 +468,9 @@ int h2hd_reload(struct h2hd *d, struct h2h_err *err)
     for (size_t i = 0; i < n_old; i++)
         pickup_close(old_chans[i]);
     free(old_chans);
+    /* Jobs from the new config; runs in progress carry on, missed ones
+     * are caught up (scheduler.h). */
+    sched_commit(d, ns);
     /* New adapters, perhaps new certificates: check now rather than within
      * the hour (what was already announced is not repeated), and before
      * config.reloaded, which says the reload is complete. */
@@ -507,6 +530,7 @@ static void close_everything(struct h2hd *d)
     close_handle(d, (uv_handle_t *)&d->retry_timer);
     close_handle(d, (uv_handle_t *)&d->rescan_timer);
     close_handle(d, (uv_handle_t *)&d->cert_timer);
+    close_handle(d, (uv_handle_t *)&d->sched_timer);
     close_handle(d, (uv_handle_t *)&d->sig_term);
     close_handle(d, (uv_handle_t *)&d->sig_int);
     close_handle(d, (uv_handle_t *)&d->sig_hup);
@@ -534,6 +558,7 @@ void h2hd_stop(struct h2hd *d, const char *why)
         uv_timer_stop(&d->rescan_timer);
         uv_timer_stop(&d->retry_timer);
         uv_timer_stop(&d->cert_timer);
+        uv_timer_stop(&d->sched_timer);
         for (size_t i = 0; i < d->n_banks; i++)
             if (d->banks[i]->poll_timer_live)
                 uv_timer_stop(&d->banks[i]->poll_timer);
@@ -564,6 +589,7 @@ void h2hd_release(struct h2hd *d)
     free(d->banks);
     free(d->chans);
     store_close(d->store);
+    sched_free(d->sched);
     audit_close(d->audit);
     certwatch_free(d->certwatch);
     if (d->pid_fd >= 0) {

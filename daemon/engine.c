@@ -21,6 +21,7 @@
 #include "log.h"
 #include "names.h"
 #include "render.h"
+#include "scheduler.h"
 
 /* ---- in-flight set: message ids with an adapter operation running ------- */
 
@@ -566,6 +567,99 @@ static int make_remote(struct h2hd *d, const struct bank_rt *b,
     return 0;
 }
 
+/* A payment judged late by the bank's cut-off (scheduler.h), to be logged
+ * once the transaction that records the verdict has committed. */
+struct late {
+    char id[STORE_ID_MAX];
+    struct sched_verdict v;
+};
+
+static const char *verdict_name(enum sched_action a)
+{
+    switch (a) {
+    case SCHED_SEND: return "in_time";
+    case SCHED_FLAG: return "flagged";
+    default: return "held";
+    }
+}
+
+/*
+ * The cut-off verdict for m, taken once per message: the first time it
+ * would be submitted; a retry, a release or a restart keeps it.  Inside
+ * the caller's transaction, which records it.  0 with *v (SCHED_SEND also
+ * when the bank has no cut-off or m was judged before; *fresh 1 when it
+ * was judged now; *held_until the end of an earlier hold, else 0), or an
+ * error.
+ */
+static int cutoff_verdict(struct h2hd *d, struct bank_rt *b,
+                          const struct store_msg *m, struct sched_verdict *v,
+                          int *fresh, int64_t *held_until,
+                          struct h2h_err *err)
+{
+    char act[16];
+    memset(v, 0, sizeof(*v));
+    v->action = SCHED_SEND;
+    *fresh = 0;
+    *held_until = 0;
+    if (!sched_has_cutoff(d, b->name))
+        return 0;
+    int rc = store_cutoff_get(d->store, m->id, act, held_until, err);
+    if (rc != H2H_ENOTFOUND)
+        return rc;
+    h2h_err_clear(err);
+    sched_payment_cutoff(d, b->name, (time_t)(h2hd_now_ms() / 1000), v);
+    *fresh = 1;
+    return store_cutoff_put(d->store, m->id, verdict_name(v->action),
+                            v->action == SCHED_HOLD ? (int64_t)v->until * 1000
+                                                    : 0,
+                            err);
+}
+
+/* A late payment that is not sent now.  Held until the next business day:
+ * deferred with that due time, which the retry timer honours like any
+ * backoff (the state table reaches deferred through submitting only; both
+ * steps commit together, so it is never durable in submitting unsent).
+ * When the calendar cannot tell that day: held for a person. */
+static int hold_late(struct h2hd *d, const struct store_msg *m,
+                     const struct sched_verdict *v, struct h2h_err *err)
+{
+    char detail[512];
+    if (v->action == SCHED_HOLD_PERSON) {
+        snprintf(detail, sizeof(detail),
+                 "cut-off: %s; held until a person releases it", v->why);
+        struct store_change ch = {.error = detail, .detail = detail};
+        return store_transition(d->store, m->id, ST_RENDERED, ST_HELD, &ch,
+                                err);
+    }
+    snprintf(detail, sizeof(detail), "cut-off: %s; held until %s", v->why,
+             v->until_iso);
+    struct store_change to_sub = {.detail = "cut-off check: not sent"};
+    struct store_change to_def = {.error = detail,
+                                  .detail = detail,
+                                  .next_attempt_ms = (int64_t)v->until * 1000};
+    int rc = store_transition(d->store, m->id, ST_RENDERED, ST_SUBMITTING,
+                              &to_sub, err);
+    if (rc == 0)
+        rc = store_transition(d->store, m->id, ST_SUBMITTING, ST_DEFERRED,
+                              &to_def, err);
+    return rc;
+}
+
+static void log_late(const char *bank, const struct late *l)
+{
+    const struct sched_verdict *v = &l->v;
+    const char *next = "sent then (h2hctl retry: now)";
+    if (v->action == SCHED_HOLD_PERSON)
+        next = "h2hctl release once decided";
+    else if (v->action == SCHED_FLAG)
+        next = "sent now";
+    h2h_log(v->action == SCHED_HOLD_PERSON ? H2H_LOG_ERROR : H2H_LOG_WARN,
+            "payment.after_cutoff", "msg", l->id, "bank", bank, "action",
+            v->action == SCHED_FLAG ? "flagged" : "held", "until",
+            v->action == SCHED_HOLD ? v->until_iso : NULL, "reason", v->why,
+            "next", next, NULL);
+}
+
 static void submit_rendered(struct h2hd *d, struct bank_rt *b)
 {
     if (!b->ad || b->retired)
@@ -580,16 +674,48 @@ static void submit_rendered(struct h2hd *d, struct bank_rt *b)
         c.n == 0)
         goto out;
     struct job **jobs = calloc(c.n, sizeof(*jobs));
-    if (!jobs)
+    struct late *late = calloc(c.n, sizeof(*late));
+    if (!jobs || !late) {
+        free(jobs);
+        free(late);
         goto out;
+    }
     /* Commit `submitting` for the whole group before the first byte. */
-    if (store_txn_begin(d->store, &err) != 0)
+    if (store_txn_begin(d->store, &err) != 0) {
+        free(late);
+        free(jobs);
         goto fail;
-    size_t nj = 0;
+    }
+    size_t nj = 0, nl = 0, nheld = 0;
     for (size_t i = 0; i < c.n; i++) {
         struct store_msg *m = &c.v[i];
         char remote[512];
         struct h2h_err e = {0};
+        struct sched_verdict v;
+        int fresh;
+        int64_t held_until;
+        if (cutoff_verdict(d, b, m, &v, &fresh, &held_until, &e) != 0) {
+            h2h_log(H2H_LOG_ERROR, "message.transition.failed", "msg", m->id,
+                    "error", e.msg, NULL);
+            continue;
+        }
+        if (fresh && v.action != SCHED_SEND) {
+            snprintf(late[nl].id, sizeof(late[nl].id), "%s", m->id);
+            late[nl].v = v;
+        }
+        if (v.action == SCHED_HOLD || v.action == SCHED_HOLD_PERSON) {
+            if (hold_late(d, m, &v, &e) != 0) {
+                h2h_log(H2H_LOG_ERROR, "message.transition.failed", "msg",
+                        m->id, "error", e.msg, NULL);
+                continue;
+            }
+            nheld++;
+            if (fresh)
+                nl++;
+            continue;
+        }
+        if (fresh && v.action == SCHED_FLAG)
+            nl++;
         if (m->remote_name && m->remote_name[0])
             snprintf(remote, sizeof(remote), "%s", m->remote_name);
         else if (make_remote(d, b, m, remote, sizeof(remote), &e) != 0) {
@@ -608,6 +734,10 @@ static void submit_rendered(struct h2hd *d, struct bank_rt *b)
         free(m->remote_name);
         m->remote_name = strdup(remote);
         jobs[nj] = job_new(d, b, m, 0);
+        /* retry.max_age counts from the end of a cut-off hold: a payment
+         * kept over a weekend is not too old for its first retry */
+        if (jobs[nj] && held_until > jobs[nj]->created_ms)
+            jobs[nj]->created_ms = held_until;
         if (jobs[nj])
             nj++;
     }
@@ -615,8 +745,15 @@ static void submit_rendered(struct h2hd *d, struct bank_rt *b)
         for (size_t i = 0; i < nj; i++)
             job_free(jobs[i]);
         free(jobs);
+        free(late);
         goto fail;
     }
+    for (size_t i = 0; i < nl; i++)
+        log_late(b->name, &late[i]);
+    free(late);
+    /* held ones left session slots free: fill them on the next pass */
+    if (nheld)
+        engine_kick(d);
     for (size_t i = 0; i < nj; i++) {
         h2h_log(H2H_LOG_INFO, "payment.submitting", "msg", jobs[i]->id, "bank",
                 b->name, "remote", jobs[i]->remote, NULL);
@@ -991,6 +1128,26 @@ static void deliver_cb(struct h2h_adapter *a, struct h2h_poll_req *req,
 static int poll_start(struct bank_rt *b, unsigned what, const char *date,
                       struct h2h_err *err);
 
+/* Start the fetches asked for while b's round (or its retired
+ * predecessor's) ran. */
+static void start_wanted(struct bank_rt *b)
+{
+    struct h2h_err err = {0};
+    char date[11];
+    unsigned what = b->want_what;
+    snprintf(date, sizeof(date), "%s", b->want_date);
+    b->want = 0;
+    b->want_what = 0;
+    b->want_date[0] = '\0';
+    if (poll_start(b, what, date[0] ? date : NULL, &err) != 0) {
+        h2h_log(H2H_LOG_WARN, "bank.poll.failed", "bank", b->name, "error",
+                err.msg, NULL);
+        /* the scheduled jobs that waited for this round end with it */
+        sched_poll_started(b, what);
+        sched_poll_done(b, what, 0, err.msg);
+    }
+}
+
 static void poll_done_cb(struct h2h_adapter *a, struct h2h_poll_req *req,
                          const struct h2h_result *res)
 {
@@ -1004,22 +1161,22 @@ static void poll_done_cb(struct h2h_adapter *a, struct h2h_poll_req *req,
     } else {
         h2h_log(H2H_LOG_DEBUG, "bank.poll.done", "bank", b->name, NULL);
     }
+    /* the scheduled runs this round carried end with it */
+    sched_poll_done(b, req->what, res->outcome == H2H_OUT_OK,
+                    res->outcome == H2H_OUT_OK ? NULL : res->err.msg);
     if (b->d->stopping) {
         h2hd_stop(b->d, NULL);
         return;
     }
     if (b->want && !b->retired) {
         /* a fetch asked for while this round ran */
-        struct h2h_err err = {0};
-        char date[11];
-        unsigned what = b->want_what;
-        snprintf(date, sizeof(date), "%s", b->want_date);
-        b->want = 0;
-        b->want_what = 0;
-        b->want_date[0] = '\0';
-        if (poll_start(b, what, date[0] ? date : NULL, &err) != 0)
-            h2h_log(H2H_LOG_WARN, "bank.poll.failed", "bank", b->name, "error",
-                    err.msg, NULL);
+        start_wanted(b);
+    } else if (b->retired) {
+        /* the bank's successor (after a reload) queued its fetches behind
+         * this last round of ours: they go now */
+        struct bank_rt *nb = h2hd_bank(b->d, b->name);
+        if (nb && nb->want && !nb->polling)
+            start_wanted(nb);
     }
 }
 
@@ -1049,8 +1206,10 @@ static int poll_start(struct bank_rt *b, unsigned what, const char *date,
     snprintf(b->poll_date, sizeof(b->poll_date), "%s", date ? date : "");
     b->preq.date = b->poll_date[0] ? b->poll_date : NULL;
     int rc = b->ad->ops->poll(b->ad, &b->preq, err);
-    if (rc == 0)
+    if (rc == 0) {
         b->polling = 1;
+        sched_poll_started(b, what);
+    }
     return rc;
 }
 
@@ -1095,6 +1254,9 @@ int engine_poll_start(struct h2hd *d, struct bank_rt *b)
     uv_timer_init(d->loop, &b->poll_timer);
     b->poll_timer.data = b;
     b->poll_timer_live = 1;
+    /* A bank with scheduled jobs fetches when they say (scheduler.h). */
+    if (sched_has_jobs(b->cfg))
+        return 0;
     int64_t iv = b->cfg && b->cfg->poll_interval_ms > 0
                      ? b->cfg->poll_interval_ms
                      : 60000;

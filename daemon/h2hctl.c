@@ -1057,6 +1057,64 @@ static int run_fetch(struct ctx *x, const struct cmd_args *a)
     return 0;
 }
 
+static const char *const jobs_cols[][2] = {
+    {"BANK", "bank"},         {"KIND", "kind"},
+    {"SCHEDULE", "schedule"}, {"TIME ZONE", "timezone"},
+    {"LAST RUN", "last_run"}, {"RESULT", "result"},
+    {"NEXT RUN", "next_run"}, {"RUNNING", "running"},
+    {"ERROR", "error"},
+};
+#define JOBS_NCOLS (sizeof(jobs_cols) / sizeof(jobs_cols[0]))
+
+static int run_jobs(struct ctx *x, const struct cmd_args *a)
+{
+    json_t *args = a->argc ? json_pack("{s:s}", "bank", a->argv[0]) : NULL;
+    json_t *r;
+    int rc = call(x, "jobs", args, &r);
+    json_decref(args);
+    if (rc)
+        return rc;
+    if (x->json) {
+        print_json(r);
+        json_decref(r);
+        return 0;
+    }
+    json_t *jobs = json_object_get(r, "jobs");
+    if (json_array_size(jobs) == 0) {
+        printf("no scheduled jobs\n");
+        json_decref(r);
+        return 0;
+    }
+    struct table t;
+    table_init(&t, JOBS_NCOLS);
+    char *row[JOBS_NCOLS];
+    for (size_t c = 0; c < JOBS_NCOLS; c++)
+        row[c] = xstrdup(jobs_cols[c][0]);
+    table_add(&t, row);
+    size_t i;
+    json_t *j;
+    json_array_foreach(jobs, i, j)
+    {
+        for (size_t c = 0; c < JOBS_NCOLS; c++)
+            row[c] = text(json_object_get(j, jobs_cols[c][1]));
+        /* a job the calendar stopped has no next run: say why */
+        if (json_is_true(json_object_get(j, "stopped"))) {
+            free(row[6]);
+            row[6] = xstrdup("none: calendar ran out");
+        }
+        if (json_is_string(json_object_get(j, "state")) &&
+            strcmp(json_string_value(json_object_get(j, "state")),
+                   "queued") == 0) {
+            free(row[7]);
+            row[7] = xstrdup("queued");
+        }
+        table_add(&t, row);
+    }
+    table_print(&t, stdout);
+    json_decref(r);
+    return 0;
+}
+
 static int run_help(struct ctx *x, const struct cmd_args *a)
 {
     (void)x;
@@ -1095,6 +1153,8 @@ static const struct command commands[] = {
      "fetch BANK [--kind K] [--date D]",
      "fetch now: status, statements, intraday, balance, bills or all "
      "(default), optionally for one day"},
+    {"jobs", 0, 1, 1, run_jobs, {NULL}, "jobs [BANK]",
+     "scheduled jobs: schedule, time zone, last run and result, next run"},
     {"convert", 1, 2, 0, run_convert,
      {"from", "to", "profile", "charset", "today", "out-charset", NULL},
      "convert [--from F] --to F [--profile P] [--charset CS] [--today D] "

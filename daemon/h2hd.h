@@ -28,6 +28,7 @@
 
 struct ctl_server;
 struct audit;
+struct sched;
 struct certwatch;
 struct h2hd;
 
@@ -82,6 +83,8 @@ struct h2hd {
     uv_timer_t pump_timer;
     uv_timer_t shutdown_timer;
     uv_timer_t cert_timer;        /* hourly certificate expiry check */
+    uv_timer_t sched_timer;       /* the next scheduled job (scheduler.h) */
+    struct sched *sched;          /* jobs and cut-offs of every bank */
     struct certwatch *certwatch;  /* expiry warnings already logged: kept
                                      across reloads so none is repeated */
     int stopping;

@@ -73,6 +73,12 @@ enum stmt_id {
     Q_COUNTER_NEXT,
     Q_TX_PUT,
     Q_TX_LIST,
+    Q_JOB_GET,
+    Q_JOB_MARK,
+    Q_JOB_START,
+    Q_JOB_END,
+    Q_CUTOFF_GET,
+    Q_CUTOFF_PUT,
     Q__COUNT
 };
 
@@ -148,6 +154,23 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_TX_LIST] = "SELECT pmt_inf_id, end_to_end_id, status, reasons, "
                   "report, at_ms FROM tx_status WHERE msg_id = ?1 "
                   "ORDER BY pmt_inf_id, end_to_end_id",
+    [Q_JOB_GET] = "SELECT sched_ms, started_ms, ended_ms, result, error "
+                  "FROM sched_job WHERE bank = ?1 AND kind = ?2",
+    [Q_JOB_MARK] = "INSERT INTO sched_job (bank, kind, sched_ms) "
+                   "VALUES (?1, ?2, ?3) ON CONFLICT (bank, kind) DO UPDATE "
+                   "SET sched_ms = ?3",
+    [Q_JOB_START] = "INSERT INTO sched_job (bank, kind, sched_ms, started_ms) "
+                    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (bank, kind) DO "
+                    "UPDATE SET sched_ms = ?3, started_ms = ?4, "
+                    "ended_ms = NULL",
+    [Q_JOB_END] = "UPDATE sched_job SET ended_ms = ?3, result = ?4, "
+                  "error = ?5 WHERE bank = ?1 AND kind = ?2 "
+                  "AND started_ms IS NOT NULL",
+    [Q_CUTOFF_GET] = "SELECT action, until_ms FROM msg_cutoff "
+                     "WHERE msg_id = ?1",
+    [Q_CUTOFF_PUT] = "INSERT INTO msg_cutoff (msg_id, action, until_ms, "
+                     "at_ms) VALUES (?1, ?2, ?3, ?4) "
+                     "ON CONFLICT (msg_id) DO NOTHING",
 };
 
 /* store_list() builds its query from which filters are set: one cached
@@ -213,6 +236,20 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "  status TEXT NOT NULL, reasons TEXT, report TEXT,"
     "  at_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (msg_id, pmt_inf_id, end_to_end_id));",
+    /* 2 -> 3: the scheduler's memory per job, and cut-off decisions.
+     * IF NOT EXISTS: a store taken back to an older version by hand (as
+     * the tests do) may still hold them. */
+    "CREATE TABLE IF NOT EXISTS sched_job ("
+    "  bank TEXT NOT NULL, kind TEXT NOT NULL,"
+    "  sched_ms INTEGER NOT NULL,"
+    "  started_ms INTEGER, ended_ms INTEGER,"
+    "  result TEXT, error TEXT,"
+    "  PRIMARY KEY (bank, kind));"
+    "CREATE TABLE IF NOT EXISTS msg_cutoff ("
+    "  msg_id TEXT PRIMARY KEY REFERENCES msg (id) ON DELETE CASCADE,"
+    "  action TEXT NOT NULL,"
+    "  until_ms INTEGER NOT NULL,"
+    "  at_ms INTEGER NOT NULL);",
 };
 
 struct store {
@@ -1538,6 +1575,180 @@ int store_counter_next(struct store *s, const char *name, int64_t *value,
     } else if (rc >= 0) {
         rc = h2h_err_set(err, H2H_EDB, "counter %s: no value", name);
     }
+    done(st);
+    return op_end(s, rc, err);
+}
+
+/* ---- scheduled jobs ---------------------------------------------------- */
+
+static int job_args(const char *bank, const char *kind, struct h2h_err *err)
+{
+    if (!bank || !*bank || !kind || !*kind)
+        return h2h_err_set(err, H2H_EINVALID, "job: bank and kind needed");
+    return 0;
+}
+
+int store_job_get(struct store *s, const char *bank, const char *kind,
+                  struct store_job *out, struct h2h_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = job_args(bank, kind, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_JOB_GET, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, bank);
+    bind_str(st, 2, kind);
+    rc = step(s, st, err, "read job");
+    if (rc == SQLITE_ROW) {
+        const unsigned char *r = sqlite3_column_text(st, 3);
+        const unsigned char *e = sqlite3_column_text(st, 4);
+        out->sched_ms = sqlite3_column_int64(st, 0);
+        out->started_ms = sqlite3_column_int64(st, 1);
+        out->ended_ms = sqlite3_column_int64(st, 2);
+        snprintf(out->result, sizeof(out->result), "%s",
+                 r ? (const char *)r : "");
+        if (e) {
+            int n = clip_len((const char *)e, sizeof(out->error) - 1);
+            memcpy(out->error, e, (size_t)n);
+            out->error[n] = '\0';
+        }
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = h2h_err_set(err, H2H_ENOTFOUND, "job %s %s never ran", bank,
+                         kind);
+    }
+    done(st);
+    return rc;
+}
+
+int store_job_mark(struct store *s, const char *bank, const char *kind,
+                   int64_t sched_ms, struct h2h_err *err)
+{
+    int rc = job_args(bank, kind, err);
+    if (rc || (rc = op_begin(s, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_JOB_MARK, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_str(st, 1, bank);
+    bind_str(st, 2, kind);
+    sqlite3_bind_int64(st, 3, sched_ms);
+    rc = step(s, st, err, "record job baseline");
+    done(st);
+    return op_end(s, rc < 0 ? rc : 0, err);
+}
+
+int store_job_started(struct store *s, const char *bank, const char *kind,
+                      int64_t sched_ms, int64_t started_ms,
+                      struct h2h_err *err)
+{
+    int rc = job_args(bank, kind, err);
+    if (rc || (rc = op_begin(s, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_JOB_START, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_str(st, 1, bank);
+    bind_str(st, 2, kind);
+    sqlite3_bind_int64(st, 3, sched_ms);
+    sqlite3_bind_int64(st, 4, started_ms);
+    rc = step(s, st, err, "record job start");
+    done(st);
+    return op_end(s, rc < 0 ? rc : 0, err);
+}
+
+int store_job_finished(struct store *s, const char *bank, const char *kind,
+                       int64_t ended_ms, const char *result, const char *error,
+                       struct h2h_err *err)
+{
+    int rc = job_args(bank, kind, err);
+    if (rc)
+        return rc;
+    if (!result || !*result)
+        return h2h_err_set(err, H2H_EINVALID, "job end: no result");
+    if ((rc = op_begin(s, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_JOB_END, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_str(st, 1, bank);
+    bind_str(st, 2, kind);
+    sqlite3_bind_int64(st, 3, ended_ms);
+    bind_clip(st, 4, result);
+    if (error && *error)
+        sqlite3_bind_text(st, 5, error,
+                          clip_len(error, STORE_JOB_ERROR_MAX - 1),
+                          SQLITE_TRANSIENT);
+    rc = step(s, st, err, "record job end");
+    done(st);
+    if (rc >= 0)
+        rc = sqlite3_changes(s->db) == 1
+                 ? 0
+                 : h2h_err_set(err, H2H_ENOTFOUND,
+                               "job %s %s: no run was started", bank, kind);
+    return op_end(s, rc, err);
+}
+
+/* ---- cut-off decisions -------------------------------------------------- */
+
+int store_cutoff_get(struct store *s, const char *msg_id, char action[16],
+                     int64_t *until_ms, struct h2h_err *err)
+{
+    action[0] = '\0';
+    if (until_ms)
+        *until_ms = 0;
+    int rc = valid_id(msg_id, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_CUTOFF_GET, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, msg_id);
+    rc = step(s, st, err, "read cut-off decision");
+    if (rc == SQLITE_ROW) {
+        const unsigned char *a = sqlite3_column_text(st, 0);
+        snprintf(action, 16, "%s", a ? (const char *)a : "");
+        if (until_ms)
+            *until_ms = sqlite3_column_int64(st, 1);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = h2h_err_set(err, H2H_ENOTFOUND, "message %s: no cut-off decision",
+                         msg_id);
+    }
+    done(st);
+    return rc;
+}
+
+int store_cutoff_put(struct store *s, const char *msg_id, const char *action,
+                     int64_t until_ms, struct h2h_err *err)
+{
+    int rc = valid_id(msg_id, err);
+    if (rc)
+        return rc;
+    if (!action || !*action || strlen(action) >= 16)
+        return h2h_err_set(err, H2H_EINVALID, "cut-off decision: bad action");
+    if ((rc = op_begin(s, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_CUTOFF_PUT, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_str(st, 1, msg_id);
+    bind_str(st, 2, action);
+    sqlite3_bind_int64(st, 3, until_ms);
+    sqlite3_bind_int64(st, 4, now_ms());
+    rc = step(s, st, err, "record cut-off decision");
+    if (rc < 0 &&
+        sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+        rc = h2h_err_set(err, H2H_ENOTFOUND, "cut-off decision: no message %s",
+                         msg_id);
+    else if (rc >= 0)
+        rc = sqlite3_changes(s->db) == 1
+                 ? 0
+                 : h2h_err_set(err, H2H_EDUP,
+                               "message %s: the cut-off was decided before",
+                               msg_id);
     done(st);
     return op_end(s, rc, err);
 }

@@ -54,7 +54,7 @@
 struct store;
 
 /* Current schema version written by this code. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Message ids: "M" + UTC yyyymmdd of acceptance + "-" + a sequence number
  * from a persistent counter, zero-padded to 6 digits (more when it grows):
@@ -264,6 +264,52 @@ int store_tx_status_list(struct store *s, const char *msg_id,
  * transaction hands the same value out again. */
 int store_counter_next(struct store *s, const char *name, int64_t *value,
                        struct h2h_err *err);
+
+/*
+ * Scheduled jobs (daemon/scheduler.h): what the scheduler remembers per
+ * (bank, kind) across restarts and reloads.  sched_ms is the scheduled
+ * time of the last run, or the baseline recorded when the
+ * job was first seen or its missed runs were skipped; started_ms and
+ * ended_ms are the last run's start and end (0: none yet; ended_ms <
+ * started_ms: the run never finished, e.g. h2hd was killed); result is
+ * "ok" or "failed" with error the reason ("" when none).
+ *
+ * get: 0 or H2H_ENOTFOUND (never seen).  mark: set sched_ms, leaving the
+ * run columns as they are (creates the row).  started: a run of the slot
+ * sched_ms began at started_ms (ended_ms is cleared until it finishes).
+ * finished: the run that started last ended at ended_ms with result and
+ * error (error may be NULL); H2H_ENOTFOUND when no run was started.
+ */
+#define STORE_JOB_ERROR_MAX 512
+struct store_job {
+    int64_t sched_ms, started_ms, ended_ms;
+    char result[16];                 /* "ok", "failed", "" never finished */
+    char error[STORE_JOB_ERROR_MAX]; /* cut at a character boundary */
+};
+int store_job_get(struct store *s, const char *bank, const char *kind,
+                  struct store_job *out, struct h2h_err *err);
+int store_job_mark(struct store *s, const char *bank, const char *kind,
+                   int64_t sched_ms, struct h2h_err *err);
+int store_job_started(struct store *s, const char *bank, const char *kind,
+                      int64_t sched_ms, int64_t started_ms,
+                      struct h2h_err *err);
+int store_job_finished(struct store *s, const char *bank, const char *kind,
+                       int64_t ended_ms, const char *result, const char *error,
+                       struct h2h_err *err);
+
+/*
+ * Cut-off decisions (daemon/scheduler.h): taken once per message, the first
+ * time it would be submitted to a bank with a cut-off, and kept so that a
+ * retry is never judged again.  action: "in_time", "held" or "flagged";
+ * until_ms the instant a held message becomes due (0 otherwise).  get:
+ * 0 with *action (a buffer of 16) set, or H2H_ENOTFOUND when none was
+ * taken.  put: H2H_EDUP when one exists (the first stays), H2H_ENOTFOUND
+ * for an unknown message.
+ */
+int store_cutoff_get(struct store *s, const char *msg_id, char action[16],
+                     int64_t *until_ms, struct h2h_err *err);
+int store_cutoff_put(struct store *s, const char *msg_id, const char *action,
+                     int64_t until_ms, struct h2h_err *err);
 
 /*
  * Consistency check: PRAGMA integrity_check, foreign keys, and invariants:
