@@ -9,13 +9,11 @@
  */
 #include "calendar.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include "fsutil.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "tz.h"
 
@@ -492,51 +490,14 @@ out:
 
 int cal_load(const char *path, struct cal **out, struct h2h_err *err)
 {
-    int rc = 0;
     char *buf = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return h2h_err_set(err, H2H_ENOTFOUND, "%s: no such calendar",
-                               path);
-        return h2h_err_set(err, -errno, "%s: %s", path, strerror(errno));
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        rc = h2h_err_set(err, -errno, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = h2h_err_set(err, H2H_EINVALID, "%s: not a regular file", path);
-        goto out;
-    }
-    if (st.st_size > CAL_FILE_MAX) {
-        rc = h2h_err_set(err, H2H_ETOOBIG, "%s: larger than %d bytes", path,
-                         CAL_FILE_MAX);
-        goto out;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
-        goto out;
-    }
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = h2h_err_set(err, -errno, "%s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    rc = cal_parse(buf, got, path, out, err);
-out:
+    size_t len = 0;
+    int rc = fsu_read_file(path, CAL_FILE_MAX, &buf, &len, err);
+    if (rc == H2H_ENOTFOUND)
+        return h2h_err_set(err, rc, "%s: no such calendar", path);
+    if (rc == 0)
+        rc = cal_parse(buf, len, path, out, err);
     free(buf);
-    close(fd);
     return rc;
 }
 

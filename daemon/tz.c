@@ -10,13 +10,11 @@
  */
 #include "tz.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include "fsutil.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* Real TZif files are below 4 KiB (slim) or about 10 KiB (fat). */
 #define TZ_FILE_MAX (256 * 1024)
@@ -853,53 +851,14 @@ static int check_name(const char *name, struct h2h_err *err)
 static int read_whole(const char *path, unsigned char **out, size_t *len,
                       struct h2h_err *err)
 {
-    int rc = 0;
-    unsigned char *buf = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return h2h_err_set(err, H2H_ENOTFOUND, "%s: no such time zone",
-                               path);
-        return h2h_err_set(err, -errno, "%s: %s", path, strerror(errno));
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        rc = h2h_err_set(err, -errno, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = h2h_err_set(err, H2H_ENOTFOUND, "%s: not a time zone file", path);
-        goto out;
-    }
-    if (st.st_size > TZ_FILE_MAX) {
-        rc = h2h_err_set(err, H2H_ETOOBIG, "%s: larger than %d bytes", path,
-                         TZ_FILE_MAX);
-        goto out;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
-        goto out;
-    }
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = h2h_err_set(err, -errno, "%s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break; /* shrank meanwhile: parse what is there */
-        got += (size_t)r;
-    }
-    *out = buf;
-    *len = got;
-    buf = NULL;
-out:
-    free(buf);
-    close(fd);
+    char *buf = NULL;
+    int rc = fsu_read_file(path, TZ_FILE_MAX, &buf, len, err);
+    /* a folder or device where a zone should be: no such zone */
+    if (rc == H2H_ENOTFOUND || rc == H2H_EINVALID)
+        return h2h_err_set(err, H2H_ENOTFOUND, "%s: %s", path,
+                           rc == H2H_ENOTFOUND ? "no such time zone"
+                                               : "not a time zone file");
+    *out = (unsigned char *)buf;
     return rc;
 }
 

@@ -323,3 +323,57 @@ int fsu_clean_tmp(const char *dir, struct h2h_err *err)
     closedir(d);
     return 0;
 }
+
+int fsu_read_file(const char *path, size_t max, char **out, size_t *len,
+                  struct h2h_err *err)
+{
+    int rc = 0;
+    char *buf = NULL;
+    *out = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return h2h_err_set(err, H2H_ENOTFOUND, "%s: no such file", path);
+        return h2h_err_set(err, -errno, "%s: %s", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        rc = h2h_err_set(err, -errno, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = h2h_err_set(err, H2H_EINVALID, "%s: not a regular file", path);
+        goto out;
+    }
+    if ((uint64_t)st.st_size > max) {
+        rc = h2h_err_set(err, H2H_ETOOBIG, "%s: larger than %zu bytes", path,
+                         max);
+        goto out;
+    }
+    if (!(buf = malloc((size_t)st.st_size + 1))) {
+        rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+        goto out;
+    }
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = h2h_err_set(err, -errno, "%s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (r == 0)
+            break; /* shrank meanwhile: what is there */
+        got += (size_t)r;
+    }
+    buf[got] = '\0';
+    *out = buf;
+    *len = got;
+    buf = NULL;
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}

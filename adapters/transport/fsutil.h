@@ -73,6 +73,14 @@ int fsu_sha256_file(const char *path, char sha256_hex[65],
 /* Remove temporaries (FSU_TMP_PREFIX*) left in dir by a crash. */
 int fsu_clean_tmp(const char *dir, struct h2h_err *err);
 
+/* A whole regular file of at most max bytes into a new NUL-terminated
+ * buffer (*out, the caller frees; *len without the NUL).  Codes:
+ * H2H_ENOTFOUND (no such file), H2H_EINVALID (not a regular file),
+ * H2H_ETOOBIG (over max), -errno; messages name the path.  A file that
+ * shrinks while read gives what is there. */
+int fsu_read_file(const char *path, size_t max, char **out, size_t *len,
+                  struct h2h_err *err);
+
 /* Join dir and name into buf; H2H_ETOOBIG if it does not fit. */
 int fsu_join(char *buf, size_t bufsz, const char *dir, const char *name);
 
