@@ -79,6 +79,16 @@ enum stmt_id {
     Q_JOB_END,
     Q_CUTOFF_GET,
     Q_CUTOFF_PUT,
+    Q_LEDGER_ADD,
+    Q_LEDGER_ALL,
+    Q_LEDGER_BANK,
+    Q_RECON_COUNTER,
+    Q_RECON_INSERT,
+    Q_RECON_END,
+    Q_RECON_RESULT,
+    Q_RECON_BY_ID,
+    Q_RECON_LATEST,
+    Q_RECON_INTERRUPT,
     Q__COUNT
 };
 
@@ -87,6 +97,13 @@ enum stmt_id {
     "payload_path, rendered_path, remote_name, business_id, last_error, "      \
     "attempts, next_attempt_ms, created_ms, updated_ms, drop_dev, "            \
     "drop_ino, drop_mtime_ns"
+
+#define LEDGER_COLS                                                            \
+    "bank, remote_name, sha256, path, charset, size, received_ms"
+
+#define RECON_COLS                                                             \
+    "id, channel, bank, account, from_day, to_day, run_trigger, started_ms, "  \
+    "ended_ms, result, error, dir, summary, booked"
 
 static const char *const stmt_sql[Q__COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -171,6 +188,31 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_CUTOFF_PUT] = "INSERT INTO msg_cutoff (msg_id, action, until_ms, "
                      "at_ms) VALUES (?1, ?2, ?3, ?4) "
                      "ON CONFLICT (msg_id) DO NOTHING",
+    [Q_LEDGER_ADD] = "INSERT INTO ledger (bank, remote_name, sha256, path, "
+                     "charset, size, received_ms) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                     "ON CONFLICT (bank, sha256) DO NOTHING",
+    [Q_LEDGER_ALL] = "SELECT " LEDGER_COLS " FROM ledger ORDER BY seq",
+    [Q_LEDGER_BANK] =
+        "SELECT " LEDGER_COLS " FROM ledger WHERE bank = ?1 ORDER BY seq",
+    /* Like Q_COUNTER_NEXT, but never below ?1 (see recon_hwm). */
+    [Q_RECON_COUNTER] = "INSERT INTO meta (key, value) "
+                        "VALUES ('ctr:recon', ?1) "
+                        "ON CONFLICT (key) DO UPDATE "
+                        "SET value = max(value + 1, ?1) RETURNING value",
+    [Q_RECON_INSERT] = "INSERT INTO recon_run (id, channel, bank, account, "
+                       "from_day, to_day, run_trigger, started_ms, result) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'running')",
+    [Q_RECON_END] = "UPDATE recon_run SET result = ?2, error = ?3, dir = ?4, "
+                    "summary = ?5, booked = ?6, ended_ms = ?7 "
+                    "WHERE id = ?1 AND result = 'running'",
+    [Q_RECON_RESULT] = "SELECT result FROM recon_run WHERE id = ?1",
+    [Q_RECON_BY_ID] = "SELECT " RECON_COLS " FROM recon_run WHERE id = ?1",
+    [Q_RECON_LATEST] =
+        "SELECT " RECON_COLS " FROM recon_run ORDER BY seq DESC LIMIT 1",
+    [Q_RECON_INTERRUPT] = "UPDATE recon_run SET result = 'interrupted', "
+                          "ended_ms = ?1, error = ?2 "
+                          "WHERE result = 'running'",
 };
 
 /* store_list() builds its query from which filters are set: one cached
@@ -250,6 +292,30 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "  action TEXT NOT NULL,"
     "  until_ms INTEGER NOT NULL,"
     "  at_ms INTEGER NOT NULL);",
+    /* 3 -> 4: the statement archive (ledger) and reconciliation runs.
+     * seq orders the rows (an INTEGER PRIMARY KEY survives VACUUM, a
+     * plain rowid does not); from/to and trigger are SQL keywords. */
+    "CREATE TABLE IF NOT EXISTS ledger ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  bank TEXT NOT NULL, remote_name TEXT NOT NULL, sha256 TEXT NOT NULL,"
+    "  path TEXT NOT NULL, charset TEXT,"
+    "  size INTEGER NOT NULL,"
+    "  received_ms INTEGER NOT NULL,"
+    "  UNIQUE (bank, sha256));"
+    "CREATE INDEX IF NOT EXISTS ledger_bank ON ledger (bank, seq);"
+    "CREATE TABLE IF NOT EXISTS recon_run ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  channel TEXT NOT NULL, bank TEXT NOT NULL, account TEXT NOT NULL,"
+    "  from_day TEXT NOT NULL, to_day TEXT NOT NULL,"
+    "  run_trigger TEXT NOT NULL,"
+    "  started_ms INTEGER NOT NULL,"
+    "  ended_ms INTEGER NOT NULL DEFAULT 0,"
+    "  result TEXT NOT NULL,"
+    "  error TEXT NOT NULL DEFAULT '',"
+    "  dir TEXT NOT NULL DEFAULT '',"
+    "  summary TEXT NOT NULL DEFAULT '',"
+    "  booked INTEGER NOT NULL DEFAULT 0);",
 };
 
 struct store {
@@ -262,6 +328,8 @@ struct store {
      * transaction also rolls back the counter, and the caller may already
      * have used the id (a log line, a file name). */
     int64_t seq_hwm;
+    /* The same for reconciliation run numbers (counter "ctr:recon"). */
+    int64_t recon_hwm;
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -271,6 +339,16 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* UTC yyyymmdd of ms, for ids. */
+static void utc_day(int64_t ms, char day[16])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    day[0] = '\0';
+    strftime(day, 16, "%Y%m%d", &tm);
 }
 
 static int db_err(struct store *s, struct h2h_err *err, const char *what)
@@ -843,11 +921,8 @@ static int accept_locked(struct store *s, const struct store_accept *in,
     int64_t seq = 0, now = now_ms();
     if ((rc = next_seq(s, &seq, err)) != 0)
         return rc;
-    time_t t = (time_t)(now / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char day[16] = "";
-    strftime(day, sizeof(day), "%Y%m%d", &tm);
+    char day[16];
+    utc_day(now, day);
     char id[STORE_ID_MAX];
     snprintf(id, sizeof(id), "M%.8s-%06" PRId64, day, seq);
 
@@ -1753,6 +1828,348 @@ int store_cutoff_put(struct store *s, const char *msg_id, const char *action,
     return op_end(s, rc, err);
 }
 
+/* ---- statement archive (ledger) ---------------------------------------- */
+
+int store_ledger_add(struct store *s, const struct store_ledger_file *f,
+                     struct h2h_err *err)
+{
+    char hash[65];
+    if (!f || !f->bank || !*f->bank || !f->remote_name || !*f->remote_name ||
+        !f->path || !*f->path)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "ledger: bank, remote name and path are required");
+    if (!valid_sha256(f->sha256, hash))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "ledger: sha256 must be 64 hex digits");
+    if (f->size < 0)
+        return h2h_err_set(err, H2H_EINVALID, "ledger: negative size");
+    int rc = op_begin(s, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_LEDGER_ADD, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_str(st, 1, f->bank);
+    bind_str(st, 2, f->remote_name);
+    bind_str(st, 3, hash);
+    bind_str(st, 4, f->path);
+    bind_str(st, 5, f->charset);
+    sqlite3_bind_int64(st, 6, f->size);
+    sqlite3_bind_int64(st, 7, now_ms());
+    rc = step(s, st, err, "add statement to ledger");
+    done(st);
+    if (rc >= 0)
+        rc = sqlite3_changes(s->db) == 1
+                 ? 0
+                 : h2h_err_set(err, H2H_EDUP,
+                               "bank %s: a statement with sha256 %s is "
+                               "already in the ledger",
+                               f->bank, hash);
+    return op_end(s, rc, err);
+}
+
+struct ledger_row {
+    char *bank, *remote_name, *sha256, *path, *charset;
+    int64_t size, received_ms;
+};
+
+static void ledger_rows_free(struct ledger_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].bank);
+        free(rows[i].remote_name);
+        free(rows[i].sha256);
+        free(rows[i].path);
+        free(rows[i].charset);
+    }
+    free(rows);
+}
+
+int store_ledger_list(struct store *s, const char *bank, store_ledger_cb cb,
+                      void *ctx, struct h2h_err *err)
+{
+    sqlite3_stmt *st = stmt(s, bank ? Q_LEDGER_BANK : Q_LEDGER_ALL, err);
+    if (!st)
+        return H2H_EDB;
+    if (bank)
+        bind_str(st, 1, bank);
+    struct ledger_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = step(s, st, err, "read ledger")) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct ledger_row *nr = realloc(rows, ncap * sizeof(*rows));
+            if (!nr) {
+                rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+                break;
+            }
+            rows = nr;
+            cap = ncap;
+        }
+        struct ledger_row *r = &rows[n++];
+        memset(r, 0, sizeof(*r));
+        r->size = sqlite3_column_int64(st, 5);
+        r->received_ms = sqlite3_column_int64(st, 6);
+        if (col_dup(st, 0, &r->bank) || col_dup(st, 1, &r->remote_name) ||
+            col_dup(st, 2, &r->sha256) || col_dup(st, 3, &r->path) ||
+            col_dup(st, 4, &r->charset)) {
+            rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    done(st);
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct store_ledger_file f = {
+            .bank = rows[i].bank,
+            .remote_name = rows[i].remote_name,
+            .sha256 = rows[i].sha256,
+            .path = rows[i].path,
+            .charset = rows[i].charset,
+            .size = rows[i].size,
+            .received_ms = rows[i].received_ms,
+        };
+        rc = cb(ctx, &f);
+    }
+    ledger_rows_free(rows, n);
+    return rc;
+}
+
+/* ---- reconciliation runs ------------------------------------------------ */
+
+#define RUN_FIELD_SIZE(f) sizeof(((struct store_recon_run *)0)->f)
+
+#define RECON_INTERRUPTED_ERROR "h2hd stopped during the run"
+
+/* A string field of the caller's struct ends within its buffer. */
+static int terminated(const char *v, size_t size)
+{
+    return strnlen(v, size) < size;
+}
+
+/* YYYY-MM-DD with a month 01-12 and a day 01-31. */
+static int valid_day(const char *d)
+{
+    if (strnlen(d, 11) != 10)
+        return 0;
+    for (int i = 0; i < 10; i++) {
+        int dash = i == 4 || i == 7;
+        if (dash ? d[i] != '-' : (d[i] < '0' || d[i] > '9'))
+            return 0;
+    }
+    int month = (d[5] - '0') * 10 + (d[6] - '0');
+    int day = (d[8] - '0') * 10 + (d[9] - '0');
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+static int valid_run_id(const char *id, struct h2h_err *err)
+{
+    if (!id || !*id || strlen(id) >= STORE_ID_MAX)
+        return h2h_err_set(err, H2H_EINVALID, "bad reconciliation run id");
+    return 0;
+}
+
+/* Copy text column i into buf, cut at a character boundary to fit; NULL
+ * gives "". */
+static void col_clip(sqlite3_stmt *st, int i, char *buf, size_t bufsz)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    int n = t ? clip_len(t, bufsz - 1) : 0;
+    if (n > 0)
+        memcpy(buf, t, (size_t)n);
+    buf[n] = '\0';
+}
+
+static int recon_begin_locked(struct store *s, const struct store_recon_run *r,
+                              char id_out[STORE_ID_MAX], struct h2h_err *err)
+{
+    if (s->recon_hwm == INT64_MAX)
+        return h2h_err_set(err, H2H_EDB, "reconciliation counter exhausted");
+    sqlite3_stmt *st = stmt(s, Q_RECON_COUNTER, err);
+    if (!st)
+        return H2H_EDB;
+    sqlite3_bind_int64(st, 1, s->recon_hwm + 1);
+    int64_t num = 0, now = now_ms();
+    int rc = step(s, st, err, "advance reconciliation counter");
+    if (rc == SQLITE_ROW)
+        num = sqlite3_column_int64(st, 0);
+    done(st);
+    if (rc < 0)
+        return rc;
+    if (num <= 0)
+        return h2h_err_set(err, H2H_EDB, "reconciliation counter: no value");
+    char day[16];
+    utc_day(now, day);
+    char id[STORE_ID_MAX];
+    snprintf(id, sizeof(id), "R%.8s-%06" PRId64, day, num);
+
+    st = stmt(s, Q_RECON_INSERT, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, id);
+    bind_str(st, 2, r->channel);
+    bind_str(st, 3, r->bank);
+    bind_str(st, 4, r->account);
+    bind_str(st, 5, r->from);
+    bind_str(st, 6, r->to);
+    bind_str(st, 7, r->trigger);
+    sqlite3_bind_int64(st, 8, now);
+    rc = step(s, st, err, "insert reconciliation run");
+    done(st);
+    if (rc < 0)
+        return rc;
+    s->recon_hwm = num;
+    memcpy(id_out, id, STORE_ID_MAX);
+    return 0;
+}
+
+int store_recon_begin(struct store *s, const struct store_recon_run *r,
+                      char id_out[STORE_ID_MAX], struct h2h_err *err)
+{
+    id_out[0] = '\0';
+    if (!r || !terminated(r->channel, sizeof(r->channel)) ||
+        !terminated(r->bank, sizeof(r->bank)) ||
+        !terminated(r->account, sizeof(r->account)) ||
+        !terminated(r->trigger, sizeof(r->trigger)) || !r->trigger[0])
+        return h2h_err_set(err, H2H_EINVALID,
+                           "reconciliation run: bad channel, bank, account "
+                           "or trigger");
+    if (!valid_day(r->from) || !valid_day(r->to) || strcmp(r->from, r->to) > 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "reconciliation run: bad period %.10s to %.10s",
+                           r->from, r->to);
+    int rc = op_begin(s, err);
+    if (rc)
+        return rc;
+    return op_end(s, recon_begin_locked(s, r, id_out, err), err);
+}
+
+static int recon_end_locked(struct store *s, const char *id, const char *result,
+                            const char *error, const char *dir,
+                            const char *summary, int64_t booked,
+                            struct h2h_err *err)
+{
+    sqlite3_stmt *st = stmt(s, Q_RECON_END, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, id);
+    bind_str(st, 2, result);
+    sqlite3_bind_text(st, 3, error ? error : "",
+                      error ? clip_len(error, RUN_FIELD_SIZE(error) - 1) : 0,
+                      SQLITE_TRANSIENT);
+    bind_str(st, 4, dir ? dir : "");
+    sqlite3_bind_text(st, 5, summary ? summary : "",
+                      summary ? clip_len(summary, STORE_RECON_SUMMARY_MAX - 1)
+                              : 0,
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, booked);
+    sqlite3_bind_int64(st, 7, now_ms());
+    int rc = step(s, st, err, "finish reconciliation run");
+    done(st);
+    if (rc < 0)
+        return rc;
+    if (sqlite3_changes(s->db) == 1)
+        return 0;
+
+    /* Not updated: unknown, or not running. */
+    char cur[16] = "";
+    st = stmt(s, Q_RECON_RESULT, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, id);
+    rc = step(s, st, err, "read reconciliation run");
+    if (rc == SQLITE_ROW)
+        col_clip(st, 0, cur, sizeof(cur));
+    done(st);
+    if (rc < 0)
+        return rc;
+    if (rc == SQLITE_DONE)
+        return h2h_err_set(err, H2H_ENOTFOUND, "no reconciliation run %s", id);
+    return h2h_err_set(err, H2H_ESTATE,
+                       "reconciliation run %s is %s, not running", id, cur);
+}
+
+int store_recon_end(struct store *s, const char *id, const char *result,
+                    const char *error, const char *dir, const char *summary,
+                    int64_t booked, struct h2h_err *err)
+{
+    int rc = valid_run_id(id, err);
+    if (rc)
+        return rc;
+    if (!result || (strcmp(result, "ok") != 0 && strcmp(result, "failed") != 0))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "reconciliation run end: result must be ok or "
+                           "failed");
+    if (dir && strlen(dir) >= RUN_FIELD_SIZE(dir))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "reconciliation run end: output folder name too "
+                           "long");
+    if (booked < 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "reconciliation run end: negative booked count");
+    if ((rc = op_begin(s, err)) != 0)
+        return rc;
+    rc = recon_end_locked(s, id, result, error, dir, summary, booked, err);
+    return op_end(s, rc, err);
+}
+
+int store_recon_get(struct store *s, const char *id,
+                    struct store_recon_run *out, struct h2h_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = id ? valid_run_id(id, err) : 0;
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, id ? Q_RECON_BY_ID : Q_RECON_LATEST, err);
+    if (!st)
+        return H2H_EDB;
+    if (id)
+        bind_str(st, 1, id);
+    rc = step(s, st, err, "read reconciliation run");
+    if (rc == SQLITE_ROW) {
+        col_clip(st, 0, out->id, sizeof(out->id));
+        col_clip(st, 1, out->channel, sizeof(out->channel));
+        col_clip(st, 2, out->bank, sizeof(out->bank));
+        col_clip(st, 3, out->account, sizeof(out->account));
+        col_clip(st, 4, out->from, sizeof(out->from));
+        col_clip(st, 5, out->to, sizeof(out->to));
+        col_clip(st, 6, out->trigger, sizeof(out->trigger));
+        out->started_ms = sqlite3_column_int64(st, 7);
+        out->ended_ms = sqlite3_column_int64(st, 8);
+        col_clip(st, 9, out->result, sizeof(out->result));
+        col_clip(st, 10, out->error, sizeof(out->error));
+        col_clip(st, 11, out->dir, sizeof(out->dir));
+        col_clip(st, 12, out->summary, sizeof(out->summary));
+        out->booked = sqlite3_column_int64(st, 13);
+        rc = 0;
+    } else if (rc == SQLITE_DONE && id) {
+        rc = h2h_err_set(err, H2H_ENOTFOUND, "no reconciliation run %s", id);
+    } else if (rc == SQLITE_DONE) {
+        rc = h2h_err_set(err, H2H_ENOTFOUND, "no reconciliation run yet");
+    }
+    done(st);
+    return rc;
+}
+
+int store_recon_interrupted(struct store *s, struct h2h_err *err)
+{
+    int rc = op_begin(s, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_RECON_INTERRUPT, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    sqlite3_bind_int64(st, 1, now_ms());
+    bind_str(st, 2, RECON_INTERRUPTED_ERROR);
+    rc = step(s, st, err, "mark interrupted reconciliation runs");
+    int changed = rc >= 0 ? sqlite3_changes(s->db) : 0;
+    done(st);
+    rc = op_end(s, rc < 0 ? rc : 0, err);
+    return rc ? rc : changed;
+}
+
 /* ---- consistency check ------------------------------------------------ */
 
 struct check {
@@ -1871,6 +2288,16 @@ int store_check(struct store *s, struct h2h_err *err)
          "WHERE meta.key = 'id_seq' GROUP BY value "
          "HAVING max(CAST(substr(id, 11) AS INTEGER)) > value",
          "id sequence %2$s is behind message id number %1$s%3$s"},
+        {"SELECT id, result FROM recon_run WHERE result NOT IN "
+         "('running', 'ok', 'failed', 'interrupted')",
+         "reconciliation run %s: unknown result %s%s"},
+        {"SELECT id, result, ended_ms FROM recon_run "
+         "WHERE (result = 'running') <> (ended_ms = 0)",
+         "reconciliation run %s is %s with ended_ms %s"},
+        {"SELECT n, v FROM (SELECT max(CAST(substr(id, 11) AS INTEGER)) AS n, "
+         "coalesce((SELECT value FROM meta WHERE key = 'ctr:recon'), 0) AS v "
+         "FROM recon_run) WHERE n > v",
+         "reconciliation counter %2$s is behind run id number %1$s%3$s"},
     };
     for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
         char sql[2048];

@@ -2,8 +2,10 @@
  * store.h - the durable state store: the single authority on message state.
  *
  * Purpose: every outgoing message, its lifecycle (state.h) with a full
- * event history, the registry of files downloaded from banks, and the
- * business ids seen (for cross-file duplicate checks) live here.  The
+ * event history, the registry of files downloaded from banks, the
+ * business ids seen (for cross-file duplicate checks), the archive of
+ * statement files delivered (the ledger) and the record of reconciliation
+ * runs live here.  The
  * embedded back end is one SQLite database in WAL mode with
  * synchronous=FULL: when a call that commits returns 0, the change
  * survives a crash or power loss.  Everything goes through store_*, so a
@@ -54,12 +56,14 @@
 struct store;
 
 /* Current schema version written by this code. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Message ids: "M" + UTC yyyymmdd of acceptance + "-" + a sequence number
  * from a persistent counter, zero-padded to 6 digits (more when it grows):
  * "M20261128-000042".  The counter is never reset, so an id is never
- * reused, not even after the message row is deleted. */
+ * reused, not even after the message row is deleted.  Reconciliation runs
+ * are numbered the same way with "R" and their own counter "ctr:recon":
+ * "R20261128-000007". */
 #define STORE_ID_MAX 40
 
 /* Free-text fields (detail, error) longer than this are cut (at a UTF-8
@@ -312,10 +316,93 @@ int store_cutoff_put(struct store *s, const char *msg_id, const char *action,
                      int64_t until_ms, struct h2h_err *err);
 
 /*
+ * Statement archive (the ledger): every statement file h2hd delivered,
+ * kept for reconciliation, one row per (bank, sha256) in the order added.
+ *
+ * add: bank, remote_name, sha256 (64 hex digits, either case; stored lower
+ * case) and path are required, charset may be NULL, size >= 0;
+ * received_ms is ignored (the row gets now).  0, or H2H_EDUP when (bank,
+ * sha256) is already there (nothing changes, not even the path).  Like
+ * every mutating call it commits on its own or takes part in the open
+ * group transaction.
+ *
+ * list: the files of bank (NULL: every bank) in the order they were
+ * added.  The rows are read completely before the first callback, so it
+ * may call any store function; the struct and its strings are valid only
+ * during the callback (received_ms filled, charset NULL when none was
+ * given).  Returns 0, the callback's non-zero value (which stops the
+ * iteration), or an error.
+ */
+struct store_ledger_file {
+    const char *bank, *remote_name, *sha256, *path;
+    const char *charset; /* may be NULL */
+    int64_t size;
+    int64_t received_ms; /* set by store_ledger_add to now; filled by list */
+};
+typedef int (*store_ledger_cb)(void *ctx, const struct store_ledger_file *f);
+int store_ledger_add(struct store *s, const struct store_ledger_file *f,
+                     struct h2h_err *err);
+int store_ledger_list(struct store *s, const char *bank, store_ledger_cb cb,
+                      void *ctx, struct h2h_err *err);
+
+/*
+ * Reconciliation runs: one row per run, begun "running" and finished
+ * "ok" or "failed"; a run h2hd did not finish (it stopped or died during
+ * it) is marked "interrupted" at the next start-up.  Strings are
+ * fixed-size buffers in the caller's struct; error and summary are cut at
+ * a UTF-8 character boundary to fit.
+ *
+ * begin: a new run in "running", started now, with the next id ("R" +
+ * UTC yyyymmdd + "-" + the counter "ctr:recon", see STORE_ID_MAX) in
+ * id_out.  Reads channel, bank, account ("" = all), from and to
+ * (YYYY-MM-DD, from <= to) and trigger (not empty) of r; the rest is
+ * ignored.  H2H_EINVALID for a bad date or a string not terminated
+ * within its buffer.  An id handed out inside a group transaction that is
+ * rolled back is not handed out again by this process.
+ *
+ * end: finishes run id with result "ok" or "failed", error (NULL or "":
+ * none), dir (NULL or "": none; a path that does not fit the buffer is
+ * refused with H2H_EINVALID rather than cut), summary (NULL: ""), booked
+ * (>= 0) and ended_ms = now.  H2H_ENOTFOUND for an unknown id,
+ * H2H_ESTATE when the run is not running (nothing changes).
+ *
+ * get: one run by id, or the latest begun when id is NULL, into out
+ * (zeroed first); 0 or H2H_ENOTFOUND.
+ *
+ * interrupted: for start-up, before any run begins: every run still
+ * "running" becomes "interrupted" with ended_ms = now and error "h2hd
+ * stopped during the run".  Returns the number of runs changed (>= 0) or
+ * a negative error.
+ */
+#define STORE_RECON_SUMMARY_MAX 4096
+struct store_recon_run {
+    char id[STORE_ID_MAX];
+    char channel[64], bank[64], account[128]; /* "" = all */
+    char from[11], to[11];                    /* YYYY-MM-DD */
+    char trigger[16];                         /* "ctl", "schedule" */
+    int64_t started_ms, ended_ms;             /* ended_ms 0 while running */
+    char result[16]; /* "running", "ok", "failed", "interrupted" */
+    char error[512]; /* "" when none; cut at a character boundary */
+    char dir[4096];  /* output folder, "" until finished ok */
+    char summary[STORE_RECON_SUMMARY_MAX]; /* logfmt, "" until finished */
+    int64_t booked; /* messages the run moved to booked */
+};
+int store_recon_begin(struct store *s, const struct store_recon_run *r,
+                      char id_out[STORE_ID_MAX], struct h2h_err *err);
+int store_recon_end(struct store *s, const char *id, const char *result,
+                    const char *error, const char *dir, const char *summary,
+                    int64_t booked, struct h2h_err *err);
+int store_recon_get(struct store *s, const char *id,
+                    struct store_recon_run *out, struct h2h_err *err);
+int store_recon_interrupted(struct store *s, struct h2h_err *err);
+
+/*
  * Consistency check: PRAGMA integrity_check, foreign keys, and invariants:
  * every message has events and its last event ends in the row's state,
- * every state name is known, held_from is set exactly when held, and every
- * non-terminal message has a payload path.  0 when all hold; H2H_EDB
+ * every state name is known, held_from is set exactly when held, every
+ * non-terminal message has a payload path, every reconciliation run has a
+ * known result and an end time exactly when it is not running, and no
+ * id counter is behind the ids it handed out.  0 when all hold; H2H_EDB
  * with the number of problems and the first few in the message.
  */
 int store_check(struct store *s, struct h2h_err *err);

@@ -1140,6 +1140,26 @@ static void test_check(void)
         {"id counter behind", "UPDATE meta SET value = 0 WHERE key = 'id_seq'"
                               " AND '%s' <> ''",
          "id sequence 0 is behind"},
+        {"finished run without end time",
+         "INSERT INTO meta (key, value) VALUES ('ctr:recon', 1);"
+         "INSERT INTO recon_run (id, channel, bank, account, from_day, "
+         "to_day, run_trigger, started_ms, result) SELECT "
+         "'R20261101-000001', '', '', '', '2026-11-01', '2026-11-01', 'ctl', "
+         "1, 'ok' WHERE '%s' <> ''",
+         "run R20261101-000001 is ok with ended_ms 0"},
+        {"run with unknown result",
+         "INSERT INTO meta (key, value) VALUES ('ctr:recon', 1);"
+         "INSERT INTO recon_run (id, channel, bank, account, from_day, "
+         "to_day, run_trigger, started_ms, ended_ms, result) SELECT "
+         "'R20261101-000001', '', '', '', '2026-11-01', '2026-11-01', 'ctl', "
+         "1, 2, 'weird' WHERE '%s' <> ''",
+         "unknown result weird"},
+        {"run counter behind",
+         "INSERT INTO recon_run (id, channel, bank, account, from_day, "
+         "to_day, run_trigger, started_ms, result) SELECT "
+         "'R20261101-000005', '', '', '', '2026-11-01', '2026-11-01', 'ctl', "
+         "1, 'running' WHERE '%s' <> ''",
+         "reconciliation counter 0 is behind run id number 5"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         expect_check_fails(cases[i].sql, cases[i].needle);
@@ -1189,6 +1209,715 @@ static void test_durability_fork(void)
     store_close(s);
 }
 
+/* ---- statement archive and reconciliation runs ------------------------ */
+
+struct ledger_rows {
+    int n, stop_at;
+    char bank[8][16], name[8][32], sha[8][65], path[8][64], charset[8][16];
+    int64_t size[8], received_ms[8];
+    struct store *s; /* when set, the callback adds a file while listing */
+};
+
+static int ledger_cb(void *ctx, const struct store_ledger_file *f)
+{
+    struct ledger_rows *r = ctx;
+    if (r->n < 8) {
+        snprintf(r->bank[r->n], 16, "%s", f->bank);
+        snprintf(r->name[r->n], 32, "%s", f->remote_name);
+        snprintf(r->sha[r->n], 65, "%s", f->sha256);
+        snprintf(r->path[r->n], 64, "%s", f->path);
+        snprintf(r->charset[r->n], 16, "%s", f->charset ? f->charset : "-");
+        r->size[r->n] = f->size;
+        r->received_ms[r->n] = f->received_ms;
+    }
+    r->n++;
+    if (r->s) {
+        struct store_ledger_file more = {.bank = "bankC",
+                                         .remote_name = "late.xml",
+                                         .sha256 = sha(500 + (unsigned)r->n),
+                                         .path = "/arch/late.xml"};
+        CU_ASSERT_EQUAL(store_ledger_add(r->s, &more, NULL), 0);
+    }
+    if (r->stop_at && r->n == r->stop_at)
+        return 7;
+    return 0;
+}
+
+static int ledger_add_n(struct store *s, const char *bank, unsigned n,
+                        const char *charset, struct h2h_err *err)
+{
+    char name[32], path[64];
+    snprintf(name, sizeof(name), "stmt%u.xml", n);
+    snprintf(path, sizeof(path), "/arch/%s/stmt%u.xml", bank, n);
+    struct store_ledger_file f = {.bank = bank,
+                                  .remote_name = name,
+                                  .sha256 = sha(n),
+                                  .path = path,
+                                  .charset = charset,
+                                  .size = 1000 + n,
+                                  .received_ms = 1};
+    return store_ledger_add(s, &f, err);
+}
+
+static void test_ledger(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    struct ledger_rows r = {0};
+    int64_t t0 = (int64_t)time(NULL) * 1000 - 1000;
+    CU_ASSERT_EQUAL(store_ledger_list(s, NULL, ledger_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL(r.n, 0);
+
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankA", 1, "UTF-8", &err), 0);
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankB", 2, NULL, &err), 0);
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankA", 3, "ISO-8859-1", &err), 0);
+    /* The same content at another bank is another file. */
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankB", 1, NULL, &err), 0);
+
+    /* (bank, sha256) again, under another name and path: a duplicate,
+     * in either hex case, and the first row stays as it was. */
+    struct store_ledger_file dup = {.bank = "bankA",
+                                    .remote_name = "renamed.xml",
+                                    .sha256 = sha(1),
+                                    .path = "/elsewhere/x.xml",
+                                    .size = 5};
+    CU_ASSERT_EQUAL(store_ledger_add(s, &dup, &err), H2H_EDUP);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "bankA"));
+    char upper[65];
+    snprintf(upper, sizeof(upper), "%s", sha(3));
+    for (char *p = upper; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    dup.sha256 = upper;
+    CU_ASSERT_EQUAL(store_ledger_add(s, &dup, &err), H2H_EDUP);
+
+    s = reopen(s);
+    memset(&r, 0, sizeof(r));
+    CU_ASSERT_EQUAL(store_ledger_list(s, NULL, ledger_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(r.n, 4);
+    static const struct {
+        const char *bank;
+        unsigned n;
+        const char *charset;
+    } want[] = {{"bankA", 1, "UTF-8"},
+                {"bankB", 2, "-"},
+                {"bankA", 3, "ISO-8859-1"},
+                {"bankB", 1, "-"}};
+    for (int i = 0; i < 4; i++) {
+        char name[32], path[64];
+        snprintf(name, sizeof(name), "stmt%u.xml", want[i].n);
+        snprintf(path, sizeof(path), "/arch/%s/stmt%u.xml", want[i].bank,
+                 want[i].n);
+        CU_ASSERT_STRING_EQUAL(r.bank[i], want[i].bank);
+        CU_ASSERT_STRING_EQUAL(r.name[i], name);
+        CU_ASSERT_STRING_EQUAL(r.sha[i], sha(want[i].n));
+        CU_ASSERT_STRING_EQUAL(r.path[i], path);
+        CU_ASSERT_STRING_EQUAL(r.charset[i], want[i].charset);
+        CU_ASSERT_EQUAL(r.size[i], 1000 + want[i].n);
+        /* received_ms is the store's clock, not the caller's value */
+        CU_ASSERT(r.received_ms[i] >= t0);
+        CU_ASSERT(r.received_ms[i] <= t0 + 60000);
+    }
+    /* stored lower case whatever the caller passed */
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankC", 9, NULL, &err), 0);
+    snprintf(upper, sizeof(upper), "%s", sha(10));
+    for (char *p = upper; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    struct store_ledger_file up = {.bank = "bankD",
+                                   .remote_name = "u.xml",
+                                   .sha256 = upper,
+                                   .path = "/arch/u.xml"};
+    CU_ASSERT_EQUAL(store_ledger_add(s, &up, &err), 0);
+    memset(&r, 0, sizeof(r));
+    CU_ASSERT_EQUAL(store_ledger_list(s, "bankD", ledger_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(r.n, 1);
+    CU_ASSERT_STRING_EQUAL(r.sha[0], sha(10));
+    CU_ASSERT_STRING_EQUAL(r.charset[0], "-");
+    CU_ASSERT_EQUAL(r.size[0], 0);
+
+    /* Per bank, in the order added. */
+    memset(&r, 0, sizeof(r));
+    CU_ASSERT_EQUAL(store_ledger_list(s, "bankA", ledger_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(r.n, 2);
+    CU_ASSERT_STRING_EQUAL(r.name[0], "stmt1.xml");
+    CU_ASSERT_STRING_EQUAL(r.name[1], "stmt3.xml");
+    memset(&r, 0, sizeof(r));
+    CU_ASSERT_EQUAL(store_ledger_list(s, "bankB", ledger_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(r.n, 2);
+    CU_ASSERT_STRING_EQUAL(r.name[0], "stmt2.xml");
+    CU_ASSERT_STRING_EQUAL(r.name[1], "stmt1.xml");
+    memset(&r, 0, sizeof(r));
+    CU_ASSERT_EQUAL(store_ledger_list(s, "nope", ledger_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL(r.n, 0);
+
+    /* The callback's non-zero value stops and is returned. */
+    memset(&r, 0, sizeof(r));
+    r.stop_at = 2;
+    CU_ASSERT_EQUAL(store_ledger_list(s, NULL, ledger_cb, &r, &err), 7);
+    CU_ASSERT_EQUAL(r.n, 2);
+
+    /* Callbacks may write to the store (rows were read first). */
+    memset(&r, 0, sizeof(r));
+    r.s = s;
+    CU_ASSERT_EQUAL(store_ledger_list(s, "bankA", ledger_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL(r.n, 2);
+    memset(&r, 0, sizeof(r));
+    CU_ASSERT_EQUAL(store_ledger_list(s, "bankC", ledger_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL(r.n, 3); /* stmt9 and the two added while listing */
+
+    /* Bad input. */
+    static const struct {
+        const char *label, *bank, *name, *sha, *path;
+        int64_t size;
+    } bad[] = {
+        {"no bank", NULL, "a.xml", NULL, "/p", 1},
+        {"empty bank", "", "a.xml", NULL, "/p", 1},
+        {"no remote name", "b", NULL, NULL, "/p", 1},
+        {"no path", "b", "a.xml", NULL, NULL, 1},
+        {"empty path", "b", "a.xml", NULL, "", 1},
+        {"short sha", "b", "a.xml", "abc", "/p", 1},
+        {"negative size", "b", "a.xml", NULL, "/p", -1},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct store_ledger_file b = {.bank = bad[i].bank,
+                                      .remote_name = bad[i].name,
+                                      .sha256 = bad[i].sha ? bad[i].sha
+                                                           : sha(77),
+                                      .path = bad[i].path,
+                                      .size = bad[i].size};
+        int rc = store_ledger_add(s, &b, &err);
+        if (rc != H2H_EINVALID)
+            fprintf(stderr, "\n  %s: %d\n", bad[i].label, rc);
+        CU_ASSERT_EQUAL(rc, H2H_EINVALID);
+    }
+    CU_ASSERT_EQUAL(store_ledger_add(s, NULL, &err), H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
+static void recon_req(struct store_recon_run *r, const char *bank,
+                      const char *trigger)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->channel, sizeof(r->channel), "erp");
+    snprintf(r->bank, sizeof(r->bank), "%s", bank);
+    snprintf(r->account, sizeof(r->account), "DE02120300000000202051");
+    snprintf(r->from, sizeof(r->from), "2026-11-01");
+    snprintf(r->to, sizeof(r->to), "2026-11-30");
+    snprintf(r->trigger, sizeof(r->trigger), "%s", trigger);
+}
+
+/* 1 if s is well-formed UTF-8 (enough for the cut tests). */
+static int utf8_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = -1; /* continuation bytes that follow */
+        if (*p < 0x80)
+            n = 0;
+        else if (*p >= 0xF0)
+            n = 3;
+        else if (*p >= 0xE0)
+            n = 2;
+        else if (*p >= 0xC0)
+            n = 1;
+        if (n < 0)
+            return 0;
+        p++;
+        for (int i = 0; i < n; i++, p++)
+            if ((*p & 0xC0) != 0x80)
+                return 0;
+    }
+    return 1;
+}
+
+static void test_recon_runs(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    struct store_recon_run r, got;
+    char id[STORE_ID_MAX], id2[STORE_ID_MAX];
+
+    CU_ASSERT_EQUAL(store_recon_get(s, NULL, &got, &err), H2H_ENOTFOUND);
+
+    int64_t t0 = (int64_t)time(NULL) * 1000 - 1000;
+    recon_req(&r, "bankA", "ctl");
+    /* ignored fields */
+    snprintf(r.id, sizeof(r.id), "R19990101-999999");
+    snprintf(r.result, sizeof(r.result), "ok");
+    snprintf(r.dir, sizeof(r.dir), "/ignored");
+    r.ended_ms = 5;
+    r.booked = 9;
+    CU_ASSERT_EQUAL_FATAL(store_recon_begin(s, &r, id, &err), 0);
+
+    /* id: R + today's UTC date + - + 6 digits */
+    char want[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(want, sizeof(want), "R%Y%m%d-", &tm);
+    CU_ASSERT_EQUAL(strncmp(id, want, 10), 0);
+    CU_ASSERT_EQUAL(strlen(id), 16);
+    CU_ASSERT_EQUAL(strspn(id + 10, "0123456789"), 6);
+    CU_ASSERT_EQUAL(seq_of(id), 1);
+
+    /* latest begun */
+    CU_ASSERT_EQUAL_FATAL(store_recon_get(s, NULL, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.id, id);
+    CU_ASSERT_STRING_EQUAL(got.channel, "erp");
+    CU_ASSERT_STRING_EQUAL(got.bank, "bankA");
+    CU_ASSERT_STRING_EQUAL(got.account, "DE02120300000000202051");
+    CU_ASSERT_STRING_EQUAL(got.from, "2026-11-01");
+    CU_ASSERT_STRING_EQUAL(got.to, "2026-11-30");
+    CU_ASSERT_STRING_EQUAL(got.trigger, "ctl");
+    CU_ASSERT_STRING_EQUAL(got.result, "running");
+    CU_ASSERT(got.started_ms >= t0);
+    CU_ASSERT_EQUAL(got.ended_ms, 0);
+    CU_ASSERT_STRING_EQUAL(got.error, "");
+    CU_ASSERT_STRING_EQUAL(got.dir, "");
+    CU_ASSERT_STRING_EQUAL(got.summary, "");
+    CU_ASSERT_EQUAL(got.booked, 0);
+
+    /* "" = all; a second run has the next number and is now the latest */
+    recon_req(&r, "", "schedule");
+    r.channel[0] = r.account[0] = '\0';
+    CU_ASSERT_EQUAL_FATAL(store_recon_begin(s, &r, id2, &err), 0);
+    CU_ASSERT_EQUAL(seq_of(id2), seq_of(id) + 1);
+    CU_ASSERT_EQUAL_FATAL(store_recon_get(s, NULL, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.id, id2);
+    CU_ASSERT_STRING_EQUAL(got.bank, "");
+    CU_ASSERT_STRING_EQUAL(got.channel, "");
+    CU_ASSERT_STRING_EQUAL(got.account, "");
+    CU_ASSERT_STRING_EQUAL(got.trigger, "schedule");
+
+    /* end -> get by id */
+    CU_ASSERT_EQUAL(store_recon_end(s, id, "ok", NULL, "/srv/recon/out1",
+                                    "matched=10 open=2", 10, &err),
+                    0);
+    CU_ASSERT_EQUAL_FATAL(store_recon_get(s, id, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.id, id);
+    CU_ASSERT_STRING_EQUAL(got.result, "ok");
+    CU_ASSERT(got.ended_ms >= got.started_ms);
+    CU_ASSERT_STRING_EQUAL(got.error, "");
+    CU_ASSERT_STRING_EQUAL(got.dir, "/srv/recon/out1");
+    CU_ASSERT_STRING_EQUAL(got.summary, "matched=10 open=2");
+    CU_ASSERT_EQUAL(got.booked, 10);
+    CU_ASSERT_STRING_EQUAL(got.bank, "bankA");
+    /* the latest begun is still the second */
+    CU_ASSERT_EQUAL(store_recon_get(s, NULL, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.id, id2);
+
+    /* twice: refused, nothing changes */
+    CU_ASSERT_EQUAL(store_recon_end(s, id, "failed", "again", NULL, NULL, 0,
+                                    &err),
+                    H2H_ESTATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is ok"));
+    CU_ASSERT_EQUAL(store_recon_get(s, id, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.result, "ok");
+    CU_ASSERT_STRING_EQUAL(got.dir, "/srv/recon/out1");
+    CU_ASSERT_EQUAL(got.booked, 10);
+
+    /* failed, with an error and no folder */
+    CU_ASSERT_EQUAL(store_recon_end(s, id2, "failed", "statement missing",
+                                    NULL, "matched=0", 0, &err),
+                    0);
+    CU_ASSERT_EQUAL(store_recon_get(s, id2, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.result, "failed");
+    CU_ASSERT_STRING_EQUAL(got.error, "statement missing");
+    CU_ASSERT_STRING_EQUAL(got.dir, "");
+    CU_ASSERT_STRING_EQUAL(got.summary, "matched=0");
+    CU_ASSERT(got.ended_ms > 0);
+
+    /* unknown id */
+    CU_ASSERT_EQUAL(store_recon_end(s, "R20000101-000099", "ok", NULL, NULL,
+                                    NULL, 0, &err),
+                    H2H_ENOTFOUND);
+    CU_ASSERT_EQUAL(store_recon_get(s, "R20000101-000099", &got, &err),
+                    H2H_ENOTFOUND);
+    CU_ASSERT_STRING_EQUAL(got.id, "");
+
+    /* Numbers keep growing across reopen. */
+    s = reopen(s);
+    recon_req(&r, "bankB", "ctl");
+    char id3[STORE_ID_MAX];
+    CU_ASSERT_EQUAL_FATAL(store_recon_begin(s, &r, id3, &err), 0);
+    CU_ASSERT(seq_of(id3) > seq_of(id2));
+    CU_ASSERT(strcmp(id3, id2) > 0);
+
+    /* Bad input. */
+    static const struct {
+        const char *label, *from, *to, *trigger;
+    } bad[] = {
+        {"empty from", "", "2026-11-30", "ctl"},
+        {"short date", "2026-11-1", "2026-11-30", "ctl"},
+        {"slashes", "2026/11/01", "2026-11-30", "ctl"},
+        {"month 13", "2026-13-01", "2026-11-30", "ctl"},
+        {"day 00", "2026-11-01", "2026-11-00", "ctl"},
+        {"from after to", "2026-12-01", "2026-11-30", "ctl"},
+        {"no trigger", "2026-11-01", "2026-11-30", ""},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        recon_req(&r, "bankA", bad[i].trigger);
+        snprintf(r.from, sizeof(r.from), "%s", bad[i].from);
+        snprintf(r.to, sizeof(r.to), "%s", bad[i].to);
+        int rc = store_recon_begin(s, &r, id2, &err);
+        if (rc != H2H_EINVALID)
+            fprintf(stderr, "\n  %s: %d\n", bad[i].label, rc);
+        CU_ASSERT_EQUAL(rc, H2H_EINVALID);
+        CU_ASSERT_STRING_EQUAL(id2, "");
+    }
+    recon_req(&r, "bankA", "ctl");
+    memset(r.bank, 'b', sizeof(r.bank)); /* not terminated */
+    CU_ASSERT_EQUAL(store_recon_begin(s, &r, id2, &err), H2H_EINVALID);
+    recon_req(&r, "bankA", "ctl");
+    memset(r.to, '1', sizeof(r.to));
+    CU_ASSERT_EQUAL(store_recon_begin(s, &r, id2, &err), H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_recon_begin(s, NULL, id2, &err), H2H_EINVALID);
+    /* one-day period is fine */
+    recon_req(&r, "bankA", "ctl");
+    snprintf(r.to, sizeof(r.to), "%s", r.from);
+    CU_ASSERT_EQUAL(store_recon_begin(s, &r, id2, &err), 0);
+
+    CU_ASSERT_EQUAL(store_recon_end(s, id3, "running", NULL, NULL, NULL, 0,
+                                    &err),
+                    H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_recon_end(s, id3, "interrupted", NULL, NULL, NULL,
+                                    0, &err),
+                    H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_recon_end(s, id3, NULL, NULL, NULL, NULL, 0, &err),
+                    H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_recon_end(s, id3, "ok", NULL, NULL, NULL, -1, &err),
+                    H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_recon_end(s, NULL, "ok", NULL, NULL, NULL, 0, &err),
+                    H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_recon_end(s, "", "ok", NULL, NULL, NULL, 0, &err),
+                    H2H_EINVALID);
+    char *longdir = malloc(5000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(longdir);
+    memset(longdir, 'd', 4999);
+    longdir[0] = '/';
+    longdir[4999] = '\0';
+    CU_ASSERT_EQUAL(store_recon_end(s, id3, "ok", NULL, longdir, NULL, 0,
+                                    &err),
+                    H2H_EINVALID);
+    longdir[4095] = '\0'; /* the longest that fits */
+    CU_ASSERT_EQUAL(store_recon_end(s, id3, "ok", NULL, longdir, NULL, 0,
+                                    &err),
+                    0);
+    CU_ASSERT_EQUAL(store_recon_get(s, id3, &got, &err), 0);
+    CU_ASSERT_EQUAL(strlen(got.dir), 4095);
+    free(longdir);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
+static void test_recon_interrupted(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    struct store_recon_run r, got;
+    char done_id[STORE_ID_MAX], failed_id[STORE_ID_MAX], run[2][STORE_ID_MAX];
+
+    /* none at all */
+    CU_ASSERT_EQUAL(store_recon_interrupted(s, &err), 0);
+
+    recon_req(&r, "bankA", "schedule");
+    CU_ASSERT_EQUAL_FATAL(store_recon_begin(s, &r, done_id, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(store_recon_begin(s, &r, run[0], &err), 0);
+    CU_ASSERT_EQUAL_FATAL(store_recon_begin(s, &r, failed_id, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(store_recon_begin(s, &r, run[1], &err), 0);
+    CU_ASSERT_EQUAL(store_recon_end(s, done_id, "ok", "", "/out/1", "n=1", 3,
+                                    &err),
+                    0);
+    CU_ASSERT_EQUAL(store_recon_end(s, failed_id, "failed", "disk full", NULL,
+                                    NULL, 0, &err),
+                    0);
+    CU_ASSERT_EQUAL_FATAL(store_recon_get(s, done_id, &got, &err), 0);
+    int64_t done_end = got.ended_ms;
+
+    /* A run survives close and reopen (h2hd died during it). */
+    s = reopen(s);
+    CU_ASSERT_EQUAL_FATAL(store_recon_get(s, run[0], &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.result, "running");
+    CU_ASSERT_STRING_EQUAL(got.bank, "bankA");
+    CU_ASSERT_STRING_EQUAL(got.trigger, "schedule");
+    CU_ASSERT_EQUAL(got.ended_ms, 0);
+    CU_ASSERT_EQUAL_FATAL(store_recon_get(s, NULL, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.id, run[1]);
+
+    int64_t t0 = (int64_t)time(NULL) * 1000 - 1000;
+    CU_ASSERT_EQUAL(store_recon_interrupted(s, &err), 2);
+    for (int i = 0; i < 2; i++) {
+        CU_ASSERT_EQUAL_FATAL(store_recon_get(s, run[i], &got, &err), 0);
+        CU_ASSERT_STRING_EQUAL(got.result, "interrupted");
+        CU_ASSERT_STRING_EQUAL(got.error, "h2hd stopped during the run");
+        CU_ASSERT(got.ended_ms >= t0);
+        CU_ASSERT_STRING_EQUAL(got.dir, "");
+        CU_ASSERT_EQUAL(got.booked, 0);
+    }
+    /* the finished ones are left alone */
+    CU_ASSERT_EQUAL_FATAL(store_recon_get(s, done_id, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.result, "ok");
+    CU_ASSERT_STRING_EQUAL(got.error, "");
+    CU_ASSERT_STRING_EQUAL(got.dir, "/out/1");
+    CU_ASSERT_STRING_EQUAL(got.summary, "n=1");
+    CU_ASSERT_EQUAL(got.booked, 3);
+    CU_ASSERT_EQUAL(got.ended_ms, done_end);
+    CU_ASSERT_EQUAL_FATAL(store_recon_get(s, failed_id, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.result, "failed");
+    CU_ASSERT_STRING_EQUAL(got.error, "disk full");
+
+    /* nothing left to mark; an interrupted run cannot be ended */
+    CU_ASSERT_EQUAL(store_recon_interrupted(s, &err), 0);
+    CU_ASSERT_EQUAL(store_recon_end(s, run[0], "ok", NULL, NULL, NULL, 0,
+                                    &err),
+                    H2H_ESTATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "interrupted"));
+
+    /* Inside a group transaction it takes part like any other call. */
+    char id[STORE_ID_MAX];
+    CU_ASSERT_EQUAL_FATAL(store_recon_begin(s, &r, id, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(store_txn_begin(s, &err), 0);
+    CU_ASSERT_EQUAL(store_recon_interrupted(s, &err), 1);
+    store_txn_rollback(s);
+    CU_ASSERT_EQUAL(store_recon_get(s, id, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.result, "running");
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
+static void test_recon_ledger_txn(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    struct store_recon_run r, got;
+    struct ledger_rows rows = {0};
+    char id[STORE_ID_MAX], id2[STORE_ID_MAX], id3[STORE_ID_MAX];
+    recon_req(&r, "bankA", "ctl");
+
+    /* Commit: a duplicate inside the group does not spoil it. */
+    CU_ASSERT_EQUAL_FATAL(store_txn_begin(s, &err), 0);
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankA", 1, NULL, &err), 0);
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankA", 1, NULL, &err), H2H_EDUP);
+    CU_ASSERT_EQUAL(store_recon_begin(s, &r, id, &err), 0);
+    CU_ASSERT_EQUAL(store_recon_end(s, id, "ok", NULL, "/o", NULL, 1, &err),
+                    0);
+    CU_ASSERT_EQUAL(store_recon_end(s, id, "ok", NULL, "/o", NULL, 1, &err),
+                    H2H_ESTATE);
+    CU_ASSERT_EQUAL(store_txn_commit(s, &err), 0);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(store_ledger_list(s, NULL, ledger_cb, &rows, &err), 0);
+    CU_ASSERT_EQUAL(rows.n, 1);
+    CU_ASSERT_EQUAL(store_recon_get(s, id, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.result, "ok");
+
+    /* Rollback: nothing of the group remains. */
+    CU_ASSERT_EQUAL_FATAL(store_txn_begin(s, &err), 0);
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankA", 2, "UTF-8", &err), 0);
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankB", 3, NULL, &err), 0);
+    CU_ASSERT_EQUAL(store_recon_begin(s, &r, id2, &err), 0);
+    CU_ASSERT_EQUAL(store_recon_end(s, id2, "failed", "x", NULL, NULL, 0,
+                                    &err),
+                    0);
+    CU_ASSERT_EQUAL(store_recon_get(s, NULL, &got, &err), 0); /* visible */
+    CU_ASSERT_STRING_EQUAL(got.id, id2);
+    store_txn_rollback(s);
+    memset(&rows, 0, sizeof(rows));
+    CU_ASSERT_EQUAL(store_ledger_list(s, NULL, ledger_cb, &rows, &err), 0);
+    CU_ASSERT_EQUAL(rows.n, 1);
+    CU_ASSERT_EQUAL(store_recon_get(s, id2, &got, &err), H2H_ENOTFOUND);
+    CU_ASSERT_EQUAL(store_recon_get(s, NULL, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.id, id);
+    /* the rolled-back file can be added again; its id is not reused */
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankA", 2, "UTF-8", &err), 0);
+    CU_ASSERT_EQUAL(store_recon_begin(s, &r, id3, &err), 0);
+    CU_ASSERT(seq_of(id3) > seq_of(id2));
+
+    /* Closed with the group open: rolled back as well. */
+    CU_ASSERT_EQUAL_FATAL(store_txn_begin(s, &err), 0);
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankC", 4, NULL, &err), 0);
+    CU_ASSERT_EQUAL(store_recon_end(s, id3, "ok", NULL, NULL, NULL, 0, &err),
+                    0);
+    s = reopen(s);
+    memset(&rows, 0, sizeof(rows));
+    CU_ASSERT_EQUAL(store_ledger_list(s, "bankC", ledger_cb, &rows, &err), 0);
+    CU_ASSERT_EQUAL(rows.n, 0);
+    CU_ASSERT_EQUAL(store_recon_get(s, id3, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.result, "running");
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
+static void test_recon_text_cut(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    struct store_recon_run r, got;
+    char id[STORE_ID_MAX];
+    recon_req(&r, "bankA", "ctl");
+    CU_ASSERT_EQUAL_FATAL(store_recon_begin(s, &r, id, &err), 0);
+
+    /* error: 400 x U+00E9 (2 bytes) = 800 bytes; the buffer holds 511, and
+     * byte 511 would split a character, so 510 bytes remain. */
+    char *e = malloc(801);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    for (int i = 0; i < 400; i++)
+        memcpy(e + 2 * i, "\xC3\xA9", 2);
+    e[800] = '\0';
+    /* summary: "a" + 2000 x U+20AC (3 bytes); 4095 fit, byte 4094 starts
+     * a cut character, so 4093 bytes remain. */
+    char *sum = malloc(6002);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sum);
+    sum[0] = 'a';
+    for (int i = 0; i < 2000; i++)
+        memcpy(sum + 1 + 3 * i, "\xE2\x82\xAC", 3);
+    sum[6001] = '\0';
+    CU_ASSERT_EQUAL(store_recon_end(s, id, "failed", e, NULL, sum, 0, &err),
+                    0);
+    CU_ASSERT_EQUAL_FATAL(store_recon_get(s, id, &got, &err), 0);
+    CU_ASSERT_EQUAL(strlen(got.error), 510);
+    CU_ASSERT_EQUAL(memcmp(got.error, e, 510), 0);
+    CU_ASSERT(utf8_ok(got.error));
+    CU_ASSERT_EQUAL(strlen(got.summary), 4093);
+    CU_ASSERT_EQUAL(memcmp(got.summary, sum, 4093), 0);
+    CU_ASSERT(utf8_ok(got.summary));
+    /* cut when stored, not only when read back */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
+                                       "SELECT length(CAST(error AS BLOB)), "
+                                       "length(CAST(summary AS BLOB)) FROM "
+                                       "recon_run WHERE id = ?1",
+                                       -1, &q, NULL),
+                    SQLITE_OK);
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
+    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 510);
+    CU_ASSERT_EQUAL(sqlite3_column_int(q, 1), 4093);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+
+    /* Exactly full buffers are kept whole. */
+    char id2[STORE_ID_MAX];
+    CU_ASSERT_EQUAL_FATAL(store_recon_begin(s, &r, id2, &err), 0);
+    memset(e, 'x', 511);
+    e[511] = '\0';
+    memset(sum, 'y', STORE_RECON_SUMMARY_MAX - 1);
+    sum[STORE_RECON_SUMMARY_MAX - 1] = '\0';
+    CU_ASSERT_EQUAL(store_recon_end(s, id2, "ok", e, "/o", sum, 0, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(store_recon_get(s, id2, &got, &err), 0);
+    CU_ASSERT_EQUAL(strlen(got.error), 511);
+    CU_ASSERT_EQUAL(strlen(got.summary), STORE_RECON_SUMMARY_MAX - 1);
+    free(e);
+    free(sum);
+
+    /* Over-long text planted by hand is cut on the way out as well. */
+    store_close(s);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "UPDATE recon_run SET bank = 'b' || hex(randomblob(100)), "
+             "error = hex(zeroblob(1000)) WHERE id = '%s'",
+             id);
+    raw_sql(sql);
+    s = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_open(db_path, &s, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(store_recon_get(s, id, &got, &err), 0);
+    CU_ASSERT_EQUAL(strlen(got.bank), sizeof(got.bank) - 1);
+    CU_ASSERT_EQUAL(strlen(got.error), sizeof(got.error) - 1);
+    store_close(s);
+}
+
+/* A version 3 store (before the ledger and reconciliation runs) opens,
+ * keeps its data and gains the new tables. */
+static void test_migrate_v3(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    char id[STORE_ID_MAX];
+    CU_ASSERT_EQUAL_FATAL(accept_n(s, "erp", "bankA", 1, id), 0);
+    drive(s, id, ST_SUBMITTED);
+    CU_ASSERT_EQUAL(store_job_mark(s, "bankA", "statements", 1234, &err), 0);
+    CU_ASSERT_EQUAL(store_cutoff_put(s, id, "in_time", 0, &err), 0);
+    CU_ASSERT_EQUAL(store_download_register(s, "bankA", "s.xml", sha(5), 10,
+                                            &err),
+                    0);
+    store_close(s);
+    raw_sql("DROP TABLE ledger; DROP TABLE recon_run;"
+            "UPDATE meta SET value = 3 WHERE key = 'schema_version'");
+
+    /* really a version 3 file now */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
+                                       "SELECT count(*) FROM sqlite_master "
+                                       "WHERE name IN ('ledger', "
+                                       "'recon_run', 'ledger_bank')",
+                                       -1, &q, NULL),
+                    SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
+    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+
+    s = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_open(db_path, &s, &err), 0);
+    /* old data kept */
+    CU_ASSERT_EQUAL(state_of(s, id), ST_SUBMITTED);
+    CU_ASSERT_EQUAL(n_events(s, id), 4);
+    struct store_job j;
+    CU_ASSERT_EQUAL(store_job_get(s, "bankA", "statements", &j, &err), 0);
+    CU_ASSERT_EQUAL(j.sched_ms, 1234);
+    char act[16];
+    CU_ASSERT_EQUAL(store_cutoff_get(s, id, act, NULL, &err), 0);
+    CU_ASSERT_STRING_EQUAL(act, "in_time");
+    int reg = 0;
+    CU_ASSERT_EQUAL(store_download_state(s, "bankA", "s.xml", sha(5), &reg,
+                                         NULL, &err),
+                    0);
+    CU_ASSERT_EQUAL(reg, 1);
+    /* new tables work */
+    struct ledger_rows rows = {0};
+    CU_ASSERT_EQUAL(store_ledger_list(s, NULL, ledger_cb, &rows, &err), 0);
+    CU_ASSERT_EQUAL(rows.n, 0);
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankA", 5, "UTF-8", &err), 0);
+    struct store_recon_run r, got;
+    CU_ASSERT_EQUAL(store_recon_get(s, NULL, &got, &err), H2H_ENOTFOUND);
+    recon_req(&r, "bankA", "ctl");
+    char rid[STORE_ID_MAX];
+    CU_ASSERT_EQUAL(store_recon_begin(s, &r, rid, &err), 0);
+    CU_ASSERT_EQUAL(seq_of(rid), 1);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+
+    /* the version now written is 4 */
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
+                                       "SELECT value FROM meta WHERE key = "
+                                       "'schema_version'",
+                                       -1, &q, NULL),
+                    SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
+    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 4);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+
+    /* and a version 2 store (before the scheduler tables) too */
+    raw_sql("DROP TABLE ledger; DROP TABLE recon_run; DROP TABLE sched_job;"
+            "DROP TABLE msg_cutoff;"
+            "UPDATE meta SET value = 2 WHERE key = 'schema_version'");
+    s = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_open(db_path, &s, &err), 0);
+    CU_ASSERT_EQUAL(state_of(s, id), ST_SUBMITTED);
+    CU_ASSERT_EQUAL(store_job_mark(s, "bankA", "statements", 1, &err), 0);
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankA", 5, NULL, &err), 0);
+    CU_ASSERT_EQUAL(store_recon_begin(s, &r, rid, &err), 0);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
 int main(void)
 {
     static const struct tu_case cases[] = {
@@ -1207,6 +1936,12 @@ int main(void)
         {"group transaction commit and rollback", test_group_txn},
         {"check finds corruption", test_check},
         {"durability across an unclean exit", test_durability_fork},
+        {"statement ledger", test_ledger},
+        {"reconciliation runs", test_recon_runs},
+        {"interrupted reconciliation runs", test_recon_interrupted},
+        {"ledger and runs in group transactions", test_recon_ledger_txn},
+        {"reconciliation text cut at characters", test_recon_text_cut},
+        {"migration from version 3", test_migrate_v3},
         {NULL, NULL},
     };
     int rc = tu_main("store", cases);
