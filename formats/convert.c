@@ -1382,3 +1382,29 @@ int fmt_convert(const struct fmt_src *src, const struct fmt_convert_opts *o,
         fmt_convert_info_release(&scratch);
     return rc;
 }
+
+/* A format to read: the one given, else the one src looks like. */
+static int format_to_read(const struct fmt_src *src, enum fmt_format *fmt,
+                          struct h2h_err *err)
+{
+    enum fmt_family fam;
+    if (*fmt != FMT_UNKNOWN)
+        return 0;
+    return fmt_detect(src, fmt, &fam, err);
+}
+
+int fmt_read_payments(const struct fmt_src *src, enum fmt_format fmt,
+                      const struct fmt_pay_sink *sink, struct fmt_diag *diag,
+                      struct h2h_err *err)
+{
+    int rc = format_to_read(src, &fmt, err);
+    return rc < 0 ? rc : read_pay(fmt, src, sink, diag, err);
+}
+
+int fmt_read_statements(const struct fmt_src *src, enum fmt_format fmt,
+                        const struct fmt_stmt_sink *sink,
+                        struct fmt_diag *diag, struct h2h_err *err)
+{
+    int rc = format_to_read(src, &fmt, err);
+    return rc < 0 ? rc : read_stmt(fmt, src, sink, diag, err);
+}

@@ -161,4 +161,19 @@ int fmt_convert(const struct fmt_src *src, const struct fmt_convert_opts *o,
                 FILE *out, struct fmt_diag *diag, struct fmt_convert_info *info,
                 struct h2h_err *err);
 
+/*
+ * Read src straight into a sink, without validating or converting: the
+ * reader of format fmt (FMT_UNKNOWN: fmt_detect() first).  For callers
+ * that want the canonical model itself (the reconciliation reads
+ * submitted payments and fetched statements this way).  Reader problems
+ * go to diag as fmt_convert's do.  0, H2H_EINVALID (diag), H2H_EUNSUPPORTED
+ * when src is not of the family asked for, or another negative code.
+ */
+int fmt_read_payments(const struct fmt_src *src, enum fmt_format fmt,
+                      const struct fmt_pay_sink *sink, struct fmt_diag *diag,
+                      struct h2h_err *err);
+int fmt_read_statements(const struct fmt_src *src, enum fmt_format fmt,
+                        const struct fmt_stmt_sink *sink,
+                        struct fmt_diag *diag, struct h2h_err *err);
+
 #endif
