@@ -1003,6 +1003,34 @@ static void log_status_link(const char *bank, const char *file,
     }
 }
 
+/* A statement as the bank sent it, kept for reconciliation (reconrun.h):
+ * hard-linked (copied across file systems) to state_dir/ledger/<bank>/
+ * <sha256> before the delivery moves or removes it, and recorded in the
+ * store in the delivery's own transaction.  The name is the content's
+ * hash, so doing it again after a crash finds the file already there. */
+static int ledger_keep(struct h2hd *d, const struct bank_rt *b,
+                       const struct dl_ctx *x, char *path, size_t pathsz,
+                       struct h2h_err *err)
+{
+    char dir[4096], tmp[4096];
+    int rc;
+    if ((rc = fsu_join(tmp, sizeof(tmp), d->cfg->state_dir, "ledger")) < 0 ||
+        (rc = fsu_join(dir, sizeof(dir), tmp, b->name)) < 0 ||
+        (rc = fsu_join(path, pathsz, dir, x->sha256)) < 0)
+        return h2h_err_set(err, rc, "ledger path too long");
+    if ((rc = fsu_mkdirs(dir, 0750, err)) < 0)
+        return rc;
+    if (link(x->local, path) == 0)
+        return fsu_fsync_dir(dir, err);
+    if (errno == EEXIST)
+        return 0;
+    if (errno != EXDEV && errno != EPERM)
+        return h2h_err_set(err, -errno, "keep %s as %s: %s", x->local, path,
+                           strerror(errno));
+    rc = fsu_copy_file(x->local, dir, x->sha256, 0, NULL, NULL, err);
+    return rc == -EEXIST ? 0 : rc;
+}
+
 /* Loop thread, after render_download_start's work: the file is classified
  * (and converted when the channel asks for another format); move it into
  * out/<kind>/ and mark the download delivered.  The registry key stays the
@@ -1027,6 +1055,17 @@ static void deliver_done(void *data, const struct render_dl_result *r)
         dl_answer(x, rc ? rc : H2H_ENOTFOUND);
         return;
     }
+    char kept[4096] = "";
+    int is_stmt = strcmp(r->kind, "statements") == 0;
+    if (is_stmt && ledger_keep(d, b, x, kept, sizeof(kept), &err) != 0) {
+        h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,
+                "remote", x->remote, "error", err.msg, NULL);
+        if (r->converted)
+            unlink(r->path);
+        unlink(x->local);
+        dl_answer(x, err.code ? err.code : H2H_EIO);
+        return;
+    }
     fsu_join(dir, sizeof(dir), ch->cfg->out_dir, r->kind);
     fsu_mkdirs(dir, 0750, NULL);
     fsu_join(dst, sizeof(dst), dir, r->name);
@@ -1049,6 +1088,18 @@ static void deliver_done(void *data, const struct render_dl_result *r)
     if (rc == 0 && (rc = store_txn_begin(d->store, &err)) == 0) {
         rc = store_download_delivered(d->store, b->name, x->remote, x->sha256,
                                       dst, &err);
+        if (rc == 0 && is_stmt) {
+            struct store_ledger_file lf = {
+                .bank = b->name,
+                .remote_name = x->remote,
+                .sha256 = x->sha256,
+                .path = kept,
+                .charset = b->cfg ? b->cfg->charset : NULL,
+                .size = (int64_t)x->size};
+            rc = store_ledger_add(d->store, &lf, &err);
+            if (rc == H2H_EDUP)
+                rc = 0;
+        }
         if (rc == 0 && r->status->present)
             link_status(d, b->name, x->remote, r->status, &link);
         if (rc == 0)
