@@ -55,12 +55,6 @@ struct parse {
     int *pline;
 };
 
-static void fmt_day(int64_t day, char buf[16])
-{
-    int y, m, d;
-    tz_civil_from_days(day, &y, &m, &d);
-    snprintf(buf, 16, "%04d-%02d-%02d", y, m, d);
-}
 
 /* ---- lexing ---------------------------------------------------------- */
 
@@ -349,8 +343,8 @@ static int build(struct parse *ps, struct cal *c)
         c->kind[i] = weekend & (1u << tz_weekday(c->first + (int64_t)i))
                          ? CAL_WEEKEND
                          : CAL_BUSINESS;
-    fmt_day(c->first, a);
-    fmt_day(c->last, b);
+    tz_day_text(c->first, a);
+    tz_day_text(c->last, b);
     int rc = 0;
     for (size_t i = 0; i < ps->np && rc == 0; i++) {
         ps->line = ps->pline[i];
@@ -361,7 +355,7 @@ static int build(struct parse *ps, struct cal *c)
     for (size_t i = 0; i < ps->ne && rc == 0; i++) {
         const struct entry *e = &ps->e[i];
         char d[16];
-        fmt_day(e->day, d);
+        tz_day_text(e->day, d);
         ps->line = e->line;
         if (e->day < c->first || e->day > c->last) {
             rc = perr(ps, H2H_EINVALID, "%s outside the valid range %s..%s", d,
@@ -572,9 +566,9 @@ static int walk(const struct cal *c, int64_t day, int dir, int64_t *out,
         }
     }
     char a[16], b[16], s[16];
-    fmt_day(c->first, a);
-    fmt_day(c->last, b);
-    fmt_day(day, s);
+    tz_day_text(c->first, a);
+    tz_day_text(c->last, b);
+    tz_day_text(day, s);
     return h2h_err_set(err, H2H_ENOTFOUND,
                        "calendar %s covers %s..%s only: no business day %s "
                        "%s within it",
@@ -604,7 +598,7 @@ int cal_add_business_days(const struct cal *c, int64_t day, int n, int64_t *out,
         }
         if (b < 0) {
             char s[16];
-            fmt_day(day, s);
+            tz_day_text(day, s);
             return h2h_err_set(err, H2H_ENOTFOUND,
                                "calendar %s: %s is outside its valid range",
                                c->name, s);

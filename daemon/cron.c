@@ -481,12 +481,6 @@ int cron_next(const struct cron *c, const struct tz *z, time_t after,
     return H2H_ENOTFOUND;
 }
 
-static void fmt_day(int64_t day, char buf[16])
-{
-    int y, m, d;
-    tz_civil_from_days(day, &y, &m, &d);
-    snprintf(buf, 16, "%04d-%02d-%02d", y, m, d);
-}
 
 int cron_next_business(const struct cron *c, const struct tz *z,
                        const struct cal *cal, time_t after, time_t *next,
@@ -516,9 +510,9 @@ int cron_next_business(const struct cron *c, const struct tz *z,
             int64_t first, last;
             char d[16], a[16], l[16];
             cal_valid_range(cal, &first, &last);
-            fmt_day(day, d);
-            fmt_day(first, a);
-            fmt_day(last, l);
+            tz_day_text(day, d);
+            tz_day_text(first, a);
+            tz_day_text(last, l);
             return h2h_err_set(err, H2H_ENOTFOUND,
                                "calendar %s covers %s..%s only: cannot tell "
                                "whether %s (next run of \"%s\") is a "

@@ -142,6 +142,30 @@ int tz_valid_date(int y, int m, int d)
     return y >= 1 && y <= 9999 && d >= 1 && d <= tz_days_in_month(y, m);
 }
 
+void tz_day_text(int64_t days, char out[11])
+{
+    int y, m, d;
+    char buf[40];
+    tz_civil_from_days(days, &y, &m, &d);
+    snprintf(buf, sizeof(buf), "%04d-%02d-%02d", y, m, d);
+    memcpy(out, buf, 10);
+    out[10] = '\0';
+}
+
+int tz_day_parse(const char *s, int64_t *days)
+{
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return H2H_EINVALID;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return H2H_EINVALID;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    if (!tz_valid_date(y, m, d))
+        return H2H_EINVALID;
+    *days = tz_days_from_civil(y, m, d);
+    return 0;
+}
+
 static int year_of(int64_t t)
 {
     /* Clamped: the footer's rules are the same every year, and a year

@@ -144,6 +144,10 @@ int tz_weekday(int64_t days); /* 0 = Sunday .. 6 = Saturday */
 int tz_is_leap_year(int y);
 int tz_days_in_month(int y, int m);     /* 0 if m is not 1-12 */
 int tz_valid_date(int y, int m, int d); /* 1 if a real date in 1..9999 */
+/* A day as "YYYY-MM-DD" (out: 11 bytes), and back: 0 with *days when s is
+ * exactly a real date in that form, else H2H_EINVALID. */
+void tz_day_text(int64_t days, char out[11]);
+int tz_day_parse(const char *s, int64_t *days);
 
 /* The civil date at utc in zone z, as days since 1970-01-01.
  * 0 or H2H_EINVALID. */

@@ -866,7 +866,36 @@ static void test_tzif_broken(void)
     tu_rmtree(dir);
 }
 
+/* Day text both ways: every day of 1..9999 round-trips, and what is not
+ * exactly a real YYYY-MM-DD is refused. */
+static void test_day_text(void)
+{
+    char buf[11];
+    int64_t days = 0, first = tz_days_from_civil(1, 1, 1),
+            last = tz_days_from_civil(9999, 12, 31);
+    size_t bad = 0;
+    for (int64_t k = first; k <= last; k++) {
+        int64_t back = -1;
+        tz_day_text(k, buf);
+        if (tz_day_parse(buf, &back) != 0 || back != k)
+            bad++;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    tz_day_text(0, buf);
+    CU_ASSERT_STRING_EQUAL(buf, "1970-01-01");
+    CU_ASSERT_EQUAL(tz_day_parse("2028-02-29", &days), 0);
+    CU_ASSERT_EQUAL(days, tz_days_from_civil(2028, 2, 29));
+    static const char *const refused[] = {
+        "2026-02-29", "2026-13-01", "2026-00-10", "2026-1-01", "2026-01-1",
+        "2026/01/01", "2026-01-01T", " 2026-01-01", "0000-01-01", "2026-0a-01",
+        "", NULL};
+    for (const char *const *r = refused; *r; r++)
+        CU_ASSERT_EQUAL(tz_day_parse(*r, &days), H2H_EINVALID);
+    CU_ASSERT_EQUAL(tz_day_parse(NULL, &days), H2H_EINVALID);
+}
+
 static const struct tu_case cases[] = {
+    {"day text", test_day_text},
     {"names", test_names},
     {"fixed offsets", test_fixed},
     {"civil dates vs glibc", test_civil_dates},
