@@ -183,6 +183,16 @@ struct h2h_adapter_ops {
      * ...).  The certificate is borrowed for the duration of cb only (take
      * a reference with X509_up_ref to keep it); for expiry warnings. */
     void (*certs)(struct h2h_adapter *a, h2h_cert_cb cb, void *ctx);
+    /* Optional (NULL: the bank books payments under their own ids only):
+     * the references the bank books this adapter's payments under, for
+     * reconciliation.  serial: a pattern for one payment's customer
+     * serial; batch: one for a file booked as one debit (a payroll
+     * batch), which is what a file is when a payment group has category
+     * purpose batch_purpose.  Tokens {msgid} (h2hd's message id) and {n}
+     * (the payment's number in the file, from 1).  Any may be set to NULL;
+     * the strings belong to the adapter and live as long as it does. */
+    void (*booking_refs)(struct h2h_adapter *a, const char **serial,
+                         const char **batch, const char **batch_purpose);
 };
 
 /* Common head every adapter instance embeds first. */

@@ -210,6 +210,23 @@ static int cx_check(const config_setting_t *bank, const char *base_dir,
     return cx_settings_read(bank, &a, NULL);
 }
 
+/* The serials cx_pay.c gives: <prefix><msg id>-<n> per payment, and
+ * <prefix><msg id> for a payroll batch (a file with a SALA group). */
+static void cx_booking_refs(struct h2h_adapter *a, const char **serial,
+                            const char **batch, const char **batch_purpose)
+{
+    struct cx *c = (struct cx *)a;
+    if (!c->serial_pattern[0]) {
+        snprintf(c->serial_pattern, sizeof(c->serial_pattern), "%s{msgid}-{n}",
+                 c->s.serial_prefix ? c->s.serial_prefix : "");
+        snprintf(c->batch_pattern, sizeof(c->batch_pattern), "%s{msgid}",
+                 c->s.serial_prefix ? c->s.serial_prefix : "");
+    }
+    *serial = c->serial_pattern;
+    *batch = c->batch_pattern;
+    *batch_purpose = "SALA";
+}
+
 const struct h2h_adapter_ops cnbank_xml_ops = {
     .name = "cnbank_xml",
     .check_config = cx_check,
@@ -222,4 +239,5 @@ const struct h2h_adapter_ops cnbank_xml_ops = {
     .health = cx_health,
     .close = cx_close,
     .certs = cx_certs,
+    .booking_refs = cx_booking_refs,
 };

@@ -405,6 +405,8 @@ struct cx {
 
     char last_err[H2H_ERR_MSG_MAX]; /* "" while healthy */
     char health[H2H_ERR_MSG_MAX + 16];
+    /* booking_refs: cx_pay.c's serials as patterns */
+    char serial_pattern[64], batch_pattern[64];
 };
 
 void cx_note_err(struct cx *c, const struct h2h_err *e);
