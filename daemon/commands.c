@@ -2,7 +2,8 @@
  * commands.c - what h2hctl can ask the daemon (see ctl.h for the wire).
  *
  * Handlers run on the loop thread and answer from the store; the ones that
- * can move money (retry, release) are registered with CTL_F_AUDIT so that
+ * can move money (retry, release) or a message's state (reconcile, which
+ * books what it matched) are registered with CTL_F_AUDIT so that
  * the control server writes who asked to the audit log before they run.
  */
 #include <pwd.h>
@@ -19,6 +20,7 @@
 #include "h2hd.h"
 #include "ident.h"
 #include "log.h"
+#include "reconrun.h"
 #include "scheduler.h"
 
 static void iso_time(int64_t ms, char *buf, size_t sz)
@@ -322,6 +324,35 @@ static int cmd_fetch(void *ctx, const json_t *args, uid_t uid,
     return 0;
 }
 
+/* reconcile {from?, to?, account?, bank?, channel?}: start a run. */
+static int cmd_reconcile(void *ctx, const json_t *args, uid_t uid,
+                         json_t **result, struct h2h_err *err)
+{
+    struct h2hd *d = ctx;
+    char id[STORE_ID_MAX];
+    (void)uid;
+    struct rrun_params p = {.from = arg_str(args, "from"),
+                            .to = arg_str(args, "to"),
+                            .account = arg_str(args, "account"),
+                            .bank = arg_str(args, "bank"),
+                            .channel = arg_str(args, "channel"),
+                            .trigger = "ctl"};
+    int rc = rrun_start(d, &p, NULL, NULL, id, err);
+    if (rc < 0)
+        return rc;
+    *result = json_pack("{s:s}", "id", id);
+    return 0;
+}
+
+/* reconcile_status {id?}: one run (the latest without id), with its
+ * progress while it runs. */
+static int cmd_reconcile_status(void *ctx, const json_t *args, uid_t uid,
+                                json_t **result, struct h2h_err *err)
+{
+    (void)uid;
+    return rrun_status_json(ctx, arg_str(args, "id"), result, err);
+}
+
 static int jobs_cb(void *ctx, const struct sched_job_info *j)
 {
     json_t *o = json_pack(
@@ -469,6 +500,8 @@ int commands_register(struct h2hd *d, struct h2h_err *err)
         {"certs", cmd_certs, 0},
         {"fetch", cmd_fetch, 0},
         {"jobs", cmd_jobs, 0},
+        {"reconcile", cmd_reconcile, CTL_F_AUDIT},
+        {"reconcile_status", cmd_reconcile_status, 0},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         int rc = ctl_server_register(d->ctl, cmds[i].name, cmds[i].h, d,

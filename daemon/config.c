@@ -98,6 +98,7 @@ struct opt {
 #define ROUTE(f) offsetof(struct cfg_route, f)
 #define SCHED(f) offsetof(struct cfg_schedule, f)
 #define JOB(f) offsetof(struct cfg_job, f)
+#define RECON(f) offsetof(struct cfg_reconcile, f)
 
 static const struct opt retry_opts[] = {
     {.name = "initial", .type = T_I64, .off = RETRY(initial_ms),
@@ -196,9 +197,10 @@ static const struct opt sched_opts[] = {
     {0},
 };
 
-/* The kinds h2h_poll_kind() knows, but "all": a job fetches one kind. */
+/* The kinds h2h_poll_kind() knows, but "all": a job fetches one kind;
+ * and "reconcile", a reconciliation run for the bank (reconrun.h). */
 static const char *const job_kinds[] = {"status", "statements", "intraday",
-                                        "balance", "bills", NULL};
+                                        "balance", "bills", "reconcile", NULL};
 
 static const struct opt job_opts[] = {
     {.name = "kind", .type = T_ENUM, .off = JOB(kind), .flags = OPT_REQUIRED,
@@ -240,6 +242,23 @@ static const struct opt chan_opts[] = {
     {.name = "stability", .type = T_I64, .off = CHAN(stability_ms),
      .def_i = 1000, .min = 0, .max = 3600000, .scale = 1},
     {.name = "routes", .type = T_SPECIAL},
+    {.name = "reconcile", .type = T_SPECIAL},
+    {0},
+};
+
+/* A channel's reconcile group; dir defaults to <out>/reconcile. */
+static const struct opt recon_opts[] = {
+    {.name = "dir", .type = T_PATH, .off = RECON(dir)},
+    {.name = "expected_dir", .type = T_PATH, .off = RECON(expected_dir),
+     .flags = OPT_EMPTY_NULL},
+    {.name = "window_days", .type = T_INT, .off = RECON(window_days),
+     .def_i = 3, .min = 0, .max = 60},
+    {.name = "grace_days", .type = T_INT, .off = RECON(grace_days),
+     .def_i = 5, .min = 0, .max = 365},
+    {.name = "threshold", .type = T_INT, .off = RECON(threshold),
+     .def_i = 60, .min = 1, .max = 100},
+    {.name = "days", .type = T_INT, .off = RECON(days), .def_i = 31,
+     .min = 1, .max = 400},
     {0},
 };
 
@@ -1286,6 +1305,25 @@ static void parse_routes(struct ld *ld, const config_setting_t *g,
     }
 }
 
+static void parse_reconcile(struct ld *ld, const config_setting_t *g,
+                            struct cfg_channel *ch, const char *where)
+{
+    const config_setting_t *rg = config_setting_get_member(g, "reconcile");
+    char rwhere[96];
+    snprintf(rwhere, sizeof(rwhere), "%s.reconcile", where);
+    if (rg && !config_setting_is_group(rg)) {
+        problem(ld, rg, "%s must be a group: reconcile = { dir = \"...\"; };",
+                rwhere);
+        rg = NULL;
+    }
+    parse_section(ld, rg, recon_opts, &ch->reconcile, NULL, rwhere, NULL);
+    if (!ch->reconcile.dir && ch->out_dir &&
+        asprintf(&ch->reconcile.dir, "%s/reconcile", ch->out_dir) < 0) {
+        ch->reconcile.dir = NULL;
+        ld->oom = 1;
+    }
+}
+
 /* A bank that re-renders payments needs them parsed, and a bank that sends
  * files as received cannot take a CSV or canonical file: either would
  * only fail at send time, message by message. */
@@ -1351,6 +1389,7 @@ static void parse_channels(struct ld *ld, const config_setting_t *root,
         parse_section(ld, g, chan_opts, ch, NULL, where, NULL);
         ld->chan_name = NULL;
         parse_routes(ld, g, ch, where);
+        parse_reconcile(ld, g, ch, where);
         for (size_t j = 0; ch->name && j + 1 < c->n_channels; j++)
             if (c->channels[j].name &&
                 strcmp(c->channels[j].name, ch->name) == 0)
@@ -1377,28 +1416,44 @@ static void parse_channels(struct ld *ld, const config_setting_t *root,
 }
 
 /* A folder used twice would mix one channel's files into another's (or
- * feed rejected files back into pickup). */
+ * feed rejected files, reports or expected receipts back into pickup). */
+#define CHAN_FOLDERS 6
+static void chan_folders(const struct cfg_channel *ch,
+                         const char *out[CHAN_FOLDERS])
+{
+    out[0] = ch->drop_dir;
+    out[1] = ch->out_dir;
+    out[2] = ch->rejected_dir;
+    out[3] = ch->archive_dir;
+    out[4] = ch->reconcile.dir;
+    out[5] = ch->reconcile.expected_dir;
+}
+
 static void check_folders(struct ld *ld, const config_setting_t **gs)
 {
-    static const char *const keys[] = {"drop", "out", "rejected", "archive"};
+    static const char *const keys[CHAN_FOLDERS] = {
+        "drop", "out", "rejected", "archive", "reconcile.dir",
+        "reconcile.expected_dir"};
     struct cfg *c = ld->c;
     for (size_t i = 0; i < c->n_channels; i++) {
         const struct cfg_channel *a = &c->channels[i];
-        const char *pa[] = {a->drop_dir, a->out_dir, a->rejected_dir,
-                            a->archive_dir};
-        for (size_t ka = 0; ka < 4; ka++) {
+        const char *pa[CHAN_FOLDERS];
+        chan_folders(a, pa);
+        for (size_t ka = 0; ka < CHAN_FOLDERS; ka++) {
             if (!pa[ka])
                 continue;
             int dup = 0;
             for (size_t j = 0; j <= i && !dup; j++) {
                 const struct cfg_channel *b = &c->channels[j];
-                const char *pb[] = {b->drop_dir, b->out_dir, b->rejected_dir,
-                                    b->archive_dir};
-                for (size_t kb = 0; kb < (j == i ? ka : 4) && !dup; kb++) {
+                const char *pb[CHAN_FOLDERS];
+                chan_folders(b, pb);
+                for (size_t kb = 0; kb < (j == i ? ka : CHAN_FOLDERS) && !dup;
+                     kb++) {
                     if (!pb[kb] || strcmp(pa[ka], pb[kb]) != 0)
                         continue;
                     const config_setting_t *s =
-                        config_setting_get_member(gs[i], keys[ka]);
+                        config_setting_lookup((config_setting_t *)gs[i],
+                                              keys[ka]);
                     problem(ld, s ? s : gs[i],
                             "channel %s: %s folder %s is also channel %s's "
                             "%s folder", a->name ? a->name : "?", keys[ka],
@@ -1455,6 +1510,7 @@ void cfg_free(struct cfg *c)
         for (size_t k = 0; k < ch->n_routes; k++)
             free_section(route_opts, &ch->routes[k]);
         free(ch->routes);
+        free_section(recon_opts, &ch->reconcile);
         free_section(chan_opts, ch);
     }
     free(c->channels);

@@ -122,6 +122,19 @@ struct cfg_route {
     char *bank;
 };
 
+/* A channel's reconciliation settings (daemon/reconrun.h): always filled,
+ * with defaults when the channel has no `reconcile` group. */
+struct cfg_reconcile {
+    char *dir;           /* where runs write their reports; default
+                            <out>/reconcile */
+    char *expected_dir;  /* treasury's open invoices (*.csv, *.xml), NULL:
+                            none */
+    int window_days;     /* +/- days around execution / due dates */
+    int grace_days;      /* days before an unbooked payment is reported */
+    int threshold;       /* fuzzy match score needed, 1..100 */
+    int days;            /* a run without --from covers this many days */
+};
+
 struct cfg_channel {
     char *name, *drop_dir, *out_dir, *rejected_dir;
     char *archive_dir;   /* NULL: drop files are deleted after acceptance */
@@ -136,6 +149,7 @@ struct cfg_channel {
     struct cfg_route *routes;
     size_t n_routes;
     int64_t stability_ms;
+    struct cfg_reconcile reconcile;
 };
 
 struct cfg {

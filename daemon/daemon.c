@@ -37,6 +37,7 @@
 #include "fsutil.h"
 #include "h2hd.h"
 #include "log.h"
+#include "reconrun.h"
 #include "scheduler.h"
 
 void engine_flush(struct h2hd *d);
@@ -337,6 +338,7 @@ int h2hd_start(struct h2hd *d, const char *cfg_path, struct h2h_err *err)
     uv_timer_start(&d->cert_timer, cert_timer_cb, CERT_CHECK_INTERVAL_MS,
                    CERT_CHECK_INTERVAL_MS);
     /* Resolve what a crash left behind before taking new work. */
+    rrun_recover(d);
     engine_recover_all(d);
     engine_kick(d);
     if ((rc = channels_start(d, NULL, 0, err)))
@@ -574,6 +576,9 @@ void h2hd_stop(struct h2hd *d, const char *why)
     int busy = engine_inflight_total(d);
     for (size_t i = 0; i < d->n_banks; i++)
         busy += d->banks[i]->polling;
+    /* a reconciliation run stops at its next step; its end calls here */
+    rrun_cancel(d);
+    busy += rrun_busy(d);
     if (busy == 0)
         close_everything(d);
 }

@@ -71,7 +71,8 @@ struct command {
     int max_args; /* -1: no limit */
     int needs_daemon;
     int (*run)(struct ctx *x, const struct cmd_args *a);
-    const char *opts[OPTS_MAX]; /* "--name VALUE" options; NULL ends */
+    const char *opts[OPTS_MAX]; /* "--name VALUE" options, "name!" for a
+                                   flag without value; NULL ends */
     const char *usage;
     const char *summary;
 };
@@ -1115,6 +1116,116 @@ static int run_jobs(struct ctx *x, const struct cmd_args *a)
     return 0;
 }
 
+/* Progress of a reconciliation run while h2hctl waits, on stderr. */
+#define RECON_POLL_MS 500
+
+static void print_recon(const json_t *r)
+{
+    static const char *const keys[] = {"channel", "bank", "account", "from",
+                                       "to", "trigger"};
+    char *id = text(json_object_get(r, "id"));
+    char *result = text(json_object_get(r, "result"));
+    printf("run %s %s\n", id, result);
+    free(id);
+    free(result);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *v = json_string_value(json_object_get(r, keys[i]));
+        char *t = clean(v && *v ? v : "-");
+        printf("%s%s %s", i ? "  " : "", keys[i], t ? t : "?");
+        free(t);
+    }
+    printf("\n");
+    const char *fields[][2] = {{"started", "started"}, {"ended", "ended"},
+                               {"dir", "dir"}, {"error", "error"},
+                               {"summary", ""}};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        const char *v = json_string_value(json_object_get(r, fields[i][0]));
+        if (!v || !*v)
+            continue;
+        char *t = clean(v);
+        printf("%s%s%s\n", fields[i][1], *fields[i][1] ? " " : "",
+               t ? t : "?");
+        free(t);
+    }
+    json_t *booked = json_object_get(json_object_get(r, "counts"), "booked");
+    const char *res = json_string_value(json_object_get(r, "result"));
+    if (json_is_integer(booked) && res && strcmp(res, "ok") == 0)
+        printf("booked %" JSON_INTEGER_FORMAT "\n",
+               json_integer_value(booked));
+}
+
+static int recon_finished(const json_t *r)
+{
+    const char *res = json_string_value(json_object_get(r, "result"));
+    return res && strcmp(res, "running") != 0;
+}
+
+static int run_reconcile(struct ctx *x, const struct cmd_args *a)
+{
+    /* opts: from to account bank channel last! no-wait! */
+    json_t *r = NULL, *args = NULL;
+    int rc;
+    if (a->opt[5]) {
+        for (int k = 0; k < 5; k++)
+            if (a->opt[k]) {
+                fprintf(stderr, "h2hctl: reconcile: --last takes no other "
+                                "option\n");
+                return EXIT_USAGE;
+            }
+        if ((rc = call(x, "reconcile_status", NULL, &r)))
+            return rc;
+    } else {
+        static const char *const names[] = {"from", "to", "account", "bank",
+                                            "channel"};
+        args = json_object();
+        for (int k = 0; k < 5; k++)
+            if (a->opt[k])
+                json_object_set_new(args, names[k], json_string(a->opt[k]));
+        rc = call(x, "reconcile", args, &r);
+        json_decref(args);
+        if (rc)
+            return rc;
+        args = json_pack("{s:O}", "id", json_object_get(r, "id"));
+        json_decref(r);
+        r = NULL;
+        /* follow it: progress on stderr until it ends */
+        for (;;) {
+            if ((rc = call(x, "reconcile_status", args, &r))) {
+                json_decref(args);
+                return rc;
+            }
+            if (a->opt[6] || recon_finished(r))
+                break;
+            json_t *p = json_object_get(r, "progress");
+            if (p && !x->json) {
+                char *id = text(json_object_get(r, "id"));
+                char *ph = text(json_object_get(p, "phase"));
+                fprintf(stderr,
+                        "reconcile %s: %s %" JSON_INTEGER_FORMAT
+                        "/%" JSON_INTEGER_FORMAT "\n",
+                        id, ph, json_integer_value(json_object_get(p, "done")),
+                        json_integer_value(json_object_get(p, "total")));
+                free(id);
+                free(ph);
+            }
+            json_decref(r);
+            r = NULL;
+            usleep(RECON_POLL_MS * 1000);
+        }
+        json_decref(args);
+    }
+    if (x->json)
+        print_json(r);
+    else
+        print_recon(r);
+    const char *res = json_string_value(json_object_get(r, "result"));
+    rc = res && (strcmp(res, "ok") == 0 || strcmp(res, "running") == 0)
+             ? 0
+             : EXIT_DAEMON;
+    json_decref(r);
+    return rc;
+}
+
 static int run_help(struct ctx *x, const struct cmd_args *a)
 {
     (void)x;
@@ -1155,6 +1266,12 @@ static const struct command commands[] = {
      "(default), optionally for one day"},
     {"jobs", 0, 1, 1, run_jobs, {NULL}, "jobs [BANK]",
      "scheduled jobs: schedule, time zone, last run and result, next run"},
+    {"reconcile", 0, 0, 1, run_reconcile,
+     {"from", "to", "account", "bank", "channel", "last!", "no-wait!", NULL},
+     "reconcile [--from D] [--to D] [--account A] [--bank B] [--channel C] "
+     "[--no-wait] | --last",
+     "match submitted payments against booked statement entries and write "
+     "the reports; --last shows the latest run (audited)"},
     {"convert", 1, 2, 0, run_convert,
      {"from", "to", "profile", "charset", "today", "out-charset", NULL},
      "convert [--from F] --to F [--profile P] [--charset CS] [--today D] "
@@ -1205,10 +1322,18 @@ static int parse_cmd_args(struct ctx *x, const struct command *c, int argc,
             const char *eq = strchr(name, '=');
             size_t n = eq ? (size_t)(eq - name) : strlen(name);
             for (int k = 0; k < OPTS_MAX && c->opts[k]; k++) {
-                if (strlen(c->opts[k]) != n || strncmp(c->opts[k], name, n))
+                size_t on = strcspn(c->opts[k], "!");
+                if (on != n || strncmp(c->opts[k], name, n))
                     continue;
                 found = 1;
-                if (eq) {
+                if (c->opts[k][on] == '!') { /* a flag: no value */
+                    if (eq) {
+                        fprintf(stderr, "h2hctl: %s: %.*s takes no value\n",
+                                c->name, (int)(n + 2), w);
+                        return -1;
+                    }
+                    a->opt[k] = "";
+                } else if (eq) {
                     a->opt[k] = eq + 1;
                 } else if (i + 1 < argc) {
                     a->opt[k] = argv[++i];

@@ -85,6 +85,8 @@ struct h2hd {
     uv_timer_t cert_timer;        /* hourly certificate expiry check */
     uv_timer_t sched_timer;       /* the next scheduled job (scheduler.h) */
     struct sched *sched;          /* jobs and cut-offs of every bank */
+    struct rrun *rrun;            /* the reconciliation run going, or NULL
+                                     (reconrun.h) */
     struct certwatch *certwatch;  /* expiry warnings already logged: kept
                                      across reloads so none is repeated */
     int stopping;

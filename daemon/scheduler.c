@@ -21,6 +21,7 @@
 #include "backoff.h"
 #include "h2hd.h"
 #include "log.h"
+#include "reconrun.h"
 #include "store.h"
 
 /* The longest the timer sleeps (see the top). */
@@ -110,15 +111,6 @@ int sched_catchup(const struct cron *c, const struct tz *z,
     return catch_up ? SCHED_CATCH_UP : SCHED_MISSED;
 }
 
-static void fmt_day(int64_t day, char out[11])
-{
-    int y, m, d;
-    char buf[32];
-    tz_civil_from_days(day, &y, &m, &d);
-    snprintf(buf, sizeof(buf), "%04d-%02d-%02d", y, m, d);
-    memcpy(out, buf, 10);
-    out[10] = '\0';
-}
 
 int sched_job_date(unsigned what, const struct tz *z, const struct cal *cal,
                    time_t slot, char date[11], struct h2h_err *err)
@@ -137,7 +129,7 @@ int sched_job_date(unsigned what, const struct tz *z, const struct cal *cal,
         else if ((rc = cal_prev_business_day(cal, day, &day, err)) < 0)
             return rc;
     }
-    fmt_day(day, date);
+    tz_day_text(day, date);
     return 0;
 }
 
@@ -171,7 +163,7 @@ int sched_cutoff_check(const struct tz *z, const struct cal *cal,
         int b = cal_is_business_day_n(cal, day);
         if (b < 0) {
             char d[11];
-            fmt_day(day, d);
+            tz_day_text(day, d);
             return h2h_err_set(err, H2H_ENOTFOUND,
                                "calendar %s cannot tell whether %s is a "
                                "business day (outside its valid range)",
@@ -257,7 +249,12 @@ struct sched {
 
 int sched_has_jobs(const struct cfg_bank *cb)
 {
-    return cb && cb->schedule && cb->schedule->n_jobs > 0;
+    if (!cb || !cb->schedule)
+        return 0;
+    for (size_t k = 0; k < cb->schedule->n_jobs; k++)
+        if (strcmp(cb->schedule->jobs[k].kind, "reconcile") != 0)
+            return 1;
+    return 0;
 }
 
 void sched_free(struct sched *s)
@@ -393,7 +390,7 @@ static void warn_provisional(struct sjob *j, time_t t, int use_day, int64_t day)
     if (cal_provisional(j->sb->cal, day, &note) != 1)
         return;
     char d[11];
-    fmt_day(day, d);
+    tz_day_text(day, d);
     j->provisional_logged = 1;
     h2h_log(H2H_LOG_WARN, "sched.calendar.provisional", "bank", j->sb->name,
             "kind", j->kind, "calendar", cal_name(j->sb->cal), "date", d,
@@ -582,6 +579,34 @@ static void finish(struct h2hd *d, struct sjob *j, int ok, const char *error)
     j->carrier = NULL;
 }
 
+/* A scheduled reconciliation run ended: the job it belongs to (looked up
+ * again, a reload may have replaced the scheduler meanwhile) is done. */
+static void recon_done(void *ctx, const char *id, int ok, const char *error)
+{
+    struct h2hd *d = ctx;
+    (void)id;
+    struct sched *s = d->sched;
+    for (size_t i = 0; s && i < s->n_banks; i++)
+        for (size_t k = 0; k < s->banks[i].n_jobs; k++) {
+            struct sjob *j = &s->banks[i].jobs[k];
+            if (j->run == RUN_ACTIVE && strcmp(j->kind, "reconcile") == 0 &&
+                j->carrier == NULL)
+                finish(d, j, ok, error);
+        }
+}
+
+/* A reconcile job: one run for the bank, over its channel's default days
+ * up to today. */
+static int fire_reconcile(struct h2hd *d, struct sjob *j, struct h2h_err *err)
+{
+    char id[STORE_ID_MAX];
+    struct rrun_params p = {.bank = j->sb->name, .trigger = "schedule"};
+    int rc = rrun_start(d, &p, recon_done, d, id, err);
+    if (rc == 0)
+        j->run = RUN_ACTIVE;
+    return rc;
+}
+
 /* One run of job j for scheduled time slot. */
 static void fire(struct h2hd *d, struct sjob *j, time_t slot)
 {
@@ -616,7 +641,9 @@ static void fire(struct h2hd *d, struct sjob *j, time_t slot)
     int64_t now = h2hd_now_ms();
     j->run_slot = slot;
     j->run_started_ms = now;
-    rc = engine_poll(b, j->what, date[0] ? date : NULL, &err);
+    int recon = strcmp(j->kind, "reconcile") == 0;
+    rc = recon ? fire_reconcile(d, j, &err)
+               : engine_poll(b, j->what, date[0] ? date : NULL, &err);
     struct h2h_err e2 = {0};
     if (store_job_started(d->store, sb->name, j->kind, (int64_t)slot * 1000,
                           now, &e2) < 0)
@@ -624,6 +651,11 @@ static void fire(struct h2hd *d, struct sjob *j, time_t slot)
     if (rc < 0) {
         /* nothing started: the run ends here with the reason */
         finish(d, j, 0, err.msg);
+        return;
+    }
+    if (recon) {
+        /* ends by recon_done, not by the bank's poll rounds */
+        j->carrier = NULL;
         return;
     }
     j->run = rc == 0 ? RUN_ACTIVE : RUN_QUEUED;
@@ -723,7 +755,7 @@ void sched_payment_cutoff(struct h2hd *d, const char *bank, time_t now,
         if (tz_local_day(sb->tz, now, &day) == 0 &&
             cal_provisional(sb->cal, day, &note) == 1) {
             char dd[11];
-            fmt_day(day, dd);
+            tz_day_text(day, dd);
             sb->cut_provisional_logged = 1;
             h2h_log(H2H_LOG_WARN, "sched.calendar.provisional", "bank",
                     sb->name, "kind", "cutoff", "calendar", cal_name(sb->cal),
@@ -739,7 +771,7 @@ void sched_payment_cutoff(struct h2hd *d, const char *bank, time_t now,
         char dd[11];
         int64_t day = 0;
         tz_local_day(sb->tz, now, &day);
-        fmt_day(day, dd);
+        tz_day_text(day, dd);
         snprintf(v->why, sizeof(v->why), "%s is not a business day (%s)", dd,
                  cal_name(sb->cal));
     }

@@ -5,14 +5,17 @@
  * would shadow the system's <sched.h>, which <pthread.h> includes.)
  *
  * A bank's `schedule` group (config.h, struct cfg_schedule) names jobs:
- * one per kind (status, statements, intraday, balance, bills), each a cron
+ * one per kind (status, statements, intraday, balance, bills, reconcile),
+ * each a cron
  * expression or interval (cron.h) evaluated in the schedule's time zone
  * (tz.h), optionally on business days of a calendar only (calendar.h).
  * A job that comes due asks the engine for one fetch of its kind
  * (engine_poll with its H2H_POLL_* bit); statements are fetched for the
  * previous business day (the previous day without a calendar), intraday
  * reports for the day of the run, the other kinds for the adapter's
- * default range.  A bank with at least one job gets no poll_interval
+ * default range.  A "reconcile" job fetches nothing: it starts a
+ * reconciliation run for the bank (reconrun.h) and ends when the run
+ * does.  A bank with at least one fetch job gets no poll_interval
  * rounds: jobs drive all of its fetching, so status reports flow only
  * through a "status" job.
  *
@@ -152,8 +155,8 @@ struct h2hd;
 struct bank_rt;
 struct sched;
 
-/* 1 when the bank's schedule has jobs: then jobs replace its
- * poll_interval rounds. */
+/* 1 when the bank's schedule has fetch jobs (any kind but reconcile):
+ * then jobs replace its poll_interval rounds. */
 int sched_has_jobs(const struct cfg_bank *cb);
 
 /* Load the zones, calendars and cron expressions of every bank schedule

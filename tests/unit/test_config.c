@@ -156,6 +156,13 @@ static void test_defaults(void)
     CU_ASSERT_STRING_EQUAL(ch->kind, "payment");
     CU_ASSERT_STRING_EQUAL(ch->profile, "none");
     CU_ASSERT_EQUAL(ch->stability_ms, 1000);
+    snprintf(want, sizeof(want), "%s/spool/erp/out/reconcile", dir);
+    CU_ASSERT_STRING_EQUAL(ch->reconcile.dir, want);
+    CU_ASSERT_PTR_NULL(ch->reconcile.expected_dir);
+    CU_ASSERT_EQUAL(ch->reconcile.window_days, 3);
+    CU_ASSERT_EQUAL(ch->reconcile.grace_days, 5);
+    CU_ASSERT_EQUAL(ch->reconcile.threshold, 60);
+    CU_ASSERT_EQUAL(ch->reconcile.days, 31);
     cfg_free(c);
     cfg_problems_release(&p);
     tu_rmtree(dir);
@@ -506,6 +513,24 @@ static const struct bad_case {
     {"control character",
      "channels = ( { name = \"c\"; bank = \"b1\";\n profile = \"a\\tb\"; }"
      " );\n", 2, "contains control characters"},
+    {"reconcile not a group",
+     "channels = ( { name = \"c\"; bank = \"b1\";\n reconcile = 3; } );\n",
+     2, "channel c.reconcile must be a group"},
+    {"reconcile threshold",
+     "channels = ( { name = \"c\"; bank = \"b1\"; reconcile = {\n"
+     " threshold = 0; }; } );\n", 2, "threshold"},
+    {"reconcile unknown key",
+     "channels = ( { name = \"c\"; bank = \"b1\"; reconcile = {\n"
+     " grace = 2; }; } );\n", 2, "unknown setting \"grace\" in channel "
+     "c.reconcile"},
+    {"reconcile dir is the drop folder",
+     "channels = ( { name = \"c\"; bank = \"b1\"; drop = \"in\"; reconcile "
+     "= {\n expected_dir = \"in\"; }; } );\n", 2,
+     "reconcile.expected_dir folder"},
+    {"reconcile job kind",
+     "banks = ( { name = \"b1\"; adapter = \"dirdrop\"; dirdrop = { outbox "
+     "= \"o\"; };\n schedule = { jobs = ( { kind = \"recon\"; cron = "
+     "\"@daily\"; } ); }; } );\n", 2, "kind"},
 };
 
 static void test_bad_values(void)

@@ -585,7 +585,9 @@ static void test_sample_example(void)
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     const struct cfg_schedule *s = c->banks[0].schedule;
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    CU_ASSERT_EQUAL(s->n_jobs, 5);
+    CU_ASSERT_EQUAL(s->n_jobs, 6);
+    CU_ASSERT_STRING_EQUAL(s->jobs[5].kind, "reconcile");
+    CU_ASSERT_EQUAL(sched_has_jobs(&c->banks[0]), 1);
     CU_ASSERT_STRING_EQUAL(s->timezone, "Asia/Shanghai");
     CU_ASSERT_EQUAL(s->cutoff_min, 16 * 60 + 30);
     cfg_free(c);
