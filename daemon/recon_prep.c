@@ -48,12 +48,29 @@ uint32_t rc_fp_hash(const struct recon *r, const struct rc_entry *e)
     return rc_hash_u32(h, (uint32_t)e->ccy << 8 | e->credit << 4 | kind);
 }
 
+/* Our own references tell two bookings apart even when the bank's
+ * reference is the same: the items of a payroll carry the batch's
+ * reference, and two equal salaries are two bookings. */
+static int own_refs_differ(const struct recon *r, const struct rc_entry *a,
+                           const struct rc_entry *b)
+{
+    const rc_str ra[] = {a->e2e, a->uetr, a->cust_ref};
+    const rc_str rb[] = {b->e2e, b->uetr, b->cust_ref};
+    for (size_t i = 0; i < sizeof(ra) / sizeof(ra[0]); i++)
+        if (ra[i] && rb[i] && rc_key_present(rc_s(&r->pool, ra[i])) &&
+            rc_key_present(rc_s(&r->pool, rb[i])) &&
+            !rc_key_eq(rc_s(&r->pool, ra[i]), rc_s(&r->pool, rb[i])))
+            return 1;
+    return 0;
+}
+
 static int fp_eq(const struct recon *r, const struct rc_entry *a,
                  const struct rc_entry *b)
 {
     uint8_t ka, kb;
     if (a->account != b->account || a->amount != b->amount ||
-        a->book != b->book || a->ccy != b->ccy || a->credit != b->credit)
+        a->book != b->book || a->ccy != b->ccy || a->credit != b->credit ||
+        own_refs_differ(r, a, b))
         return 0;
     rc_str ra = fp_ref(r, a, &ka), rb = fp_ref(r, b, &kb);
     return ka == kb && rc_key_eq(rc_s(&r->pool, ra), rc_s(&r->pool, rb));

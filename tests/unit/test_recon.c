@@ -291,6 +291,25 @@ static const struct tcase cases[] = {
                 X(UNMATCHED_PAYMENT, "P3", NULL, NULL)},
     },
     {
+        /* a payroll's items all carry the batch's bank reference: equal
+         * salaries are still two bookings, told apart by the serials */
+        .name = "duplicates: same bank reference, different serials",
+        .pay = {{.id = "P1", .serial = "PFX-M1-1", .amount = 850000},
+                {.id = "P2", .serial = "PFX-M1-2", .amount = 850000}},
+        .ent = {{.id = "S1/1",
+                 .acct_svcr_ref = "BATCH-9",
+                 .cust_ref = "PFX-M1-1",
+                 .amount = 850000},
+                {.id = "S1/2",
+                 .acct_svcr_ref = "BATCH-9",
+                 .cust_ref = "PFX-M1-2",
+                 .amount = 850000}},
+        .pairs = {{"P1", "S1/1", RECON_RULE_EXACT, RECON_KEY_SERIAL, 0,
+                   "PFX-M1-1"},
+                  {"P2", "S1/2", RECON_RULE_EXACT, RECON_KEY_SERIAL, 0,
+                   "PFX-M1-2"}},
+    },
+    {
         .name = "reversals: by shared reference and by amount",
         .order_free = 1,
         .pay = {{.id = "P1", .end_to_end_id = "E2E-R", .amount = 50000},
