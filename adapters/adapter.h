@@ -186,7 +186,8 @@ struct h2h_adapter_ops {
     /* Optional (NULL: the bank books payments under their own ids only):
      * the references the bank books this adapter's payments under, for
      * reconciliation.  serial: a pattern for one payment's customer
-     * serial; batch: one for a file booked as one debit (a payroll
+     * serial (also each item of a batch the bank books item by item);
+     * batch: one for a file the bank may book as one debit (a payroll
      * batch), which is what a file is when a payment group has category
      * purpose batch_purpose.  Tokens {msgid} (h2hd's message id) and {n}
      * (the payment's number in the file, from 1).  Any may be set to NULL;

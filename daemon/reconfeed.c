@@ -285,15 +285,14 @@ static int pay_tx(void *ctx, const struct fmt_pay_group *g,
     if (!in_range(c->j, day) || !account_wanted(c->j, debtor))
         return 0;
     snprintf(id, sizeof(id), "%s/%zu", m->id, c->n);
-    /* a file of the adapter's batch purpose is booked as one debit under
-     * the batch reference; other payments each under their serial */
+    /* every payment has its serial; a file of the adapter's batch
+     * purpose (payroll) is also a batch, for a bank that books it as one
+     * debit under the batch reference instead of item by item */
     char serial[128] = "", batch[128] = "";
-    int in_batch = m->batch_purpose && g->ctgy_purp &&
-                   strcmp(g->ctgy_purp, m->batch_purpose) == 0;
-    if (in_batch)
+    if (m->batch_purpose && g->ctgy_purp &&
+        strcmp(g->ctgy_purp, m->batch_purpose) == 0)
         expand_ref(m->batch_pattern, m->id, c->n, batch, sizeof(batch));
-    else
-        expand_ref(m->serial_pattern, m->id, c->n, serial, sizeof(serial));
+    expand_ref(m->serial_pattern, m->id, c->n, serial, sizeof(serial));
     struct recon_payment p = {
         .id = id,
         .bank = m->bank,

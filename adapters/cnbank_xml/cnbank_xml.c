@@ -211,7 +211,10 @@ static int cx_check(const config_setting_t *bank, const char *base_dir,
 }
 
 /* The serials cx_pay.c gives: <prefix><msg id>-<n> per payment, and
- * <prefix><msg id> for a payroll batch (a file with a SALA group). */
+ * <prefix><msg id> for a payroll batch (a file with a SALA group), whose
+ * items the bank books one by one as <batch serial>-<item no> (the same
+ * text as the per-payment serial, a SALA group being the file's only
+ * group) or as one debit under the batch serial. */
 static void cx_booking_refs(struct h2h_adapter *a, const char **serial,
                             const char **batch, const char **batch_purpose)
 {

@@ -33,7 +33,13 @@ once although later polls list them again.  Last, an entry is booked
 while h2hd reads a statement (after its balance request, before the
 transactions): every statement delivered during the run must carry the
 bank's opening balance (the opening of the first statement day never
-changes).
+changes).  Then `h2hctl reconcile` over the statement days (from the
+fetched day to today): each payment and paid payroll item the bank booked
+is matched exactly by the serial the simulator recorded on its booking
+(a payroll booked as one debit: one batch match with its paid items),
+what the bank refused or never got is not in the run, the bank's other
+entries are unmatched_entries, and every message booked in full moves to
+`booked` (payment.booked).
 
 security: every answer that is not genuine is treated as no answer and
 never acknowledges a payment: a forged response signature, a replayed
@@ -57,6 +63,7 @@ message is acknowledged, and each status report the adapter made reached
 out/status exactly once (pain.002 MsgIds <id>-S1.. without gap or repeat,
 the last one ACSC).
 """
+import csv
 import datetime
 import http.client
 import json
@@ -610,6 +617,9 @@ def flow(base, profile):
             ("%s-4" % csv_id, 99999, "深圳市南山区测试电子有限公司",
              PAYEES[3], "合同号 HT-2026-118 第一期款项")]
         drop_atomic(w, "payments-cn.csv", csv_file(csv_id, rows))
+        # business id -> the transactions of the file, in order (rows)
+        to_bank = {csv_id: rows}
+        never_sent = []  # business ids of messages h2hd refused to send
 
         # 2. payroll: canonical, SALA, one item to a closed account
         sal_id = "CN-SALA-" + RUN
@@ -619,6 +629,7 @@ def flow(base, profile):
                  ("%s-3" % sal_id, 777700, "欧阳娜娜", PAYEES[2],
                   "工资 2026年11月")]
         drop_atomic(w, "payroll.xml", canonical_payroll(sal_id, items))
+        to_bank[sal_id] = items
 
         csv_mid = msg_id_of(w, csv_id)
         sal_mid = msg_id_of(w, sal_id)
@@ -722,6 +733,7 @@ def flow(base, profile):
             drop_atomic(w, "gbk-%s.csv" % tag, csv_file(bad_id, bad_rows))
             wait_state(w, bad_id, ("failed", "held"), 30)
             bad_mid = msg_id_of(w, bad_id)
+            never_sent.append(bad_id)
             new = bank.arrivals()[arr0:]
             sent = [(a["function"], a["outcome"], a["error"]) for a in new
                     if a["function"] in ("payment", "payroll", None)]
@@ -742,9 +754,9 @@ def flow(base, profile):
         tmo_id = "CN-TMO-" + RUN
         bank.faults(clear=True, timeout_after_create_next=1,
                     timeout_mode=mode, timeout_hold_s=20)
-        drop_atomic(w, "timeout.xml", pain001(tmo_id, [
-            ("%s-1" % tmo_id, 4321, "成都市锦江区测试商贸有限公司", PAYEES[1],
-             "设备款")]))
+        to_bank[tmo_id] = [("%s-1" % tmo_id, 4321,
+                            "成都市锦江区测试商贸有限公司", PAYEES[1], "设备款")]
+        drop_atomic(w, "timeout.xml", pain001(tmo_id, to_bank[tmo_id]))
         tmo_mid = msg_id_of(w, tmo_id)
         wait_state(w, tmo_id, "acknowledged", 45)
         serial = "H2H%s-1" % tmo_mid
@@ -767,9 +779,9 @@ def flow(base, profile):
         # busy: delays, never duplicates
         busy_id = "CN-BUSY-" + RUN
         bank.faults(clear=True, busy_next=100000)
-        drop_atomic(w, "busy.xml", pain001(busy_id, [
-            ("%s-1" % busy_id, 2500, "武汉光谷测试有限公司", PAYEES[2],
-             "咨询费")]))
+        to_bank[busy_id] = [("%s-1" % busy_id, 2500, "武汉光谷测试有限公司",
+                             PAYEES[2], "咨询费")]
+        drop_atomic(w, "busy.xml", pain001(busy_id, to_bank[busy_id]))
         busy_mid = msg_id_of(w, busy_id)
         serial = "H2H%s-1" % busy_mid
         wait_until(lambda: [a for a in bank.of(serial)
@@ -896,6 +908,12 @@ def flow(base, profile):
               (bad_kind.stdout + bad_kind.stderr),
               "an unknown kind is refused: %r" % (bad_kind.stdout,))
 
+        # reconciliation over the statement days, d3 (fetched) to today
+        t_rec = time.time()
+        n_booked = reconcile_flow(w, bank, to_bank, never_sent, d3,
+                                  today().isoformat())
+        t_rec = time.time() - t_rec
+
         check(files(os.path.join(w.out, "other")) == [],
               "nothing in out/other: %r" % files(os.path.join(w.out, "other")))
 
@@ -913,9 +931,10 @@ def flow(base, profile):
               "before an entry the statement lists): %s" %
               (yuan_s(expect["opening"]), bad))
         print("cnbank flow %s: %d payments, 1 payroll, timeout + busy "
-              "recovered exactly once, statement of %d entries, %d receipts; "
-              "%.1f s" % (profile, 4 + 2, n_stmt, len(got_r),
-                          time.time() - t0))
+              "recovered exactly once, statement of %d entries, %d receipts, "
+              "reconciled (%d messages booked, %.1f s); %.1f s" % (
+                  profile, 4 + 2, n_stmt, len(got_r), n_booked, t_rec,
+                  time.time() - t0))
     except SystemExit:
         if w is not None:
             print(w.tail(80))
@@ -924,6 +943,323 @@ def flow(base, profile):
         if w is not None:
             w.cleanup()
         bank.stop()
+
+
+# --------------------------------------------------------------------------
+# reconciliation (the end of flow)
+
+# the columns of daemon/recon.h, in order
+RECON_COLS = {
+    "matched.csv": "group,rule,key,key_value,score,side,item_id,batch_id,"
+                   "entry_id,account,item_amount,entry_amount,currency,"
+                   "entry_currency,item_date,book_date,counterparty,flags",
+    "unmatched_payments.csv": "payment_id,bank,account,end_to_end_id,uetr,"
+                              "serial,bank_ref,amount,currency,exec_date,"
+                              "days_open,counterparty,counterparty_account,"
+                              "remittance,batch_id,state",
+    "unmatched_entries.csv": "entry_id,account,direction,amount,currency,"
+                             "book_date,value_date,acct_svcr_ref,"
+                             "end_to_end_id,uetr,customer_ref,bank_ref,"
+                             "counterparty,counterparty_account,remittance,"
+                             "best_candidate,best_score",
+    "mismatches.csv": "kind,group,rule,key,key_value,item_id,entry_id,"
+                      "expected_amount,booked_amount,difference,currency,"
+                      "item_date,book_date,days_off",
+    "duplicates.csv": "kind,id,duplicate_of,payment_id,key,key_value,amount,"
+                      "currency,date",
+    "reversals.csv": "kind,entry_id,original_entry_id,payment_id,amount,"
+                     "currency,direction,book_date,key,key_value,"
+                     "return_reason",
+    "ambiguous.csv": "entry_id,candidate_id,side,rule,key,key_value,score,"
+                     "entry_amount,candidate_amount,currency,book_date,"
+                     "candidate_date",
+}
+
+
+def read_report(run_dir, name):
+    """The rows (dicts) of one CSV report of a reconciliation run."""
+    path = os.path.join(run_dir, name)
+    check(os.path.isfile(path), "reconcile: no %s in the run folder %s "
+          "(it has %r)" % (name, run_dir, files(run_dir)))
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    check(rows and ",".join(rows[0]) == RECON_COLS[name],
+          "reconcile: %s columns\n  got      %s\n  recon.h  %s" % (
+              name, ",".join(rows[0]) if rows else None, RECON_COLS[name]))
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def bank_bookings(bank, sent, frm, to):
+    """What the bank did with what we sent, from the simulator's own
+    records (its instructions and its ledger of our account, booking days
+    frm..to), tied to our transactions by content (amount, payee name and
+    account: unique among what the flow sent).  Returns (ours, theirs,
+    refused):
+      ours     one dict per booking of ours: serial (as the ledger entry
+               carries it), entry (the ledger entry), batch (the entry
+               books a whole payroll batch), txs [(business id, n, fen)]
+               (n counting the file's transactions from 1)
+      theirs   the ledger entries that are no booking of ours
+      refused  [(business id, n)] the bank refused (not paid, not booked)"""
+    led = [e for e in bank.ledger_account()["entries"]
+           if frm <= e["booking_date"] <= to]
+    index = {}
+    for bid, rows in sent.items():
+        for n, (_, fen, name, acct, _) in enumerate(rows, 1):
+            index.setdefault((fen, name, acct), []).append((bid, n))
+
+    def tx_of(fen, name, acct, what):
+        hit = index.get((fen, name, acct), [])
+        check(len(hit) == 1, "reconcile (test data): %s (%s, %s, %s) is %d "
+              "of the transactions the flow sent: %r" % (
+                  what, yuan(fen), name, acct, len(hit), hit))
+        return hit[0]
+
+    def debits(serial_ok, fen, name, acct):
+        """Ledger debits of (fen, name, acct) whose serial passes."""
+        return [e for e in led if e["cd"] == "D" and serial_ok(e["serial"])
+                and (e["amount_fen"], e["counterparty_name"],
+                     e["counterparty_account"]) == (fen, name, acct)]
+
+    ours, refused = [], []
+    for serial, p in sorted(bank.payments().items()):
+        if p["kind"] == "payment":
+            v = p["values"]
+            key = (v["amount"], v["creditor_name"], v["creditor_account"])
+            bid, n = tx_of(*key, what="payment " + serial)
+            bk = debits(lambda s: s == serial, *key)
+            if p["status"] != "finished":
+                check(not bk, "the bank booked payment %s, which it %s: %r" %
+                      (serial, p["status"], bk))
+                refused.append((bid, n))
+                continue
+            check(len(bk) == 1, "the simulator booked payment %s once on "
+                  "%s..%s: %r" % (serial, frm, to, bk))
+            ours.append({"serial": serial, "entry": bk[0], "batch": False,
+                         "txs": [(bid, n, v["amount"])]})
+            continue
+        # a payroll batch: one debit for the batch (serial = the batch's),
+        # or one per paid item (PROFILE.md: serial <batch serial>-<item_no>)
+        paid = []
+        for it in p["items"]:
+            key = (it["amount"], it["creditor_name"], it["creditor_account"])
+            bid, n = tx_of(*key, what="payroll %s item %s" % (serial,
+                                                              it["item_no"]))
+            if it["status"] == "finished":
+                paid.append((key, (bid, n, it["amount"])))
+            else:
+                refused.append((bid, n))
+        whole = [e for e in led if e["serial"] == serial]
+        if whole:
+            check(len(whole) == 1 and whole[0]["cd"] == "D" and
+                  whole[0]["amount_fen"] == sum(t[2] for _, t in paid),
+                  "the payroll %s booked once for its paid items: %r" %
+                  (serial, whole))
+            ours.append({"serial": serial, "entry": whole[0], "batch": True,
+                         "txs": [t for _, t in paid]})
+            continue
+        for key, t in paid:
+            bk = debits(lambda s: s.startswith(serial + "-"), *key)
+            check(len(bk) == 1, "the simulator booked the paid item %s/%d "
+                  "of payroll %s once on %s..%s: %r" % (t[0], t[1], serial,
+                                                        frm, to, bk))
+            ours.append({"serial": bk[0]["serial"], "entry": bk[0],
+                         "batch": False, "txs": [t], "what": "payroll item"})
+    mine = [o["entry"]["entry_id"] for o in ours]
+    check(len(set(mine)) == len(mine), "one ledger entry per booking: %r" %
+          mine)
+    stray = [e for e in led if e["serial"] and e["entry_id"] not in mine]
+    check(not stray, "ledger entries under a serial the bank's instructions "
+          "do not explain: %r" % stray)
+    return ours, [e for e in led if not e["serial"]], refused
+
+
+def reconcile_flow(w, bank, sent, never_sent, frm, to):
+    """`h2hctl reconcile --from frm --to to` after the flow; its reports
+    against what the bank booked (bank_bookings), the messages' states.
+    Returns how many messages the run booked."""
+    ours, theirs, refused = bank_bookings(bank, sent, frm, to)
+    mids = {bid: msg_id_of(w, bid) for bid in list(sent) + never_sent}
+    pid = lambda bid, n: "%s/%d" % (mids[bid], n)  # noqa: E731
+
+    r = w.ctl("reconcile", "--from", frm, "--to", to, check_rc=False)
+    check(r.returncode == 0, "h2hctl reconcile --from %s --to %s: exit %d\n"
+          "%s%s\n%s" % (frm, to, r.returncode, r.stdout, r.stderr,
+                        w.tail(15)))
+    j = w.ctl_json("reconcile", "--last")
+    check(j.get("result") == "ok" and (j.get("from"), j.get("to")) ==
+          (frm, to) and j.get("dir"),
+          "h2hctl reconcile --last --json: the run ok, %s..%s, its dir: %r" %
+          (frm, to, j))
+    run_id, run_dir = j["id"], j["dir"]
+    check(os.path.isdir(run_dir), "the run folder %s exists" % run_dir)
+    rep = {n: read_report(run_dir, n) for n in RECON_COLS}
+    mt, up, ue = (rep["matched.csv"], rep["unmatched_payments.csv"],
+                  rep["unmatched_entries.csv"])
+
+    def entry_text(e):
+        return "%s %s, booked %s, %s, serial %r" % (
+            "D" if e["cd"] == "D" else "C", yuan(e["amount_fen"]),
+            e["booking_date"], e["counterparty_name"], e["serial"])
+
+    # matched.csv: each booking of ours exactly by the serial on it
+    rows_of = {}
+    for row in mt:
+        rows_of.setdefault(row["item_id"], []).append(row)
+    groups = {}
+    for row in mt:
+        groups.setdefault(row["group"], []).append(row)
+    want_ids = set()
+    problems = []
+    for o in ours:
+        e = o["entry"]
+        ids = [pid(b, n) for b, n, _ in o["txs"]]
+        want_ids.update(ids)
+        what = "%s %s (the bank's %s)" % (
+            "the payroll batch of" if o["batch"] else
+            o.get("what", "payment"),
+            ", ".join(ids), entry_text(e))
+        got = [rows_of.get(i, []) for i in ids]
+        if not all(got):
+            where_e = [x for x in ue if x["customer_ref"] == o["serial"]]
+            where_p = [x for x in up if x["payment_id"] in ids]
+            problems.append(
+                "%s: not matched (%s not in matched.csv); the entry in "
+                "unmatched_entries.csv: %s; the payment in "
+                "unmatched_payments.csv: %s" % (
+                    what, ", ".join(i for i, g in zip(ids, got) if not g),
+                    ["best %s score %s" % (x["best_candidate"] or "-",
+                                           x["best_score"] or "-")
+                     for x in where_e] or "no",
+                    [x["state"] for x in where_p] or
+                    "no (pending: within grace_days)"))
+            continue
+        if any(len(g) != 1 for g in got):
+            problems.append("%s: matched more than once: %r" % (what, got))
+            continue
+        got = [g[0] for g in got]
+        grp = groups[got[0]["group"]]
+        if sorted(x["item_id"] for x in grp) != sorted(ids) or \
+                len({x["entry_id"] for x in grp}) != 1:
+            problems.append("%s: its match (group %s) should pair exactly "
+                            "%s with one entry: %r" % (what, got[0]["group"],
+                                                       ids, grp))
+            continue
+        for row, (b, n, fen) in zip(got, o["txs"]):
+            want = {"rule": "exact", "score": "100", "side": "payment",
+                    "key_value": o["serial"], "item_amount": yuan(fen),
+                    "entry_amount": yuan(e["amount_fen"]), "currency": "CNY",
+                    "entry_currency": "CNY", "book_date": e["booking_date"],
+                    "account": OURS}
+            if o["batch"]:
+                ok_key = row["key"] in ("Batch", "Serial")
+                ok_flags = "batch" in row["flags"].split()
+            else:
+                want.update(counterparty=e["counterparty_name"])
+                ok_key = row["key"] == "Serial"
+                ok_flags = row["flags"] == ""
+            bad = {k: (row[k], v) for k, v in want.items() if row[k] != v}
+            if not ok_key:
+                bad["key"] = (row["key"], "Batch/Serial" if o["batch"]
+                              else "Serial")
+            if not ok_flags:
+                bad["flags"] = (row["flags"], "batch" if o["batch"] else "")
+            if bad:
+                problems.append("%s: matched.csv row for %s (got, want): %r "
+                                "(rule %s key %s score %s)" % (
+                                    what, pid(b, n), bad, row["rule"],
+                                    row["key"], row["score"]))
+    extra = sorted(set(rows_of) - want_ids)
+    if extra:
+        problems.append("matched.csv pairs what the bank did not book so: %r"
+                        % [rows_of[i] for i in extra])
+    check(not problems, "reconcile %s (%s..%s), %s:\n  %s" % (
+        run_id, frm, to, run_dir, "\n  ".join(problems)))
+
+    # what the bank refused (RJCT) or never got is not in the run at all
+    out = {pid(b, n): "refused by the bank (RJCT)" for b, n in refused}
+
+    def left_out(i):
+        for b in never_sent:
+            if i.startswith(mids[b] + "/"):
+                return "never sent: h2hd refused the file"
+        return out.get(i)
+    for name, col in (("matched.csv", "item_id"),
+                      ("unmatched_payments.csv", "payment_id"),
+                      ("mismatches.csv", "item_id"),
+                      ("duplicates.csv", "payment_id"),
+                      ("reversals.csv", "payment_id"),
+                      ("ambiguous.csv", "candidate_id")):
+        hit = [(x[col], left_out(x[col])) for x in rep[name]
+               if left_out(x[col])]
+        check(not hit, "reconcile: %s lists payments that must not be in "
+              "the run: %r" % (name, hit))
+    check(refused, "the flow has a payment the bank refused (test data)")
+
+    # the bank's other entries (credits, its fee) are unmatched entries,
+    # and nothing of ours is
+    def ue_key(x):
+        return (x["direction"], x["amount"], x["book_date"], x["counterparty"])
+    want_ue = sorted(("CRDT" if e["cd"] == "C" else "DBIT",
+                      yuan(e["amount_fen"]), e["booking_date"],
+                      e["counterparty_name"]) for e in theirs)
+    check(sorted(map(ue_key, ue)) == want_ue,
+          "unmatched_entries.csv (direction, amount, day, counterparty)\n"
+          "  got      %r\n  expected %r (the bank's entries not ours)" %
+          (sorted(map(ue_key, ue)), want_ue))
+    check(all(x["account"] == OURS and x["customer_ref"] == "" for x in ue),
+          "unmatched entries: our account, no serial: %r" % ue)
+    check(up == [], "unmatched_payments.csv is empty: %r" % up)
+    for n in ("mismatches.csv", "duplicates.csv", "reversals.csv",
+              "ambiguous.csv"):
+        check(rep[n] == [], "%s is empty: %r" % (n, rep[n]))
+
+    n_tx = sum(len(o["txs"]) for o in ours)
+    counts = j.get("counts") or {}
+    want = {"payments": n_tx, "matched_payments": n_tx,
+            "matched_entries": len(ours), "exact": len(ours),
+            "reference": 0, "fuzzy": 0, "unmatched_payments": 0,
+            "pending_payments": 0, "unmatched_entries": len(theirs),
+            "entries": len(ours) + len(theirs)}
+    bad = {k: (counts.get(k), v) for k, v in want.items()
+           if counts.get(k) != v}
+    check(not bad, "reconcile --last --json counts (got, expected): %r\n%s" %
+          (bad, j.get("summary")))
+
+    # every message the bank booked in full (each transaction it did not
+    # refuse): booked, payment.booked once; the others keep their state
+    done = {(b, n) for o in ours for b, n, _ in o["txs"]}
+    full = [b for b, rows in sent.items()
+            if all((b, n) in done or (b, n) in refused
+                   for n in range(1, len(rows) + 1)) and
+            any((b, n) in done for n in range(1, len(rows) + 1))]
+    check(full, "the bank booked a message in full (test data)")
+    want_b = sorted(mids[b] for b in full)
+    for b in sent:
+        st = w.ctl_json("show", mids[b])["message"]["state"]
+        check((st == "booked") == (b in full),
+              "%s (%s), %s by the bank: state %s" % (
+                  mids[b], b, "booked in full" if b in full else
+                  "not booked in full", st))
+    q = sorted(m["id"] for m in w.ctl_json(
+        "queue", "--state", "booked", "--limit", "10000")["messages"])
+    check(q == want_b, "h2hctl queue --state booked: %r, want %r" %
+          (q, want_b))
+    ev = events(w, "payment.booked")
+    check(sorted(e.get("msg") for e in ev) == want_b and
+          all(e.get("run") == run_id for e in ev),
+          "payment.booked once per message, run=%s: %r, want %r" %
+          (run_id, [(e.get("msg"), e.get("run")) for e in ev], want_b))
+    check(counts.get("booked") == len(want_b),
+          "the run booked %r messages, want %d" % (counts.get("booked"),
+                                                   len(want_b)))
+    fin = events(w, "recon.finished", id=run_id)
+    check(len(fin) == 1 and fin[0].get("booked") == str(len(want_b)),
+          "recon.finished id=%s booked=%d: %r" % (run_id, len(want_b), fin))
+    for b in never_sent:
+        st = state_of(w, b)
+        check(st in ("failed", "held"), "%s, never sent, stays %s" % (b, st))
+    return len(want_b)
 
 
 # --------------------------------------------------------------------------
