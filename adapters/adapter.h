@@ -135,8 +135,17 @@ struct x509_st;
 typedef void (*h2h_cert_cb)(void *ctx, const char *label,
                             struct x509_st *cert);
 
+/* Families of messages an adapter takes (struct h2h_adapter_ops.kinds). */
+enum {
+    H2H_KIND_PAYMENTS = 1, /* pain.001 and the like: every adapter */
+    H2H_KIND_BILLS = 2,    /* bill-pool requests (formats/bill.h) */
+    H2H_KIND_SCF = 4,      /* supply-chain finance (formats/scf.h) */
+};
+
 struct h2h_adapter_ops {
     const char *name;        /* "dirdrop", ... */
+    /* H2H_KIND_* bits of what submit takes; 0 means payments only. */
+    unsigned kinds;
     /* Validate a bank's config subtree without side effects; report each
      * problem through report(file:line style message) and return the count.
      * base_dir resolves relative paths (NULL: the working directory), for
@@ -206,5 +215,11 @@ struct h2h_adapter {
 
 /* Registry of compiled-in adapters; NULL when unknown. */
 const struct h2h_adapter_ops *h2h_adapter_find(const char *name);
+
+/* The H2H_KIND_* bit of a message kind ("payment", "bill", "scf"); 0 for
+ * an unknown kind.  h2h_adapter_takes: 1 when ops's submit takes messages
+ * of that kind (NULL ops takes nothing). */
+unsigned h2h_kind_bit(const char *kind);
+int h2h_adapter_takes(const struct h2h_adapter_ops *ops, const char *kind);
 
 #endif

@@ -22,6 +22,23 @@ const struct h2h_adapter_ops *h2h_adapter_find(const char *name)
     return NULL;
 }
 
+unsigned h2h_kind_bit(const char *kind)
+{
+    if (!kind || strcmp(kind, "payment") == 0)
+        return H2H_KIND_PAYMENTS;
+    if (strcmp(kind, "bill") == 0)
+        return H2H_KIND_BILLS;
+    if (strcmp(kind, "scf") == 0)
+        return H2H_KIND_SCF;
+    return 0;
+}
+
+int h2h_adapter_takes(const struct h2h_adapter_ops *ops, const char *kind)
+{
+    unsigned have = ops ? (ops->kinds ? ops->kinds : H2H_KIND_PAYMENTS) : 0;
+    return (have & h2h_kind_bit(kind)) != 0;
+}
+
 const char *h2h_outcome_name(enum h2h_outcome o)
 {
     switch (o) {

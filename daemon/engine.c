@@ -316,7 +316,7 @@ static struct job *job_new(struct h2hd *d, struct bank_rt *b,
     j->req.msg_id = j->id;
     j->req.remote_name = j->remote;
     j->req.payload = j->payload;
-    j->req.kind = "payment";
+    j->req.kind = m->kind ? m->kind : "payment";
     j->req.data = j;
     return j;
 }

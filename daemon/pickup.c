@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "adapter.h"
 #include "fsutil.h"
 #include "h2hd.h"
 #include "log.h"
@@ -152,6 +153,7 @@ struct item {
     char payload[4096];
     char msg_id[STORE_ID_MAX];
     char business_id[128];
+    char kind[16];               /* "payment", "bill" (validation) */
     char bank[CFG_NAME_MAX + 1]; /* where it goes (routed at validation) */
     char moved_as[300];          /* name used in rejected/ or archive/ */
     char safe_name[NAMES_DROP_MAX + 1]; /* for names refused as names */
@@ -245,7 +247,8 @@ static void copy_work(uv_work_t *w)
         char *why = NULL;
         if (render_validate_input(&b->ropts, it->payload, it->name,
                                   it->business_id, sizeof(it->business_id),
-                                  it->bank, sizeof(it->bank), &why) != 0) {
+                                  it->bank, sizeof(it->bank), it->kind,
+                                  sizeof(it->kind), &why) != 0) {
             unlink(it->payload);
             it->payload[0] = '\0';
             set_reason(it, "%s", why ? why : "invalid input");
@@ -395,20 +398,46 @@ static void commit_batch(struct batch *b)
             unlink(it->payload); /* our fresh copy is not needed */
             continue;
         }
+        /* The bank's adapter must take the file's family: a bill-pool
+         * request sent to a payments-only bank would at best be refused
+         * there, days later. */
+        const char *kind = it->kind[0] ? it->kind : "payment";
+        const struct cfg_bank *cb = cfg_bank_find(d->cfg, it->bank);
+        const char *adapter = cb ? cb->adapter : "?";
+        if (!h2h_adapter_takes(cb ? h2h_adapter_find(cb->adapter) : NULL,
+                               kind)) {
+            set_reason(it,
+                       "%s: a %s for bank %s, whose adapter %s takes "
+                       "payments only; send it through a channel whose "
+                       "bank offers %s",
+                       it->name,
+                       strcmp(kind, "bill") == 0 ? "bill-pool request"
+                                                 : "supply-chain-finance "
+                                                   "request",
+                       it->bank, adapter,
+                       strcmp(kind, "bill") == 0 ? "the bill pool"
+                                                 : "supply-chain finance");
+            unlink(it->payload);
+            continue;
+        }
         /* A bank refuses a reused MsgId, often days later and without a
-         * useful reason; say so now, while treasury still has the file. */
+         * useful reason; say so now, while treasury still has the file.
+         * A bill-pool request's ReqId is kept apart from MsgIds. */
+        const char *idkind = strcmp(kind, "payment") == 0 ? "msgid" : kind;
         char idkey[CFG_NAME_MAX + 130];
         snprintf(idkey, sizeof(idkey), "%s:%s", it->bank, it->business_id);
         if (it->business_id[0]) {
-            int seen = store_id_seen(d->store, "msgid", idkey, id_since, &err);
+            int seen = store_id_seen(d->store, idkind, idkey, id_since, &err);
             if (seen < 0)
                 goto fail_rollback;
             if (seen) {
                 set_reason(it,
-                           "%s: MsgId \"%s\" was already used for bank %s "
+                           "%s: %s \"%s\" was already used for bank %s "
                            "by an earlier file in the last %d days; banks "
-                           "refuse a reused MsgId: give this file a new one",
-                           it->name, it->business_id, it->bank,
+                           "refuse a reused one: give this file a new one",
+                           it->name,
+                           strcmp(kind, "payment") == 0 ? "MsgId" : "ReqId",
+                           it->business_id, it->bank,
                            (int)(PICKUP_MSGID_WINDOW_MS / 86400000));
                 unlink(it->payload);
                 continue;
@@ -417,7 +446,7 @@ static void commit_batch(struct batch *b)
         struct store_accept in = {
             .channel = ch->cfg->name,
             .bank = it->bank,
-            .kind = ch->cfg->kind ? ch->cfg->kind : "payment",
+            .kind = kind,
             .orig_name = it->name,
             .sha256 = it->sha256,
             .payload_path = it->payload,
@@ -430,7 +459,7 @@ static void commit_batch(struct batch *b)
         if (store_accept(d->store, &in, it->msg_id, &err) != 0)
             goto fail_rollback;
         if (it->business_id[0] &&
-            store_id_record(d->store, "msgid", idkey, it->msg_id, &err) != 0)
+            store_id_record(d->store, idkind, idkey, it->msg_id, &err) != 0)
             goto fail_rollback;
     }
     if (store_txn_commit(d->store, &err) != 0)

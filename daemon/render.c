@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "canon.h"
+#include "canon_bill.h"
 #include "convert.h"
 #include "fsutil.h"
 #include "pain002.h"
@@ -108,9 +109,51 @@ static int route_file(const struct render_in_opts *o,
     return 0;
 }
 
+/* The bill-pool family, told by its root (urn:h2hd:bills:1): 1 when the
+ * file is one (handled: *rc is the verdict), 0 when it is not. */
+static int validate_bill(const char *path, const char *name,
+                         char *business_id, size_t bidsz, char *kind,
+                         size_t kindsz, char **why, int *rc)
+{
+    char head[4096];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, head, sizeof(head)) : -1;
+    if (fd >= 0)
+        close(fd);
+    int what = n > 0 ? fmt_canon_bill_detect(head, (size_t)n) : -1;
+    if (what < 0)
+        return 0;
+    *rc = -1;
+    if (what != FMT_CANON_BILL_REQUEST) {
+        *why = dup_printf("%s: this is a bill %s, which h2hd writes; "
+                          "treasury drops a <BillRequest>",
+                          name,
+                          what == FMT_CANON_BILL_RESULT ? "result" : "notice");
+        return 1;
+    }
+    struct fmt_bill_request rq = {0};
+    struct fmt_diag diag;
+    struct h2h_err err = {0};
+    struct fmt_src src = {.path = path, .name = name};
+    fmt_diag_init(&diag, name);
+    if (fmt_canon_bill_read_request(&src, &rq, &diag, &err) != 0) {
+        *why = diag.n ? fmt_diag_join(&diag)
+                      : dup_printf("%s: %s", name,
+                                   err.msg[0] ? err.msg : "unreadable");
+    } else {
+        snprintf(business_id, bidsz, "%s", rq.req_id ? rq.req_id : "");
+        snprintf(kind, kindsz, "%s", "bill");
+        *rc = 0;
+    }
+    fmt_bill_request_release(&rq);
+    fmt_diag_release(&diag);
+    return 1;
+}
+
 int render_validate_input(const struct render_in_opts *o, const char *path,
                           const char *name, char *business_id, size_t bidsz,
-                          char *bank, size_t banksz, char **why)
+                          char *bank, size_t banksz, char *kind,
+                          size_t kindsz, char **why)
 {
     struct fmt_convert_opts co;
     struct fmt_convert_info info = {0};
@@ -121,7 +164,11 @@ int render_validate_input(const struct render_in_opts *o, const char *path,
     if (bidsz)
         business_id[0] = '\0';
     snprintf(bank, banksz, "%s", o->bank);
+    snprintf(kind, kindsz, "%s", "payment");
     *why = NULL;
+    if (validate_bill(path, name, business_id, bidsz, kind, kindsz, why,
+                      &rc))
+        return rc;
     if (strcmp(o->input_format, "passthrough") == 0)
         return 0;
 

@@ -39,11 +39,16 @@ void render_in_opts_release(struct render_in_opts *o);
  * when the format has one; bank receives the bank the payment goes to:
  * the route of its debtor account, else the channel's bank.  A file whose
  * payment groups route to different banks is refused (one file, one
- * bank: a half-sent file cannot be explained to anyone).  Pool thread.
+ * bank: a half-sent file cannot be explained to anyone).  kind receives
+ * the message family: "payment", or "bill" for a bill-pool request
+ * (<BillRequest>, formats/canon_bill.h, whatever the channel's
+ * input_format: it is recognised by its root), whose business id is its
+ * ReqId and whose bank is the channel's.  Pool thread.
  */
 int render_validate_input(const struct render_in_opts *o, const char *path,
                           const char *name, char *business_id, size_t bidsz,
-                          char *bank, size_t banksz, char **why);
+                          char *bank, size_t banksz, char *kind,
+                          size_t kindsz, char **why);
 
 /* 1 when the bank wants another format than the one received. */
 int render_needed(const struct cfg_bank *b);
