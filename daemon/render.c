@@ -22,6 +22,7 @@
 #include "convert.h"
 #include "fsutil.h"
 #include "pain002.h"
+#include "tsin.h"
 
 /* ---- input validation -----------------------------------------------------
  */
@@ -399,7 +400,7 @@ void render_job_free(struct render_job *rj)
 static const char *kind_of(const char *path, enum fmt_format *fmt,
                            enum fmt_family *fam)
 {
-    char head[8];
+    char head[4096];
     *fmt = FMT_UNKNOWN;
     *fam = FMT_FAM_NONE;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -409,6 +410,11 @@ static const char *kind_of(const char *path, enum fmt_format *fmt,
     close(fd);
     if (n >= 4 && memcmp(head, "%PDF", 4) == 0)
         return "receipts";
+    /* the bill pool's and supply-chain finance's own documents */
+    if (n > 0 && fmt_canon_bill_detect(head, (size_t)n) >= 0)
+        return "bills";
+    if (n > 0 && fmt_tsin_detect(head, (size_t)n) > 0)
+        return "scf";
     struct fmt_src src = {.path = path};
     struct h2h_err err = {0};
     if (fmt_detect(&src, fmt, fam, &err) != 0)

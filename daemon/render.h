@@ -72,7 +72,9 @@ void render_job_free(struct render_job *rj);
 
 /* Sort a file fetched from a bank into an out sub-folder by sniffing its
  * content: "status" (pain.002), "statements" (camt.05x, MT940/942),
- * "receipts" (PDF), else "other".  Blocking (reads the file's start). */
+ * "receipts" (PDF), "bills" (bill-pool results and notices,
+ * urn:h2hd:bills:1), "scf" (tsin.001/002/003), else "other".  Blocking
+ * (reads the file's start). */
 const char *render_classify(const char *path);
 
 /*

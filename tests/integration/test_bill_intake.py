@@ -4,7 +4,8 @@ input_format, checked (schema rules and the draft request rules), and
 refused with a readable reason when it is broken, when it is a result or
 notice (which h2hd writes, not treasury), or when the bank's adapter takes
 payments only.  Nothing reaches the bank, and payments dropped beside
-them keep flowing."""
+them keep flowing.  What a bank sends back for the bill pool and
+supply-chain finance is delivered to out/bills and out/scf."""
 import os
 
 from h2hlib import CORPUS, World, check, drop_atomic, wait_until
@@ -72,6 +73,26 @@ def main():
         drop_atomic(w, "pay.xml", pain001("BILLS-PAY-1", [(ACCT_A, [12.5])]))
         wait_until(lambda: w.log_events("payment.submitted"), 20,
                    "the payment dropped beside them to be sent")
+        # what a bank sends back: bill results and notices to out/bills,
+        # tsin (supply-chain finance) to out/scf, byte for byte
+        for src, name, sub in (
+                (os.path.join(FIX, "result_draft_detail.xml"), "r1.xml",
+                 "bills"),
+                (os.path.join(FIX, "notice_endorse.xml"), "n1.xml", "bills"),
+                (os.path.join(SRC, "tests", "fixtures", "tsin",
+                              "tsin002_financed.xml"), "s1.xml", "scf")):
+            with open(src, "rb") as f:
+                data = f.read()
+            with open(os.path.join(w.bank_out, "." + name), "wb") as f:
+                f.write(data)
+            os.rename(os.path.join(w.bank_out, "." + name),
+                      os.path.join(w.bank_out, name))
+            dst = os.path.join(w.out, sub, name)
+            wait_until(lambda: os.path.exists(dst), 20,
+                       "%s delivered to out/%s" % (name, sub))
+            with open(dst, "rb") as f:
+                check(f.read() == data, "%s delivered unchanged" % name)
+
         check(not [n for n in w.bank_files() if "endorse" in n or
                    "result" in n],
               "no bill file reached the bank: %r" % w.bank_files())
