@@ -146,6 +146,9 @@ struct h2h_adapter_ops {
     const char *name;        /* "dirdrop", ... */
     /* H2H_KIND_* bits of what submit takes; 0 means payments only. */
     unsigned kinds;
+    /* Optional: what one bank's instance takes, when a setting of the
+     * bank decides (a folder gateway); NULL: kinds. */
+    unsigned (*instance_kinds)(struct h2h_adapter *a);
     /* Validate a bank's config subtree without side effects; report each
      * problem through report(file:line style message) and return the count.
      * base_dir resolves relative paths (NULL: the working directory), for
@@ -217,9 +220,11 @@ struct h2h_adapter {
 const struct h2h_adapter_ops *h2h_adapter_find(const char *name);
 
 /* The H2H_KIND_* bit of a message kind ("payment", "bill", "scf"); 0 for
- * an unknown kind.  h2h_adapter_takes: 1 when ops's submit takes messages
- * of that kind (NULL ops takes nothing). */
+ * an unknown kind.  h2h_adapter_takes: 1 when a bank with adapter ops
+ * (and, when it exists, instance a of it) takes messages of that kind;
+ * NULL ops takes nothing. */
 unsigned h2h_kind_bit(const char *kind);
-int h2h_adapter_takes(const struct h2h_adapter_ops *ops, const char *kind);
+int h2h_adapter_takes(const struct h2h_adapter_ops *ops,
+                      struct h2h_adapter *a, const char *kind);
 
 #endif

@@ -33,9 +33,14 @@ unsigned h2h_kind_bit(const char *kind)
     return 0;
 }
 
-int h2h_adapter_takes(const struct h2h_adapter_ops *ops, const char *kind)
+int h2h_adapter_takes(const struct h2h_adapter_ops *ops,
+                      struct h2h_adapter *a, const char *kind)
 {
-    unsigned have = ops ? (ops->kinds ? ops->kinds : H2H_KIND_PAYMENTS) : 0;
+    unsigned have = 0;
+    if (ops && a && ops->instance_kinds)
+        have = ops->instance_kinds(a);
+    else if (ops)
+        have = ops->kinds ? ops->kinds : H2H_KIND_PAYMENTS;
     return (have & h2h_kind_bit(kind)) != 0;
 }
 

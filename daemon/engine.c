@@ -440,7 +440,10 @@ static void render_accepted(struct h2hd *d)
                         "no such bank in the configuration", NULL, 0, -1);
             continue;
         }
-        if (!render_needed(b->cfg)) {
+        /* a bank's payment_format is for payments: other families go
+         * as treasury dropped them (canonical XML the adapter reads) */
+        int payment = !m->kind || strcmp(m->kind, "payment") == 0;
+        if (!payment || !render_needed(b->cfg)) {
             pending_add(d, m->id, ST_ACCEPTED, ST_RENDERED, "payment.rendered",
                         H2H_LOG_INFO, m->bank, NULL, NULL, "as received", 0,
                         -1);

@@ -404,11 +404,12 @@ static void commit_batch(struct batch *b)
         const char *kind = it->kind[0] ? it->kind : "payment";
         const struct cfg_bank *cb = cfg_bank_find(d->cfg, it->bank);
         const char *adapter = cb ? cb->adapter : "?";
+        struct bank_rt *brt = h2hd_bank(d, it->bank);
         if (!h2h_adapter_takes(cb ? h2h_adapter_find(cb->adapter) : NULL,
-                               kind)) {
+                               brt ? brt->ad : NULL, kind)) {
             set_reason(it,
-                       "%s: a %s for bank %s, whose adapter %s takes "
-                       "payments only; send it through a channel whose "
+                       "%s: a %s for bank %s, whose adapter %s does "
+                       "not take them; send it through a channel whose "
                        "bank offers %s",
                        it->name,
                        strcmp(kind, "bill") == 0 ? "bill-pool request"

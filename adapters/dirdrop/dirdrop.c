@@ -30,6 +30,7 @@ struct dirdrop {
     size_t n_archive;
     int consumed_by_bank;
     int delete_after_fetch;
+    unsigned kinds; /* H2H_KIND_*: what the gateway behind the folder takes */
     int inflight;
     int closing;
     void (*close_cb)(struct h2h_adapter *a);
@@ -403,11 +404,32 @@ static int dd_poll(struct h2h_adapter *a, struct h2h_poll_req *req,
 /* ---- config, lifecycle -------------------------------------------------- */
 
 static const char *const known_keys[] = {
-    "outbox", "inbox", "archive_dirs", "consumed_by_bank", "after_fetch", NULL,
+    "outbox",      "inbox", "archive_dirs", "consumed_by_bank",
+    "after_fetch", "kinds", NULL,
 };
 
-static int dd_check_config(const config_setting_t *bank,
-                           const char *base_dir,
+/* dirdrop.kinds: the families the gateway behind the folders takes;
+ * default payments only.  0, or -1 for a bad list. */
+static int dd_kinds(const config_setting_t *g, unsigned *kinds)
+{
+    const config_setting_t *k = config_setting_get_member(g, "kinds");
+    *kinds = H2H_KIND_PAYMENTS;
+    if (!k)
+        return 0;
+    if (!config_setting_is_aggregate(k) || config_setting_length(k) == 0)
+        return -1;
+    *kinds = 0;
+    for (int i = 0; i < config_setting_length(k); i++) {
+        const char *s = config_setting_get_string_elem(k, i);
+        unsigned bit = s ? h2h_kind_bit(s) : 0;
+        if (!bit || (s && !*s))
+            return -1;
+        *kinds |= bit;
+    }
+    return 0;
+}
+
+static int dd_check_config(const config_setting_t *bank, const char *base_dir,
                            void (*report)(void *ctx, const config_setting_t *s,
                                           const char *msg),
                            void *ctx)
@@ -458,6 +480,13 @@ static int dd_check_config(const config_setting_t *bank,
         report(ctx, ar, "dirdrop.archive_dirs must be a list of folders");
         n++;
     }
+    unsigned kinds;
+    if (dd_kinds(g, &kinds) < 0) {
+        report(ctx, config_setting_get_member(g, "kinds"),
+               "dirdrop.kinds must be a list of \"payment\", \"bill\" and "
+               "\"scf\" (what the gateway behind the folders takes)");
+        n++;
+    }
     return n;
 }
 
@@ -498,6 +527,8 @@ static int dd_create(uv_loop_t *loop, const config_setting_t *bank,
     dd->delete_after_fetch = 1;
     if (config_setting_lookup_string(g, "after_fetch", &s))
         dd->delete_after_fetch = strcmp(s, "keep") != 0;
+    if (dd_kinds(g, &dd->kinds) < 0)
+        dd->kinds = H2H_KIND_PAYMENTS; /* check_config said why */
     const config_setting_t *ar = config_setting_get_member(g, "archive_dirs");
     int n = ar ? config_setting_length(ar) : 0;
     if (n > 0) {
@@ -529,6 +560,11 @@ static const char *dd_health(struct h2h_adapter *a)
     return dd->health;
 }
 
+static unsigned dd_instance_kinds(struct h2h_adapter *a)
+{
+    return ((struct dirdrop *)a)->kinds;
+}
+
 static void dd_close(struct h2h_adapter *a, void (*cb)(struct h2h_adapter *a))
 {
     struct dirdrop *dd = (struct dirdrop *)a;
@@ -539,6 +575,7 @@ static void dd_close(struct h2h_adapter *a, void (*cb)(struct h2h_adapter *a))
 
 const struct h2h_adapter_ops dirdrop_ops = {
     .name = "dirdrop",
+    .instance_kinds = dd_instance_kinds,
     .check_config = dd_check_config,
     .create = dd_create,
     .submit = dd_submit,

@@ -45,7 +45,7 @@ def main():
         drop_atomic(w, "endorse.xml", fixture("endorse.xml"))
         r = reason_of(w, "endorse.xml")
         check("bill-pool request for bank bank1" in r and
-              "adapter dirdrop takes payments only" in r,
+              "adapter dirdrop does not take them" in r,
               "a bill request to a payments-only bank is refused, naming "
               "bank and adapter: %r" % r)
 

@@ -430,6 +430,14 @@ static const struct bad_case {
      "banks = ( { name = \"b\"; adapter = \"dirdrop\";\n sftp = { };"
      " dirdrop = { outbox = \"o\"; }; } );\n", 2,
      "unknown setting \"sftp\" in bank b"},
+    {"dirdrop kinds unknown",
+     "banks = ( { name = \"b\"; adapter = \"dirdrop\";\n dirdrop = { "
+     "outbox = \"o\";\n kinds = ( \"payment\", \"cheque\" ); }; } );\n",
+     3, "dirdrop.kinds must be a list of"},
+    {"dirdrop kinds empty",
+     "banks = ( { name = \"b\"; adapter = \"dirdrop\";\n dirdrop = { "
+     "outbox = \"o\";\n kinds = ( ); }; } );\n",
+     3, "dirdrop.kinds must be a list of"},
     {"duplicate bank",
      "banks = ( { name = \"b\"; adapter = \"dirdrop\"; dirdrop = { outbox ="
      " \"o\"; }; },\n { name = \"b\"; adapter = \"dirdrop\"; dirdrop = {"
