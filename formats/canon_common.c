@@ -11,6 +11,7 @@
  */
 #include "canon_common.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,9 @@
 #define PATH_MAX_LEN 512
 #define NAME_MAX_LEN 64
 #define MAX_FIELDS 64
-#define PPM_LIMIT 1000000 /* 100 %: a rate is below it */
+#define PPM_LIMIT 1000000             /* 100 %: a rate is below it */
+#define RATE_ONE INT64_C(10000000000) /* RATE: units of 1e-10 */
+#define RATE_DECIMALS 10
 
 /* ---- shared tables ------------------------------------------------------- */
 
@@ -63,6 +66,23 @@ static const struct fmt_cc_field f_account[] = {
 };
 FMT_CC_STRUCT(fmt_cc_account, "account", struct fmt_account, f_account);
 
+static const struct fmt_cc_field f_agent[] = {
+    FMT_CC_F_TEXT("BIC", 0, struct fmt_agent, bic, NULL),
+    FMT_CC_F_TEXT("ClrSysId", 0, struct fmt_agent, clr_sys, NULL),
+    FMT_CC_F_TEXT("ClrSysMmbId", 0, struct fmt_agent, clr_mmb_id, NULL),
+    FMT_CC_F_TEXT("Nm", 0, struct fmt_agent, name, NULL),
+    FMT_CC_F_SUB("PstlAdr", 0, struct fmt_agent, addr, fmt_cc_postal),
+    FMT_CC_F_TEXT("OthrId", 0, struct fmt_agent, other_id, NULL),
+};
+FMT_CC_STRUCT(fmt_cc_agent, "agent", struct fmt_agent, f_agent);
+
+static const struct fmt_cc_field f_reason[] = {
+    FMT_CC_F_TEXT("Cd", 0, struct fmt_reason, code, NULL),
+    FMT_CC_F_TEXT("Prtry", 0, struct fmt_reason, prtry, NULL),
+    FMT_CC_F_TEXT("AddtlInf", 0, struct fmt_reason, addtl_info, NULL),
+};
+FMT_CC_STRUCT(fmt_cc_reason, "reason", struct fmt_reason, f_reason);
+
 static int is_date(const char *s)
 {
     return fmt_date_check(s, NULL) == 0;
@@ -82,10 +102,16 @@ static void *at(void *base, size_t off)
     return (char *)base + off;
 }
 
-/* The name of v when it is a value en allows, else NULL. */
-static const char *enum_name(const struct fmt_cc_enum *en, int v)
+/* The lowest value of an enum field: 0 for ENUM0, else 1 (0 is none). */
+static int enum_lo(const struct fmt_cc_field *f)
 {
-    if (v <= 0 || v >= en->count || v >= 64)
+    return f->kind == FMT_CC_ENUM0 ? 0 : 1;
+}
+
+/* The name of v (lo or above) when it is a value en allows, else NULL. */
+static const char *enum_name(const struct fmt_cc_enum *en, int v, int lo)
+{
+    if (v < lo || v >= en->count || v >= 64)
         return NULL;
     if (en->allowed && !(en->allowed & (UINT64_C(1) << v)))
         return NULL;
@@ -126,6 +152,45 @@ static int quote_len(const char *s, int max)
     while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
         n--;
     return n;
+}
+
+/* An integer field's value, whatever its width (INT, COUNT). */
+static int64_t int_get(const struct fmt_cc_field *f, const void *p)
+{
+    if (f->flags & FMT_CC_INT32)
+        return *(const int *)p;
+    if (f->flags & FMT_CC_SIZE) {
+        size_t v = *(const size_t *)p;
+        return v > (size_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+    }
+    return *(const int64_t *)p;
+}
+
+/* Store v (>= 0, checked to fit by the caller) at p. */
+static void int_set(const struct fmt_cc_field *f, void *p, int64_t v)
+{
+    if (f->flags & FMT_CC_INT32)
+        *(int *)p = (int)v;
+    else if (f->flags & FMT_CC_SIZE)
+        *(size_t *)p = (size_t)v;
+    else
+        *(int64_t *)p = v;
+}
+
+/* RATE: v >= 0 in units of 1e-10 as the shortest exact decimal. */
+static void rate_format(int64_t v, char *buf, size_t sz)
+{
+    int64_t ip = v / RATE_ONE, fp = v % RATE_ONE;
+    if (!fp) {
+        snprintf(buf, sz, "%lld", (long long)ip);
+        return;
+    }
+    int digits = RATE_DECIMALS;
+    while (fp % 10 == 0) {
+        fp /= 10;
+        digits--;
+    }
+    snprintf(buf, sz, "%lld.%0*lld", (long long)ip, digits, (long long)fp);
 }
 
 /* Rate in millionths as a percentage: 13500 -> "1.35", 10000 -> "1". */
@@ -267,9 +332,10 @@ static int field_present(const struct fmt_cc_field *f, const void *base)
     const void *p = cat(base, f->off);
     switch (f->kind) {
     case FMT_CC_TEXT: return *(char *const *)p != NULL;
-    case FMT_CC_INT:
+    case FMT_CC_INT: return int_get(f, p) != 0;
     case FMT_CC_PPM: return *(const int64_t *)p != 0;
-    case FMT_CC_COUNT: return 1;
+    case FMT_CC_COUNT:
+        return !(f->flags & FMT_CC_MINUS1) || int_get(f, p) != -1;
     case FMT_CC_FLAG:
     case FMT_CC_ENUM: return *(const int *)p != 0;
     case FMT_CC_AMT: {
@@ -279,6 +345,8 @@ static int field_present(const struct fmt_cc_field *f, const void *base)
     case FMT_CC_SUB:
         if (f->flags & FMT_CC_FLAGGED)
             return *(const int *)cat(base, f->off2) != 0;
+        if (f->flags & FMT_CC_CHOICE)
+            return *(const int *)cat(base, f->off2) == f->choice;
         return sub_present(f->sub, p);
     case FMT_CC_LIST: return *(const size_t *)cat(base, f->off2) > 0;
     case FMT_CC_LINES:
@@ -286,6 +354,12 @@ static int field_present(const struct fmt_cc_field *f, const void *base)
             if (((char *const *)p)[i])
                 return 1;
         return 0;
+    case FMT_CC_ENUM0: return *(const int *)p != -1;
+    case FMT_CC_RATE: return *(const int64_t *)p != -1;
+    case FMT_CC_CCY: return *(const char *)p != '\0';
+    case FMT_CC_MINOR:
+        return !(f->flags & FMT_CC_NONZERO) || *(const int64_t *)p != 0;
+    case FMT_CC_SRCLINE: return 0;
     }
     return 0;
 }
@@ -338,7 +412,7 @@ static int write_field(struct wr *w, int level, const struct fmt_cc_field *f,
     }
     case FMT_CC_INT:
     case FMT_CC_COUNT: {
-        int64_t v = *(const int64_t *)p;
+        int64_t v = int_get(f, p);
         if (v < 0)
             return werr(w, f->name, H2H_EINVALID, "negative number %lld",
                         (long long)v);
@@ -346,9 +420,10 @@ static int write_field(struct wr *w, int level, const struct fmt_cc_field *f,
         return leaf(w, level, f->name, buf);
     }
     case FMT_CC_FLAG: return leaf(w, level, f->name, "true");
-    case FMT_CC_ENUM: {
+    case FMT_CC_ENUM:
+    case FMT_CC_ENUM0: {
         int v = *(const int *)p;
-        const char *nm = enum_name(f->en, v);
+        const char *nm = enum_name(f->en, v, enum_lo(f));
         if (!nm)
             return werr(w, f->name, H2H_EINVALID,
                         "value %d is not a %s that may stand here", v,
@@ -391,6 +466,27 @@ static int write_field(struct wr *w, int level, const struct fmt_cc_field *f,
                 rc = leaf(w, level, f->name, l);
         }
         return rc;
+    case FMT_CC_RATE: {
+        int64_t v = *(const int64_t *)p;
+        if (v < 0)
+            return werr(w, f->name, H2H_EINVALID, "negative rate %lld",
+                        (long long)v);
+        rate_format(v, buf, sizeof(buf));
+        return leaf(w, level, f->name, buf);
+    }
+    case FMT_CC_CCY: {
+        const char *c = p;
+        if (!memchr(c, '\0', 4) || fmt_ccy_exponent(c) < 0)
+            return werr(w, f->name, H2H_EINVALID,
+                        "\"%.3s\" is not a known ISO 4217 currency code", c);
+        return leaf(w, level, f->name, c);
+    }
+    case FMT_CC_MINOR: {
+        struct fmt_amount a = {*(const int64_t *)p, ""};
+        memcpy(a.ccy, cat(base, f->off2), sizeof(a.ccy));
+        return write_amount(w, level, f->name, &a);
+    }
+    case FMT_CC_SRCLINE: return 0;
     }
     return 0;
 }
@@ -478,21 +574,45 @@ struct rd {
     size_t wlen;
 };
 
+static void vproblem(struct rd *r, int line, const char *leafname,
+                     const char *what, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+static void vproblem(struct rd *r, int line, const char *leafname,
+                     const char *what, const char *fmt, va_list ap)
+{
+    char w[PATH_MAX_LEN + NAME_MAX_LEN + 2], rule[64], msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    snprintf(w, sizeof(w), "%s%s%s", r->where, r->wlen && leafname ? "/" : "",
+             leafname ? leafname : "");
+    snprintf(rule, sizeof(rule), "%s.%s", r->rule, what);
+    fmt_cc_report_add(r->rep, r->diag, line, w, rule, "%s", msg);
+}
+
 static void problem(struct rd *r, const char *leafname, const char *what,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static void problem(struct rd *r, const char *leafname, const char *what,
                     const char *fmt, ...)
 {
-    char w[PATH_MAX_LEN + NAME_MAX_LEN + 2], rule[64], msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vproblem(r, fmt_xml_line(&r->x), leafname, what, fmt, ap);
     va_end(ap);
-    snprintf(w, sizeof(w), "%s%s%s", r->where, r->wlen && leafname ? "/" : "",
-             leafname ? leafname : "");
-    snprintf(rule, sizeof(rule), "%s.%s", r->rule, what);
-    fmt_cc_report_add(r->rep, r->diag, fmt_xml_line(&r->x), w, rule, "%s", msg);
+}
+
+/* A problem found after the fact, at a line remembered before. */
+static void problem_at(struct rd *r, int line, const char *leafname,
+                       const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void problem_at(struct rd *r, int line, const char *leafname,
+                       const char *what, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vproblem(r, line, leafname, what, fmt, ap);
+    va_end(ap);
 }
 
 static int is_ws(char c)
@@ -569,23 +689,63 @@ static int parse_ppm(const char *s, int64_t *out, const char **why)
     return 0;
 }
 
-static int parse_enum(const struct fmt_cc_enum *en, const char *s)
+/* RATE: an unsigned decimal with at most 10 significant decimals into
+ * units of 1e-10; 0, or -1 with the reason in why. */
+static int parse_rate(const char *s, int64_t *out, const char **why)
 {
-    for (int v = 1; v < en->count && v < 64; v++) {
-        const char *nm = enum_name(en, v);
-        if (nm && !strcmp(nm, s))
-            return v;
+    const char *dot = strchr(s, '.');
+    size_t il = dot ? (size_t)(dot - s) : strlen(s);
+    int64_t ip = 0, fp = 0;
+    *why = "is not an unsigned decimal (like 3.45)";
+    if (il == 0 || il > 18)
+        return -1;
+    for (size_t i = 0; i < il; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        ip = ip * 10 + (s[i] - '0');
     }
+    if (dot) {
+        const char *f = dot + 1;
+        size_t fl = strlen(f);
+        if (fl == 0 || strspn(f, "0123456789") != fl)
+            return -1;
+        while (fl > 0 && f[fl - 1] == '0') /* trailing zeros carry nothing */
+            fl--;
+        if (fl > RATE_DECIMALS) {
+            *why = "has more than 10 decimals (it would have to be rounded)";
+            return -1;
+        }
+        for (size_t i = 0; i < RATE_DECIMALS; i++)
+            fp = fp * 10 + (i < fl ? f[i] - '0' : 0);
+    }
+    if (__builtin_mul_overflow(ip, RATE_ONE, &ip) ||
+        __builtin_add_overflow(ip, fp, &ip)) {
+        *why = "is too large";
+        return -1;
+    }
+    *out = ip;
     return 0;
 }
 
+/* The value named s among en's values from lo up, or -1. */
+static int parse_enum(const struct fmt_cc_enum *en, const char *s, int lo)
+{
+    for (int v = lo; v < en->count && v < 64; v++) {
+        const char *nm = enum_name(en, v, lo);
+        if (nm && !strcmp(nm, s))
+            return v;
+    }
+    return -1;
+}
+
 /* The names f may hold, "a, b, c", cut to fit buf. */
-static void enum_list(const struct fmt_cc_enum *en, char *buf, size_t sz)
+static void enum_list(const struct fmt_cc_enum *en, int lo, char *buf,
+                      size_t sz)
 {
     size_t len = 0;
     buf[0] = '\0';
-    for (int v = 1; v < en->count && v < 64; v++) {
-        const char *nm = enum_name(en, v);
+    for (int v = lo; v < en->count && v < 64; v++) {
+        const char *nm = enum_name(en, v, lo);
         if (!nm)
             continue;
         int n = snprintf(buf + len, sz - len, "%s%s", len ? ", " : "", nm);
@@ -701,11 +861,16 @@ fail:
     return NULL;
 }
 
-static int read_leaf(struct rd *r, const struct fmt_cc_field *f, void *base)
+/* Read a leaf element into base; for MINOR the currency read goes to
+ * mccy (for the check against the struct's currency afterwards). */
+static int read_leaf(struct rd *r, const struct fmt_cc_field *f, void *base,
+                     char mccy[4])
 {
     void *p = at(base, f->off);
     char ccy[4] = "";
-    int has_ccy = f->kind == FMT_CC_AMT ? read_ccy(r, f->name, ccy) : 0;
+    int has_ccy = f->kind == FMT_CC_AMT || f->kind == FMT_CC_MINOR
+                      ? read_ccy(r, f->name, ccy)
+                      : 0;
     char *v = read_text(r, f->name);
     if (!v)
         return r->err && r->err->code ? r->err->code : H2H_EPARSE;
@@ -748,8 +913,11 @@ static int read_leaf(struct rd *r, const struct fmt_cc_field *f, void *base)
             problem(r, f->name, "integer", "\"%.*s\" is not a number %s",
                     quote_len(v, 40), v,
                     f->kind == FMT_CC_INT ? "from 1 up" : "from 0 up");
+        else if ((f->flags & FMT_CC_INT32) && i64 > INT_MAX)
+            problem(r, f->name, "integer", "%lld is too large (at most %d)",
+                    (long long)i64, INT_MAX);
         else
-            *(int64_t *)p = i64;
+            int_set(f, p, i64);
         break;
     case FMT_CC_FLAG:
         if (!strcmp(v, "true") || !strcmp(v, "1"))
@@ -760,13 +928,14 @@ static int read_leaf(struct rd *r, const struct fmt_cc_field *f, void *base)
             problem(r, f->name, "boolean", "\"%.*s\" is not true or false",
                     quote_len(v, 40), v);
         break;
-    case FMT_CC_ENUM: {
-        int ev = parse_enum(f->en, v);
-        if (ev) {
+    case FMT_CC_ENUM:
+    case FMT_CC_ENUM0: {
+        int ev = parse_enum(f->en, v, enum_lo(f));
+        if (ev >= 0) {
             *(int *)p = ev;
         } else {
             char names[400];
-            enum_list(f->en, names, sizeof(names));
+            enum_list(f->en, enum_lo(f), names, sizeof(names));
             problem(r, f->name, "enum", "\"%.*s\" is not a %s (%s)",
                     quote_len(v, 40), v, f->en->what, names);
         }
@@ -789,6 +958,32 @@ static int read_leaf(struct rd *r, const struct fmt_cc_field *f, void *base)
                     why);
         else
             *(int64_t *)p = i64;
+        break;
+    case FMT_CC_RATE:
+        if (parse_rate(v, &i64, &why) < 0)
+            problem(r, f->name, "rate", "rate \"%.*s\" %s", quote_len(v, 40), v,
+                    why);
+        else
+            *(int64_t *)p = i64;
+        break;
+    case FMT_CC_CCY:
+        /* kept when it fits, so that a model check can name it too */
+        if (strlen(v) != 3 || fmt_ccy_exponent(v) < 0)
+            problem(r, f->name, "value",
+                    "\"%.*s\" is not a known ISO 4217 currency code",
+                    quote_len(v, 40), v);
+        if (strlen(v) == 3)
+            memcpy(p, v, 4);
+        break;
+    case FMT_CC_MINOR:
+        if (!has_ccy)
+            break;
+        if (fmt_amount_parse(v, strlen(v), ccy, 0, &i64, &e) < 0) {
+            problem(r, f->name, "amount", "%s", e.msg);
+        } else {
+            *(int64_t *)p = i64;
+            memcpy(mccy, ccy, 4);
+        }
         break;
     default: H2H_BUG("field kind %d is not a leaf", (int)f->kind);
     }
@@ -891,6 +1086,8 @@ static int read_list(struct rd *r, const struct fmt_cc_field *f, void *base)
         }
         void *el = (char *)*arr + *n * f->sub->size;
         memset(el, 0, f->sub->size);
+        if (f->init)
+            f->init(el);
         (*n)++;
         size_t s2 = path_push(r->where, &r->wlen, name, (long)*n);
         rc = read_struct(r, f->sub, el);
@@ -903,14 +1100,38 @@ out:
     return rc < 0 ? rc : 0;
 }
 
-static int read_field(struct rd *r, const struct fmt_cc_field *f, void *base)
+/* The name of the branch of sd's choice at off2 whose value is v. */
+static const char *choice_name(const struct fmt_cc_struct *sd, size_t off2,
+                               int v)
+{
+    for (size_t i = 0; i < sd->n; i++)
+        if ((sd->f[i].flags & FMT_CC_CHOICE) && sd->f[i].off2 == off2 &&
+            sd->f[i].choice == v)
+            return sd->f[i].name;
+    return "?";
+}
+
+static int read_field(struct rd *r, const struct fmt_cc_struct *sd,
+                      const struct fmt_cc_field *f, void *base, char mccy[4])
 {
     if (f->kind == FMT_CC_LIST)
         return read_list(r, f, base);
     if (f->kind != FMT_CC_SUB)
-        return read_leaf(r, f, base);
+        return read_leaf(r, f, base, mccy);
     if (f->flags & FMT_CC_FLAGGED)
         *(int *)at(base, f->off2) = 1;
+    if (f->flags & FMT_CC_CHOICE) {
+        int *k = at(base, f->off2);
+        if (*k != 0 && *k != f->choice) {
+            problem(r, f->name, "choice",
+                    "<%s> was given already and only one of them may be; "
+                    "this element is ignored",
+                    choice_name(sd, f->off2, *k));
+            int rc = fmt_xml_skip(&r->x, r->err);
+            return rc < 0 ? rc : 0;
+        }
+        *k = f->choice;
+    }
     size_t saved = path_push(r->where, &r->wlen, f->name, 0);
     int rc = read_struct(r, f->sub, at(base, f->off));
     path_pop(r->where, &r->wlen, saved);
@@ -923,9 +1144,17 @@ static int read_struct(struct rd *r, const struct fmt_cc_struct *sd, void *base)
 {
     uint64_t seen = 0;
     int rc = 0;
+    /* MINOR fields: the currency each was given in, and its line */
+    char mccy[MAX_FIELDS][4];
+    int mline[MAX_FIELDS];
     if (sd->n > MAX_FIELDS)
         H2H_BUG("table %s has %zu fields, more than %d", sd->name, sd->n,
                 MAX_FIELDS);
+    memset(mccy, 0, sizeof(mccy));
+    memset(mline, 0, sizeof(mline));
+    for (size_t i = 0; i < sd->n; i++)
+        if (sd->f[i].kind == FMT_CC_SRCLINE)
+            *(int *)at(base, sd->f[i].off) = fmt_xml_line(&r->x);
     if (!xmlTextReaderIsEmptyElement(r->x.r)) {
         int depth = xmlTextReaderDepth(r->x.r);
         while ((rc = next_child(r, depth)) == 1) {
@@ -937,7 +1166,8 @@ static int read_struct(struct rd *r, const struct fmt_cc_struct *sd, void *base)
                 continue;
             }
             size_t i = 0;
-            while (i < sd->n && strcmp(sd->f[i].name, name))
+            while (i < sd->n && (sd->f[i].kind == FMT_CC_SRCLINE ||
+                                 strcmp(sd->f[i].name, name)))
                 i++;
             if (i == sd->n) {
                 problem(r, name, "unknown", "unknown element is ignored");
@@ -952,7 +1182,8 @@ static int read_struct(struct rd *r, const struct fmt_cc_struct *sd, void *base)
                             ? "element given twice, the contents are merged"
                             : "element given twice, the last one is kept");
             seen |= UINT64_C(1) << i;
-            if ((rc = read_field(r, f, base)) < 0)
+            mline[i] = fmt_xml_line(&r->x);
+            if ((rc = read_field(r, sd, f, base, mccy[i])) < 0)
                 return rc;
         }
         if (rc < 0)
@@ -961,6 +1192,17 @@ static int read_struct(struct rd *r, const struct fmt_cc_struct *sd, void *base)
     for (size_t i = 0; i < sd->n; i++)
         if ((sd->f[i].flags & FMT_CC_REQ) && !(seen & (UINT64_C(1) << i)))
             problem(r, sd->f[i].name, "missing", "required element is missing");
+    /* a MINOR amount is in the struct's currency; an order slip may have
+     * put it before the element that gives the currency, so look now */
+    for (size_t i = 0; i < sd->n; i++) {
+        const char *own = at(base, sd->f[i].off2);
+        if (sd->f[i].kind != FMT_CC_MINOR || !mccy[i][0] || !own[0] ||
+            !strncmp(own, mccy[i], 4))
+            continue;
+        problem_at(r, mline[i], sd->f[i].name, "amount.ccy",
+                   "amount in %s, but this element's currency is %.3s", mccy[i],
+                   own);
+    }
     return 0;
 }
 

@@ -1,19 +1,20 @@
 /*
  * canon_common.h - the table-driven engine under h2hd's canonical XML
  * families that have a struct per document: bills (canon_bill.h,
- * urn:h2hd:bills:1) now, supply-chain finance next.  A family describes
- * each model struct once as a table (struct fmt_cc_struct: one row per
- * element, in schema order); the engine writes a struct as a complete
- * document and reads one back into the struct, so the writer, the reader
- * and the family's XSD cannot drift apart, and write -> read is lossless
- * for every field a table lists.
+ * urn:h2hd:bills:1) and supply-chain finance (canon_scf.h,
+ * urn:h2hd:scf:1).  A family describes each model struct once as a
+ * table (struct fmt_cc_struct: one row per element, in schema order); the
+ * engine writes a struct as a complete document and reads one back into
+ * the struct, so the writer, the reader and the family's XSD cannot drift
+ * apart, and write -> read is lossless for every field a table lists.
  *
  * It also holds the building blocks every family shares, in the same shape
  * as canonical.xsd (urn:h2hd:canonical:1) gives them: postal address,
- * party and account tables (fmt_cc_postal, fmt_cc_party, fmt_cc_account,
- * FMT_CC_PARTY_FIELDS for a party flattened into a larger element) and the
- * date shape.  canon_read.c / canon_write.c predate this module and keep
- * their own (static) copies of the text escaping and amount rules.
+ * party, account, agent and reason tables (fmt_cc_postal, fmt_cc_party,
+ * fmt_cc_account, fmt_cc_agent, fmt_cc_reason, FMT_CC_PARTY_FIELDS for a
+ * party flattened into a larger element) and the date shape.
+ * canon_read.c / canon_write.c predate this module and keep their own
+ * (static) copies of the text escaping and amount rules.
  *
  * Element kinds and what "absent" means (an absent field is not written,
  * and a reader leaves it zero):
@@ -36,6 +37,29 @@
  *          off2, written as <name><item/>...</name>; absent when empty.
  *   LINES  char *[cap] at off (address lines): one element per non-NULL
  *          entry; a reader fills the first free entry.
+ * Kinds for models whose enums, counts and rates have no zero "none"
+ * (scf.h): absent there is -1, which the family's _init sets before a
+ * read, and a writer refuses any other negative value:
+ *   ENUM0  like ENUM, but its values are 0 .. count-1; -1 absent.
+ *   RATE   int64_t in units of 1e-10 (scf.h's rates: 1 % is
+ *          10000000000), written as the shortest exact decimal with at
+ *          most 10 decimals ("3.45"); -1 absent.
+ *   CCY    char[4], an ISO 4217 code from the currency table as an
+ *          element of its own (<Ccy>CNY</Ccy>); "" absent.
+ *   MINOR  int64_t minor units in the currency whose char[4] code is at
+ *          off2 (the same struct: an AMT's ccy, a CCY), written like AMT;
+ *          always written, or absent when 0 with FMT_CC_NONZERO.  A
+ *          reader reports a Ccy that is not the one at off2 (amount.ccy).
+ *   SRCLINE int, no element: the reader stores there the line of the
+ *          struct's start tag; never written.
+ * Flags for these: FMT_CC_MINUS1 (COUNT: -1 absent), FMT_CC_NONZERO
+ * (MINOR: 0 absent), FMT_CC_INT32 (INT, COUNT: the value is an int),
+ * FMT_CC_SIZE (COUNT: the value is a size_t).  FMT_CC_CHOICE makes a SUB
+ * one branch of a choice: present when the int at off2 equals the row's
+ * choice value, which the reader stores there; a second branch of the
+ * same choice in one document is reported (<rule>.choice) and skipped.
+ * A LIST row may name an init function for its items (e.g. the model's
+ * _init setting the -1 markers); without one items start zeroed.
  * FMT_CC_REQ marks an element the schema requires: the writer refuses an
  * absent one (H2H_EINVALID), the reader reports it ("<rule>.missing").
  * Offsets of a SUB's fields are relative to base + off, so off 0 lets a
@@ -60,7 +84,8 @@
  * lacks it), element path (relative to the root, "Drfts/Drft[2]/Amt")
  * and a rule
  * "<family>.<what>" (what: unknown, namespace, text, repeated, missing,
- * value, enum, amount, amount.ccy, integer, boolean, rate, too_many) into
+ * value, enum, amount, amount.ccy, integer, boolean, rate, too_many,
+ * choice) into
  * diag (may be NULL) and counted in struct fmt_cc_report; reading goes on
  * and keeps what it can.  Children may come in any order (the schema fixes
  * one; reading keeps working over an order slip in a hand-written file).
@@ -96,10 +121,20 @@ enum fmt_cc_kind {
     FMT_CC_SUB,
     FMT_CC_LIST,
     FMT_CC_LINES,
+    FMT_CC_ENUM0,
+    FMT_CC_RATE,
+    FMT_CC_CCY,
+    FMT_CC_MINOR,
+    FMT_CC_SRCLINE,
 };
 
-#define FMT_CC_REQ 1u     /* the schema requires the element */
-#define FMT_CC_FLAGGED 2u /* SUB: presence is the int at off2 */
+#define FMT_CC_REQ 1u      /* the schema requires the element */
+#define FMT_CC_FLAGGED 2u  /* SUB: presence is the int at off2 */
+#define FMT_CC_CHOICE 4u   /* SUB: present when the int at off2 == choice */
+#define FMT_CC_MINUS1 8u   /* COUNT: -1 is absent */
+#define FMT_CC_NONZERO 16u /* MINOR: 0 is absent */
+#define FMT_CC_INT32 32u   /* INT, COUNT: the value is an int */
+#define FMT_CC_SIZE 64u    /* COUNT: the value is a size_t */
 
 /* What a TEXT value must look like; ok returns 1 for a good value. */
 struct fmt_cc_shape {
@@ -107,8 +142,9 @@ struct fmt_cc_shape {
     int (*ok)(const char *s);
 };
 
-/* An enum written by name: values 1 .. count-1 whose bit is set in
- * allowed (0: all of them); name(v) is the model's static name. */
+/* An enum written by name: values 1 .. count-1 (ENUM0: 0 .. count-1)
+ * whose bit is set in allowed (0: all of them); name(v) is the model's
+ * static name. */
 struct fmt_cc_enum {
     const char *what; /* "bill operation", for messages */
     const char *(*name)(int v);
@@ -129,6 +165,8 @@ struct fmt_cc_field {
     const struct fmt_cc_struct *sub;  /* SUB, LIST (the item) */
     const char *item;                 /* LIST: item element name */
     size_t cap; /* LIST: most items a reader keeps; LINES: array size */
+    void (*init)(void *item); /* LIST: sets up a new item, NULL: zeroed */
+    int choice;               /* CHOICE SUB: the value at off2 */
 };
 
 struct fmt_cc_struct {
@@ -173,6 +211,42 @@ struct fmt_cc_struct {
         .name = (nm), .kind = FMT_CC_LIST, .off = offsetof(T, m),              \
         .off2 = offsetof(T, count), .sub = &(s), .item = (it), .cap = (max)    \
     }
+#define FMT_CC_F_ENUM0(nm, fl, T, m, e)                                        \
+    {                                                                          \
+        .name = (nm), .kind = FMT_CC_ENUM0, .flags = (fl),                     \
+        .off = offsetof(T, m), .en = &(e)                                      \
+    }
+/* Minor units m of T in the currency whose code is the char[4] ccym. */
+#define FMT_CC_F_MINOR(nm, fl, T, m, ccym)                                     \
+    {                                                                          \
+        .name = (nm), .kind = FMT_CC_MINOR, .flags = (fl),                     \
+        .off = offsetof(T, m), .off2 = offsetof(T, ccym)                       \
+    }
+#define FMT_CC_F_SRCLINE(T, m)                                                 \
+    {                                                                          \
+        .name = "", .kind = FMT_CC_SRCLINE, .off = offsetof(T, m)              \
+    }
+/* A LIST whose new items are set up by fn (void fn(void *item)). */
+#define FMT_CC_F_LIST_INIT(nm, T, m, count, it, s, max, fn)                    \
+    {                                                                          \
+        .name = (nm), .kind = FMT_CC_LIST, .off = offsetof(T, m),              \
+        .off2 = offsetof(T, count), .sub = &(s), .item = (it), .cap = (max),   \
+        .init = (fn)                                                           \
+    }
+/* Branch v of the choice kept in the int kindm of T: the struct member m
+ * in element nm. */
+#define FMT_CC_F_CHOICE(nm, T, m, kindm, v, s)                                 \
+    {                                                                          \
+        .name = (nm), .kind = FMT_CC_SUB, .flags = FMT_CC_CHOICE,              \
+        .off = offsetof(T, m), .off2 = offsetof(T, kindm), .sub = &(s),        \
+        .choice = (v)                                                          \
+    }
+/* The same, for a table whose offsets are relative to T itself. */
+#define FMT_CC_F_CHOICE_GROUP(nm, T, kindm, v, s)                              \
+    {                                                                          \
+        .name = (nm), .kind = FMT_CC_SUB, .flags = FMT_CC_CHOICE, .off = 0,    \
+        .off2 = offsetof(T, kindm), .sub = &(s), .choice = (v)                 \
+    }
 #define FMT_CC_STRUCT(var, nm, T, rows)                                        \
     const struct fmt_cc_struct var = {nm, sizeof(T), rows,                     \
                                       sizeof(rows) / sizeof((rows)[0])}
@@ -184,6 +258,10 @@ struct fmt_cc_struct {
 extern const struct fmt_cc_struct fmt_cc_postal;  /* struct fmt_postal */
 extern const struct fmt_cc_struct fmt_cc_party;   /* struct fmt_party */
 extern const struct fmt_cc_struct fmt_cc_account; /* struct fmt_account */
+/* canonical.xsd's Agent (BIC ClrSysId ClrSysMmbId Nm PstlAdr OthrId) and
+ * Reason (Cd Prtry AddtlInf), free text as there. */
+extern const struct fmt_cc_struct fmt_cc_agent;  /* struct fmt_agent */
+extern const struct fmt_cc_struct fmt_cc_reason; /* struct fmt_reason */
 
 /* The rows of a struct fmt_party member m of T, flattened into T's
  * element (Party's elements followed by whatever T adds). */
