@@ -37,6 +37,9 @@
 
 #include <sqlite3.h>
 
+#include "bill.h"
+#include "scf.h"
+
 /* How long a call waits for another connection's lock before H2H_EDB.
  * Only foreign writers (maintenance tools) contend; the daemon itself
  * holds one connection. */
@@ -89,6 +92,17 @@ enum stmt_id {
     Q_RECON_BY_ID,
     Q_RECON_LATEST,
     Q_RECON_INTERRUPT,
+    Q_DRAFT_PUT,
+    Q_DRAFT_GET,
+    Q_DRAFT_DELETE,
+    Q_DRAFT_ALERTED,
+    Q_DRAFT_LIST,
+    Q_VOUCHER_PUT,
+    Q_VOUCHER_GET,
+    Q_VOUCHER_LIST,
+    Q_FIN_PUT,
+    Q_FIN_GET,
+    Q_FIN_LIST,
     Q__COUNT
 };
 
@@ -104,6 +118,22 @@ enum stmt_id {
 #define RECON_COLS                                                             \
     "id, channel, bank, account, from_day, to_day, run_trigger, started_ms, "  \
     "ended_ms, result, error, dir, summary, booked"
+
+#define DRAFT_COLS                                                             \
+    "bank, number, sub_from, sub_to, kind, status, amount, ccy, issue_date, "  \
+    "maturity_date, holder, pending, updated_ms, last_alert_days, doc"
+
+#define DRAFT_KEY "bank = ?1 AND number = ?2 AND sub_from = ?3 AND sub_to = ?4"
+
+#define VOUCHER_COLS                                                           \
+    "bank, id, parent_id, root_id, level, issuer, holder, status, amount, "    \
+    "ccy, remaining, issue_date, maturity_date, fin_bank, ours_role, "         \
+    "updated_ms, doc"
+
+#define FIN_COLS                                                               \
+    "bank, request_id, kind, status, ccy, requested, approved, financed, "     \
+    "repaid, loan_ref, value_date, maturity_date, reason, msg_id, "            \
+    "updated_ms, doc"
 
 static const char *const stmt_sql[Q__COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -213,6 +243,63 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_RECON_INTERRUPT] = "UPDATE recon_run SET result = 'interrupted', "
                           "ended_ms = ?1, error = ?2 "
                           "WHERE result = 'running'",
+    /* A replaced piece keeps its last_alert_days. */
+    [Q_DRAFT_PUT] =
+        "INSERT INTO draft (bank, number, sub_from, sub_to, kind, status, "
+        "amount, ccy, issue_date, maturity_date, holder, pending, updated_ms, "
+        "doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+        "?14) ON CONFLICT (bank, number, sub_from, sub_to) DO UPDATE "
+        "SET kind = ?5, status = ?6, amount = ?7, ccy = ?8, issue_date = ?9, "
+        "maturity_date = ?10, holder = ?11, pending = ?12, updated_ms = ?13, "
+        "doc = ?14",
+    [Q_DRAFT_GET] = "SELECT " DRAFT_COLS " FROM draft WHERE " DRAFT_KEY,
+    [Q_DRAFT_DELETE] = "DELETE FROM draft WHERE " DRAFT_KEY,
+    [Q_DRAFT_ALERTED] =
+        "UPDATE draft SET last_alert_days = ?5 WHERE " DRAFT_KEY,
+    /* A pool holds hundreds of pieces, not millions: one statement with
+     * optional filters (NULL matches everything) rather than one per
+     * shape as for messages. */
+    [Q_DRAFT_LIST] = "SELECT " DRAFT_COLS " FROM draft "
+                     "WHERE (?1 IS NULL OR bank = ?1) "
+                     "AND (?2 IS NULL OR status = ?2) "
+                     "AND (?3 IS NULL OR maturity_date >= ?3) "
+                     "AND (?4 IS NULL OR maturity_date <= ?4) "
+                     "AND (?5 IS NULL OR number = ?5) "
+                     "ORDER BY maturity_date, number, sub_from, sub_to, bank "
+                     "LIMIT ?6",
+    [Q_VOUCHER_PUT] =
+        "INSERT INTO voucher (bank, id, parent_id, root_id, level, issuer, "
+        "holder, status, amount, ccy, remaining, issue_date, maturity_date, "
+        "fin_bank, ours_role, updated_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5, "
+        "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
+        "ON CONFLICT (bank, id) DO UPDATE SET parent_id = ?3, root_id = ?4, "
+        "level = ?5, issuer = ?6, holder = ?7, status = ?8, amount = ?9, "
+        "ccy = ?10, remaining = ?11, issue_date = ?12, maturity_date = ?13, "
+        "fin_bank = ?14, ours_role = ?15, updated_ms = ?16, doc = ?17",
+    [Q_VOUCHER_GET] =
+        "SELECT " VOUCHER_COLS " FROM voucher WHERE bank = ?1 AND id = ?2",
+    [Q_VOUCHER_LIST] = "SELECT " VOUCHER_COLS " FROM voucher "
+                       "WHERE (?1 IS NULL OR bank = ?1) "
+                       "AND (?2 IS NULL OR status = ?2) "
+                       "AND (?3 IS NULL OR holder = ?3) "
+                       "AND (?4 IS NULL OR root_id = ?4) "
+                       "ORDER BY root_id, level, id, bank",
+    [Q_FIN_PUT] =
+        "INSERT INTO scf_request (bank, request_id, kind, status, ccy, "
+        "requested, approved, financed, repaid, loan_ref, value_date, "
+        "maturity_date, reason, msg_id, updated_ms, doc) VALUES (?1, ?2, ?3, "
+        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+        "ON CONFLICT (bank, request_id) DO UPDATE SET kind = ?3, "
+        "status = ?4, ccy = ?5, requested = ?6, approved = ?7, "
+        "financed = ?8, repaid = ?9, loan_ref = ?10, value_date = ?11, "
+        "maturity_date = ?12, reason = ?13, msg_id = ?14, updated_ms = ?15, "
+        "doc = ?16",
+    [Q_FIN_GET] = "SELECT " FIN_COLS " FROM scf_request "
+                  "WHERE bank = ?1 AND request_id = ?2",
+    [Q_FIN_LIST] = "SELECT " FIN_COLS " FROM scf_request "
+                   "WHERE (?1 IS NULL OR bank = ?1) "
+                   "AND (?2 IS NULL OR status = ?2) "
+                   "ORDER BY updated_ms DESC, bank, request_id",
 };
 
 /* store_list() builds its query from which filters are set: one cached
@@ -316,6 +403,57 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "  dir TEXT NOT NULL DEFAULT '',"
     "  summary TEXT NOT NULL DEFAULT '',"
     "  booked INTEGER NOT NULL DEFAULT 0);",
+    /* 4 -> 5: h2hd's view of the bill pool and of supply-chain finance:
+     * draft pieces, credit vouchers and financing requests, per bank.
+     * Unknown text is '' (not NULL) except msg_id, which is a foreign
+     * key. */
+    "CREATE TABLE IF NOT EXISTS draft ("
+    "  bank TEXT NOT NULL, number TEXT NOT NULL,"
+    "  sub_from INTEGER NOT NULL, sub_to INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL, status TEXT NOT NULL,"
+    "  amount INTEGER NOT NULL, ccy TEXT NOT NULL,"
+    "  issue_date TEXT NOT NULL DEFAULT '', maturity_date TEXT NOT NULL,"
+    "  holder TEXT NOT NULL DEFAULT '',"
+    "  pending INTEGER NOT NULL DEFAULT 0,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  last_alert_days INTEGER,"
+    "  doc TEXT,"
+    "  PRIMARY KEY (bank, number, sub_from, sub_to));"
+    "CREATE INDEX IF NOT EXISTS draft_maturity ON draft "
+    "  (maturity_date, number, sub_from);"
+    "CREATE TABLE IF NOT EXISTS voucher ("
+    "  bank TEXT NOT NULL, id TEXT NOT NULL,"
+    "  parent_id TEXT NOT NULL DEFAULT '', root_id TEXT NOT NULL,"
+    "  level INTEGER NOT NULL,"
+    "  issuer TEXT NOT NULL, holder TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  amount INTEGER NOT NULL, ccy TEXT NOT NULL,"
+    "  remaining INTEGER NOT NULL,"
+    "  issue_date TEXT NOT NULL, maturity_date TEXT NOT NULL,"
+    "  fin_bank TEXT NOT NULL DEFAULT '',"
+    "  ours_role TEXT NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  doc TEXT,"
+    "  PRIMARY KEY (bank, id));"
+    "CREATE INDEX IF NOT EXISTS voucher_tree ON voucher (root_id, level, id);"
+    "CREATE TABLE IF NOT EXISTS scf_request ("
+    "  bank TEXT NOT NULL, request_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL, status TEXT NOT NULL, ccy TEXT NOT NULL,"
+    "  requested INTEGER NOT NULL DEFAULT 0,"
+    "  approved INTEGER NOT NULL DEFAULT 0,"
+    "  financed INTEGER NOT NULL DEFAULT 0,"
+    "  repaid INTEGER NOT NULL DEFAULT 0,"
+    "  loan_ref TEXT NOT NULL DEFAULT '',"
+    "  value_date TEXT NOT NULL DEFAULT '',"
+    "  maturity_date TEXT NOT NULL DEFAULT '',"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  msg_id TEXT REFERENCES msg (id) ON DELETE SET NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  doc TEXT,"
+    "  PRIMARY KEY (bank, request_id));"
+    "CREATE INDEX IF NOT EXISTS scf_request_updated ON scf_request "
+    "  (updated_ms);"
+    "CREATE INDEX IF NOT EXISTS scf_request_msg ON scf_request (msg_id);",
 };
 
 struct store {
@@ -2170,6 +2308,718 @@ int store_recon_interrupted(struct store *s, struct h2h_err *err)
     return rc ? rc : changed;
 }
 
+/* ---- bill pool and supply-chain finance -------------------------------- */
+
+#define FITS(p, f) terminated((p)->f, sizeof((p)->f))
+
+/* Three letters A-Z in a buffer of 4. */
+static int valid_ccy(const char c[4])
+{
+    if (strnlen(c, 4) != 3)
+        return 0;
+    for (int i = 0; i < 3; i++)
+        if (c[i] < 'A' || c[i] > 'Z')
+            return 0;
+    return 1;
+}
+
+/* "" (unknown) or a valid day. */
+static int valid_day_opt(const char *d)
+{
+    return !d[0] || valid_day(d);
+}
+
+/* 1 if name is a stored draft status: known to bill.h and not "none". */
+static int draft_status_ok(const char *name)
+{
+    enum fmt_draft_status st;
+    return name && fmt_draft_status_parse(name, &st, NULL) == 0 &&
+           st != FMT_DRAFT_NONE;
+}
+
+/* NULL for "" so that an empty filter field matches everything. */
+static const char *opt(const char *v)
+{
+    return v && *v ? v : NULL;
+}
+
+static int bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    return bind_str(st, i, opt(v));
+}
+
+/* The key of a draft piece: bank, 30-digit number, 0/0 or 1 <= from <=
+ * to. */
+static int draft_key_args(const char *bank, const char *number,
+                          int64_t sub_from, int64_t sub_to, struct h2h_err *err)
+{
+    if (!bank || !*bank ||
+        strlen(bank) >= sizeof(((struct store_draft *)0)->bank))
+        return h2h_err_set(err, H2H_EINVALID, "draft: bad bank name");
+    size_t n = number ? strlen(number) : 0;
+    if (n != FMT_DRAFT_NUMBER_LEN ||
+        strspn(number, "0123456789") != FMT_DRAFT_NUMBER_LEN)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "draft: number \"%.40s\" is not %d digits",
+                           number ? number : "", FMT_DRAFT_NUMBER_LEN);
+    if (sub_from < 0 || sub_from > sub_to || (sub_from == 0 && sub_to != 0))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "draft %s: bad sub-range %" PRId64 "-%" PRId64,
+                           number, sub_from, sub_to);
+    return 0;
+}
+
+static int draft_args(const struct store_draft *d, struct h2h_err *err)
+{
+    if (!d)
+        return h2h_err_set(err, H2H_EINVALID, "draft: none given");
+    const char *field = !FITS(d, bank)            ? "bank"
+                        : !FITS(d, number)        ? "number"
+                        : !FITS(d, kind)          ? "kind"
+                        : !FITS(d, status)        ? "status"
+                        : !FITS(d, ccy)           ? "currency"
+                        : !FITS(d, issue_date)    ? "issue date"
+                        : !FITS(d, maturity_date) ? "maturity date"
+                        : !FITS(d, holder)        ? "holder"
+                                                  : NULL;
+    if (field)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "draft: the %s does not fit its buffer", field);
+    int rc = draft_key_args(d->bank, d->number, d->sub_from, d->sub_to, err);
+    if (rc)
+        return rc;
+    if (strcmp(d->kind, "AC01") != 0 && strcmp(d->kind, "AC02") != 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "draft %s: kind \"%s\" is not AC01 or AC02",
+                           d->number, d->kind);
+    if (!draft_status_ok(d->status))
+        return h2h_err_set(err, H2H_EINVALID, "draft %s: unknown status \"%s\"",
+                           d->number, d->status);
+    if (d->amount < 0 || !valid_ccy(d->ccy))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "draft %s: bad amount %" PRId64 " %s", d->number,
+                           d->amount, d->ccy);
+    if (!valid_day_opt(d->issue_date) || !valid_day(d->maturity_date))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "draft %s: bad issue date \"%s\" or maturity date "
+                           "\"%s\"",
+                           d->number, d->issue_date, d->maturity_date);
+    if (d->pending != 0 && d->pending != 1)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "draft %s: pending must be 0 or 1", d->number);
+    if (d->updated_ms < 0)
+        return h2h_err_set(err, H2H_EINVALID, "draft %s: negative update time",
+                           d->number);
+    return 0;
+}
+
+void store_draft_release(struct store_draft *d)
+{
+    if (!d)
+        return;
+    free(d->doc);
+    memset(d, 0, sizeof(*d));
+    d->last_alert_days = -1;
+}
+
+/* Fill d from a row selected with DRAFT_COLS; 0 or H2H_ENOMEM. */
+static int read_draft(sqlite3_stmt *st, struct store_draft *d,
+                      struct h2h_err *err)
+{
+    memset(d, 0, sizeof(*d));
+    col_clip(st, 0, d->bank, sizeof(d->bank));
+    col_clip(st, 1, d->number, sizeof(d->number));
+    d->sub_from = sqlite3_column_int64(st, 2);
+    d->sub_to = sqlite3_column_int64(st, 3);
+    col_clip(st, 4, d->kind, sizeof(d->kind));
+    col_clip(st, 5, d->status, sizeof(d->status));
+    d->amount = sqlite3_column_int64(st, 6);
+    col_clip(st, 7, d->ccy, sizeof(d->ccy));
+    col_clip(st, 8, d->issue_date, sizeof(d->issue_date));
+    col_clip(st, 9, d->maturity_date, sizeof(d->maturity_date));
+    col_clip(st, 10, d->holder, sizeof(d->holder));
+    d->pending = sqlite3_column_int(st, 11);
+    d->updated_ms = sqlite3_column_int64(st, 12);
+    d->last_alert_days = sqlite3_column_type(st, 13) == SQLITE_NULL
+                             ? -1
+                             : sqlite3_column_int(st, 13);
+    if (col_dup(st, 14, &d->doc)) {
+        store_draft_release(d);
+        return h2h_err_set(err, H2H_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static void bind_draft_key(sqlite3_stmt *st, const char *bank,
+                           const char *number, int64_t sub_from, int64_t sub_to)
+{
+    bind_str(st, 1, bank);
+    bind_str(st, 2, number);
+    sqlite3_bind_int64(st, 3, sub_from);
+    sqlite3_bind_int64(st, 4, sub_to);
+}
+
+int store_draft_put(struct store *s, const struct store_draft *d,
+                    struct h2h_err *err)
+{
+    int rc = draft_args(d, err);
+    if (rc || (rc = op_begin(s, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_DRAFT_PUT, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_draft_key(st, d->bank, d->number, d->sub_from, d->sub_to);
+    bind_str(st, 5, d->kind);
+    bind_str(st, 6, d->status);
+    sqlite3_bind_int64(st, 7, d->amount);
+    bind_str(st, 8, d->ccy);
+    bind_str(st, 9, d->issue_date);
+    bind_str(st, 10, d->maturity_date);
+    bind_str(st, 11, d->holder);
+    sqlite3_bind_int(st, 12, d->pending);
+    sqlite3_bind_int64(st, 13, d->updated_ms ? d->updated_ms : now_ms());
+    bind_str(st, 14, d->doc);
+    rc = step(s, st, err, "record draft");
+    done(st);
+    return op_end(s, rc < 0 ? rc : 0, err);
+}
+
+int store_draft_get(struct store *s, const char *bank, const char *number,
+                    int64_t sub_from, int64_t sub_to, struct store_draft *out,
+                    struct h2h_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->last_alert_days = -1;
+    int rc = draft_key_args(bank, number, sub_from, sub_to, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_DRAFT_GET, err);
+    if (!st)
+        return H2H_EDB;
+    bind_draft_key(st, bank, number, sub_from, sub_to);
+    rc = step(s, st, err, "read draft");
+    if (rc == SQLITE_ROW)
+        rc = read_draft(st, out, err);
+    else if (rc == SQLITE_DONE)
+        rc = h2h_err_set(err, H2H_ENOTFOUND,
+                         "bank %s: no draft %s sub-range %" PRId64 "-%" PRId64,
+                         bank, number, sub_from, sub_to);
+    done(st);
+    return rc;
+}
+
+/* Delete one piece (q Q_DRAFT_DELETE) or set its last_alert_days to days
+ * (Q_DRAFT_ALERTED; < 0: NULL); H2H_ENOTFOUND when there is none. */
+static int draft_change(struct store *s, enum stmt_id q, const char *bank,
+                        const char *number, int64_t sub_from, int64_t sub_to,
+                        int days, struct h2h_err *err)
+{
+    int rc = draft_key_args(bank, number, sub_from, sub_to, err);
+    if (rc || (rc = op_begin(s, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = stmt(s, q, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_draft_key(st, bank, number, sub_from, sub_to);
+    if (q == Q_DRAFT_ALERTED) {
+        if (days < 0)
+            sqlite3_bind_null(st, 5);
+        else
+            sqlite3_bind_int(st, 5, days);
+    }
+    rc = step(s, st, err,
+              q == Q_DRAFT_DELETE ? "delete draft" : "record draft alert");
+    done(st);
+    if (rc >= 0)
+        rc = sqlite3_changes(s->db) == 1
+                 ? 0
+                 : h2h_err_set(err, H2H_ENOTFOUND,
+                               "bank %s: no draft %s sub-range %" PRId64
+                               "-%" PRId64,
+                               bank, number, sub_from, sub_to);
+    return op_end(s, rc, err);
+}
+
+int store_draft_delete(struct store *s, const char *bank, const char *number,
+                       int64_t sub_from, int64_t sub_to, struct h2h_err *err)
+{
+    return draft_change(s, Q_DRAFT_DELETE, bank, number, sub_from, sub_to, 0,
+                        err);
+}
+
+int store_draft_alerted(struct store *s, const char *bank, const char *number,
+                        int64_t sub_from, int64_t sub_to, int days,
+                        struct h2h_err *err)
+{
+    if (days < -1)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "draft alert: days must be >= 0, or -1 to forget");
+    return draft_change(s, Q_DRAFT_ALERTED, bank, number, sub_from, sub_to,
+                        days, err);
+}
+
+int store_draft_list(struct store *s, const struct store_draft_filter *f,
+                     store_draft_cb cb, void *ctx, struct h2h_err *err)
+{
+    static const struct store_draft_filter all = {0};
+    if (!f)
+        f = &all;
+    if (opt(f->status) && !draft_status_ok(f->status))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "draft list: unknown status \"%.32s\"", f->status);
+    if ((opt(f->maturity_from) && !valid_day(f->maturity_from)) ||
+        (opt(f->maturity_to) && !valid_day(f->maturity_to)) ||
+        (opt(f->maturity_from) && opt(f->maturity_to) &&
+         strcmp(f->maturity_from, f->maturity_to) > 0))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "draft list: bad maturity window %.10s to %.10s",
+                           f->maturity_from ? f->maturity_from : "",
+                           f->maturity_to ? f->maturity_to : "");
+    sqlite3_stmt *st = stmt(s, Q_DRAFT_LIST, err);
+    if (!st)
+        return H2H_EDB;
+    bind_opt(st, 1, f->bank);
+    bind_opt(st, 2, f->status);
+    bind_opt(st, 3, f->maturity_from);
+    bind_opt(st, 4, f->maturity_to);
+    bind_opt(st, 5, f->number);
+    sqlite3_bind_int64(
+        st, 6,
+        f->limit && f->limit < (size_t)INT64_MAX ? (int64_t)f->limit : -1);
+
+    struct store_draft *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = step(s, st, err, "list drafts")) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct store_draft *nr = realloc(rows, ncap * sizeof(*rows));
+            if (!nr) {
+                rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+                break;
+            }
+            rows = nr;
+            cap = ncap;
+        }
+        if ((rc = read_draft(st, &rows[n], err)) != 0)
+            break;
+        n++;
+    }
+    done(st);
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = cb(ctx, &rows[i]);
+    for (size_t i = 0; i < n; i++)
+        store_draft_release(&rows[i]);
+    free(rows);
+    return rc;
+}
+
+/* ---- credit vouchers ---------------------------------------------------- */
+
+static int voucher_key_args(const char *bank, const char *id,
+                            struct h2h_err *err)
+{
+    if (!bank || !*bank ||
+        strlen(bank) >= sizeof(((struct store_voucher *)0)->bank) || !id ||
+        !*id || strlen(id) >= sizeof(((struct store_voucher *)0)->id))
+        return h2h_err_set(err, H2H_EINVALID, "voucher: bad bank or id");
+    return 0;
+}
+
+static int voucher_args(const struct store_voucher *v, struct h2h_err *err)
+{
+    if (!v)
+        return h2h_err_set(err, H2H_EINVALID, "voucher: none given");
+    const char *field = !FITS(v, bank)            ? "bank"
+                        : !FITS(v, id)            ? "id"
+                        : !FITS(v, parent_id)     ? "parent id"
+                        : !FITS(v, root_id)       ? "root id"
+                        : !FITS(v, issuer)        ? "issuer"
+                        : !FITS(v, holder)        ? "holder"
+                        : !FITS(v, status)        ? "status"
+                        : !FITS(v, ccy)           ? "currency"
+                        : !FITS(v, issue_date)    ? "issue date"
+                        : !FITS(v, maturity_date) ? "maturity date"
+                        : !FITS(v, fin_bank)      ? "financing bank"
+                        : !FITS(v, ours_role)     ? "role"
+                                                  : NULL;
+    if (field)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "voucher: the %s does not fit its buffer", field);
+    int rc = voucher_key_args(v->bank, v->id, err);
+    if (rc)
+        return rc;
+    if (!v->root_id[0] || !v->issuer[0] || !v->holder[0] || !v->ours_role[0])
+        return h2h_err_set(err, H2H_EINVALID,
+                           "voucher %s: root id, issuer, holder and role are "
+                           "required",
+                           v->id);
+    if (fmt_voucher_status_parse(v->status) < 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "voucher %s: unknown status \"%s\"", v->id,
+                           v->status);
+    if (v->level < 1 || (v->parent_id[0] == '\0') != (v->level == 1) ||
+        (v->level == 1 && strcmp(v->root_id, v->id) != 0) ||
+        strcmp(v->parent_id, v->id) == 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "voucher %s: level %d does not fit parent \"%s\" "
+                           "and root \"%s\"",
+                           v->id, v->level, v->parent_id, v->root_id);
+    if (v->amount < 0 || !valid_ccy(v->ccy) || v->remaining < 0 ||
+        v->remaining > v->amount)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "voucher %s: bad amount %" PRId64 " %s or "
+                           "remaining %" PRId64,
+                           v->id, v->amount, v->ccy, v->remaining);
+    if (!valid_day(v->issue_date) || !valid_day(v->maturity_date))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "voucher %s: bad issue date \"%s\" or maturity "
+                           "date \"%s\"",
+                           v->id, v->issue_date, v->maturity_date);
+    if (v->updated_ms < 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "voucher %s: negative update time", v->id);
+    return 0;
+}
+
+void store_voucher_release(struct store_voucher *v)
+{
+    if (!v)
+        return;
+    free(v->doc);
+    memset(v, 0, sizeof(*v));
+}
+
+/* Fill v from a row selected with VOUCHER_COLS; 0 or H2H_ENOMEM. */
+static int read_voucher(sqlite3_stmt *st, struct store_voucher *v,
+                        struct h2h_err *err)
+{
+    memset(v, 0, sizeof(*v));
+    col_clip(st, 0, v->bank, sizeof(v->bank));
+    col_clip(st, 1, v->id, sizeof(v->id));
+    col_clip(st, 2, v->parent_id, sizeof(v->parent_id));
+    col_clip(st, 3, v->root_id, sizeof(v->root_id));
+    v->level = sqlite3_column_int(st, 4);
+    col_clip(st, 5, v->issuer, sizeof(v->issuer));
+    col_clip(st, 6, v->holder, sizeof(v->holder));
+    col_clip(st, 7, v->status, sizeof(v->status));
+    v->amount = sqlite3_column_int64(st, 8);
+    col_clip(st, 9, v->ccy, sizeof(v->ccy));
+    v->remaining = sqlite3_column_int64(st, 10);
+    col_clip(st, 11, v->issue_date, sizeof(v->issue_date));
+    col_clip(st, 12, v->maturity_date, sizeof(v->maturity_date));
+    col_clip(st, 13, v->fin_bank, sizeof(v->fin_bank));
+    col_clip(st, 14, v->ours_role, sizeof(v->ours_role));
+    v->updated_ms = sqlite3_column_int64(st, 15);
+    if (col_dup(st, 16, &v->doc)) {
+        store_voucher_release(v);
+        return h2h_err_set(err, H2H_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int store_voucher_put(struct store *s, const struct store_voucher *v,
+                      struct h2h_err *err)
+{
+    int rc = voucher_args(v, err);
+    if (rc || (rc = op_begin(s, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_VOUCHER_PUT, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_str(st, 1, v->bank);
+    bind_str(st, 2, v->id);
+    bind_str(st, 3, v->parent_id);
+    bind_str(st, 4, v->root_id);
+    sqlite3_bind_int(st, 5, v->level);
+    bind_str(st, 6, v->issuer);
+    bind_str(st, 7, v->holder);
+    bind_str(st, 8, v->status);
+    sqlite3_bind_int64(st, 9, v->amount);
+    bind_str(st, 10, v->ccy);
+    sqlite3_bind_int64(st, 11, v->remaining);
+    bind_str(st, 12, v->issue_date);
+    bind_str(st, 13, v->maturity_date);
+    bind_str(st, 14, v->fin_bank);
+    bind_str(st, 15, v->ours_role);
+    sqlite3_bind_int64(st, 16, v->updated_ms ? v->updated_ms : now_ms());
+    bind_str(st, 17, v->doc);
+    rc = step(s, st, err, "record voucher");
+    done(st);
+    return op_end(s, rc < 0 ? rc : 0, err);
+}
+
+int store_voucher_get(struct store *s, const char *bank, const char *id,
+                      struct store_voucher *out, struct h2h_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = voucher_key_args(bank, id, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_VOUCHER_GET, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, bank);
+    bind_str(st, 2, id);
+    rc = step(s, st, err, "read voucher");
+    if (rc == SQLITE_ROW)
+        rc = read_voucher(st, out, err);
+    else if (rc == SQLITE_DONE)
+        rc =
+            h2h_err_set(err, H2H_ENOTFOUND, "bank %s: no voucher %s", bank, id);
+    done(st);
+    return rc;
+}
+
+int store_voucher_list(struct store *s, const struct store_voucher_filter *f,
+                       store_voucher_cb cb, void *ctx, struct h2h_err *err)
+{
+    static const struct store_voucher_filter all = {0};
+    if (!f)
+        f = &all;
+    if (opt(f->status) && fmt_voucher_status_parse(f->status) < 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "voucher list: unknown status \"%.32s\"", f->status);
+    sqlite3_stmt *st = stmt(s, Q_VOUCHER_LIST, err);
+    if (!st)
+        return H2H_EDB;
+    bind_opt(st, 1, f->bank);
+    bind_opt(st, 2, f->status);
+    bind_opt(st, 3, f->holder);
+    bind_opt(st, 4, f->root_id);
+
+    struct store_voucher *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = step(s, st, err, "list vouchers")) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct store_voucher *nr = realloc(rows, ncap * sizeof(*rows));
+            if (!nr) {
+                rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+                break;
+            }
+            rows = nr;
+            cap = ncap;
+        }
+        if ((rc = read_voucher(st, &rows[n], err)) != 0)
+            break;
+        n++;
+    }
+    done(st);
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = cb(ctx, &rows[i]);
+    for (size_t i = 0; i < n; i++)
+        store_voucher_release(&rows[i]);
+    free(rows);
+    return rc;
+}
+
+/* ---- financing requests ------------------------------------------------- */
+
+static int fin_key_args(const char *bank, const char *request_id,
+                        struct h2h_err *err)
+{
+    if (!bank || !*bank ||
+        strlen(bank) >= sizeof(((struct store_financing *)0)->bank) ||
+        !request_id || !*request_id ||
+        strlen(request_id) >= sizeof(((struct store_financing *)0)->request_id))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "financing request: bad bank or request id");
+    return 0;
+}
+
+static int fin_args(const struct store_financing *r, struct h2h_err *err)
+{
+    if (!r)
+        return h2h_err_set(err, H2H_EINVALID, "financing request: none given");
+    const char *field = !FITS(r, bank)            ? "bank"
+                        : !FITS(r, request_id)    ? "request id"
+                        : !FITS(r, kind)          ? "kind"
+                        : !FITS(r, status)        ? "status"
+                        : !FITS(r, ccy)           ? "currency"
+                        : !FITS(r, loan_ref)      ? "loan reference"
+                        : !FITS(r, value_date)    ? "value date"
+                        : !FITS(r, maturity_date) ? "maturity date"
+                        : !FITS(r, reason)        ? "reason"
+                        : !FITS(r, msg_id)        ? "message id"
+                                                  : NULL;
+    if (field)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "financing request: the %s does not fit its buffer",
+                           field);
+    int rc = fin_key_args(r->bank, r->request_id, err);
+    if (rc)
+        return rc;
+    if (fmt_scf_kind_parse(r->kind) < 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "financing request %s: unknown kind \"%s\"",
+                           r->request_id, r->kind);
+    if (fmt_scf_status_parse(r->status) < 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "financing request %s: unknown status \"%s\"",
+                           r->request_id, r->status);
+    if (!valid_ccy(r->ccy) || r->requested < 0 || r->approved < 0 ||
+        r->financed < 0 || r->repaid < 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "financing request %s: bad currency \"%s\" or a "
+                           "negative amount",
+                           r->request_id, r->ccy);
+    if (!valid_day_opt(r->value_date) || !valid_day_opt(r->maturity_date))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "financing request %s: bad value date \"%s\" or "
+                           "maturity date \"%s\"",
+                           r->request_id, r->value_date, r->maturity_date);
+    if (r->updated_ms < 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "financing request %s: negative update time",
+                           r->request_id);
+    return 0;
+}
+
+void store_financing_release(struct store_financing *r)
+{
+    if (!r)
+        return;
+    free(r->doc);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Fill r from a row selected with FIN_COLS; 0 or H2H_ENOMEM. */
+static int read_financing(sqlite3_stmt *st, struct store_financing *r,
+                          struct h2h_err *err)
+{
+    memset(r, 0, sizeof(*r));
+    col_clip(st, 0, r->bank, sizeof(r->bank));
+    col_clip(st, 1, r->request_id, sizeof(r->request_id));
+    col_clip(st, 2, r->kind, sizeof(r->kind));
+    col_clip(st, 3, r->status, sizeof(r->status));
+    col_clip(st, 4, r->ccy, sizeof(r->ccy));
+    r->requested = sqlite3_column_int64(st, 5);
+    r->approved = sqlite3_column_int64(st, 6);
+    r->financed = sqlite3_column_int64(st, 7);
+    r->repaid = sqlite3_column_int64(st, 8);
+    col_clip(st, 9, r->loan_ref, sizeof(r->loan_ref));
+    col_clip(st, 10, r->value_date, sizeof(r->value_date));
+    col_clip(st, 11, r->maturity_date, sizeof(r->maturity_date));
+    col_clip(st, 12, r->reason, sizeof(r->reason));
+    col_clip(st, 13, r->msg_id, sizeof(r->msg_id));
+    r->updated_ms = sqlite3_column_int64(st, 14);
+    if (col_dup(st, 15, &r->doc)) {
+        store_financing_release(r);
+        return h2h_err_set(err, H2H_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int store_financing_put(struct store *s, const struct store_financing *r,
+                        struct h2h_err *err)
+{
+    int rc = fin_args(r, err);
+    if (rc || (rc = op_begin(s, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_FIN_PUT, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_str(st, 1, r->bank);
+    bind_str(st, 2, r->request_id);
+    bind_str(st, 3, r->kind);
+    bind_str(st, 4, r->status);
+    bind_str(st, 5, r->ccy);
+    sqlite3_bind_int64(st, 6, r->requested);
+    sqlite3_bind_int64(st, 7, r->approved);
+    sqlite3_bind_int64(st, 8, r->financed);
+    sqlite3_bind_int64(st, 9, r->repaid);
+    bind_str(st, 10, r->loan_ref);
+    bind_str(st, 11, r->value_date);
+    bind_str(st, 12, r->maturity_date);
+    bind_str(st, 13, r->reason);
+    bind_opt(st, 14, r->msg_id);
+    sqlite3_bind_int64(st, 15, r->updated_ms ? r->updated_ms : now_ms());
+    bind_str(st, 16, r->doc);
+    rc = step(s, st, err, "record financing request");
+    if (rc < 0 &&
+        sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+        rc = h2h_err_set(err, H2H_ENOTFOUND,
+                         "financing request %s: no message %s", r->request_id,
+                         r->msg_id);
+    done(st);
+    return op_end(s, rc < 0 ? rc : 0, err);
+}
+
+int store_financing_get(struct store *s, const char *bank,
+                        const char *request_id, struct store_financing *out,
+                        struct h2h_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = fin_key_args(bank, request_id, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, Q_FIN_GET, err);
+    if (!st)
+        return H2H_EDB;
+    bind_str(st, 1, bank);
+    bind_str(st, 2, request_id);
+    rc = step(s, st, err, "read financing request");
+    if (rc == SQLITE_ROW)
+        rc = read_financing(st, out, err);
+    else if (rc == SQLITE_DONE)
+        rc = h2h_err_set(err, H2H_ENOTFOUND, "bank %s: no financing request %s",
+                         bank, request_id);
+    done(st);
+    return rc;
+}
+
+int store_financing_list(struct store *s,
+                         const struct store_financing_filter *f,
+                         store_financing_cb cb, void *ctx, struct h2h_err *err)
+{
+    static const struct store_financing_filter all = {0};
+    if (!f)
+        f = &all;
+    if (opt(f->status) && fmt_scf_status_parse(f->status) < 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "financing list: unknown status \"%.32s\"",
+                           f->status);
+    sqlite3_stmt *st = stmt(s, Q_FIN_LIST, err);
+    if (!st)
+        return H2H_EDB;
+    bind_opt(st, 1, f->bank);
+    bind_opt(st, 2, f->status);
+
+    struct store_financing *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = step(s, st, err, "list financing requests")) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct store_financing *nr = realloc(rows, ncap * sizeof(*rows));
+            if (!nr) {
+                rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+                break;
+            }
+            rows = nr;
+            cap = ncap;
+        }
+        if ((rc = read_financing(st, &rows[n], err)) != 0)
+            break;
+        n++;
+    }
+    done(st);
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = cb(ctx, &rows[i]);
+    for (size_t i = 0; i < n; i++)
+        store_financing_release(&rows[i]);
+    free(rows);
+    return rc;
+}
+
 /* ---- consistency check ------------------------------------------------ */
 
 struct check {
@@ -2259,6 +3109,22 @@ int store_check(struct store *s, struct h2h_err *err)
                 (size_t)snprintf(terminal + tl, sizeof(terminal) - tl, "%s'%s'",
                                  tl ? "," : "", state_name((enum msg_state)i));
     }
+    /* Likewise the status names of drafts (without "none"), vouchers and
+     * financing requests from formats/. */
+    char dnames[1024] = "", vnames[256] = "", fnames[256] = "";
+    size_t dl = 0, vl = 0, fl = 0;
+    for (int i = FMT_DRAFT_NONE + 1; i < FMT_DRAFT_STATUS_COUNT; i++)
+        dl += (size_t)snprintf(dnames + dl, sizeof(dnames) - dl, "%s'%s'",
+                               dl ? "," : "",
+                               fmt_draft_status_name((enum fmt_draft_status)i));
+    for (int i = 0; i < FMT_VOUCHER_STATUS__COUNT; i++)
+        vl += (size_t)snprintf(
+            vnames + vl, sizeof(vnames) - vl, "%s'%s'", i ? "," : "",
+            fmt_voucher_status_name((enum fmt_voucher_status)i));
+    for (int i = 0; i < FMT_SCF_STATUS__COUNT; i++)
+        fl += (size_t)snprintf(fnames + fl, sizeof(fnames) - fl, "%s'%s'",
+                               i ? "," : "",
+                               fmt_scf_status_name((enum fmt_scf_status)i));
 
     struct {
         const char *sql, *fmt;
@@ -2298,6 +3164,36 @@ int store_check(struct store *s, struct h2h_err *err)
          "coalesce((SELECT value FROM meta WHERE key = 'ctr:recon'), 0) AS v "
          "FROM recon_run) WHERE n > v",
          "reconciliation counter %2$s is behind run id number %1$s%3$s"},
+        {"SELECT bank || ' ' || number || ' ' || sub_from || '-' || sub_to, "
+         "status FROM draft WHERE status NOT IN (%D)",
+         "draft %s: unknown status '%s'%s"},
+        {"SELECT bank || ' ' || number, sub_from, sub_to FROM draft "
+         "WHERE sub_from < 0 OR sub_from > sub_to "
+         "OR (sub_from = 0 AND sub_to <> 0)",
+         "draft %s: bad sub-range %s-%s"},
+        {"SELECT bank || ' ' || number || ' ' || sub_from || '-' || sub_to, "
+         "kind, pending FROM draft WHERE kind NOT IN ('AC01', 'AC02') "
+         "OR pending NOT IN (0, 1)",
+         "draft %s: kind '%s' with pending %s"},
+        {"SELECT bank || ' ' || number || ' ' || sub_from || '-' || sub_to, "
+         "amount, last_alert_days FROM draft "
+         "WHERE amount < 0 OR last_alert_days < 0",
+         "draft %s: amount %s, last alert days %s"},
+        {"SELECT bank || ' ' || id, status FROM voucher "
+         "WHERE status NOT IN (%V)",
+         "voucher %s: unknown status '%s'%s"},
+        {"SELECT bank || ' ' || id, remaining, amount FROM voucher "
+         "WHERE remaining < 0 OR remaining > amount",
+         "voucher %s: remaining %s outside 0..%s"},
+        {"SELECT bank || ' ' || id, level, parent_id FROM voucher "
+         "WHERE level < 1 OR (parent_id = '') <> (level = 1)",
+         "voucher %s: level %s with parent '%s'"},
+        {"SELECT bank || ' ' || request_id, status FROM scf_request "
+         "WHERE status NOT IN (%F)",
+         "financing request %s: unknown status '%s'%s"},
+        {"SELECT bank || ' ' || request_id FROM scf_request "
+         "WHERE min(requested, approved, financed, repaid) < 0",
+         "financing request %s has a negative amount%s%s"},
     };
     for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
         char sql[2048];
@@ -2308,6 +3204,12 @@ int store_check(struct store *s, struct h2h_err *err)
                 sub = names;
             else if (p[0] == '%' && p[1] == 'T')
                 sub = terminal;
+            else if (p[0] == '%' && p[1] == 'D')
+                sub = dnames;
+            else if (p[0] == '%' && p[1] == 'V')
+                sub = vnames;
+            else if (p[0] == '%' && p[1] == 'F')
+                sub = fnames;
             if (sub) {
                 o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s", sub);
                 p++;

@@ -4,8 +4,9 @@
  * Purpose: every outgoing message, its lifecycle (state.h) with a full
  * event history, the registry of files downloaded from banks, the
  * business ids seen (for cross-file duplicate checks), the archive of
- * statement files delivered (the ledger) and the record of reconciliation
- * runs live here.  The
+ * statement files delivered (the ledger), the record of reconciliation
+ * runs and h2hd's view of each bank's drafts (bill pool), credit vouchers
+ * and financing requests live here.  The
  * embedded back end is one SQLite database in WAL mode with
  * synchronous=FULL: when a call that commits returns 0, the change
  * survives a crash or power loss.  Everything goes through store_*, so a
@@ -56,7 +57,7 @@
 struct store;
 
 /* Current schema version written by this code. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Message ids: "M" + UTC yyyymmdd of acceptance + "-" + a sequence number
  * from a persistent counter, zero-padded to 6 digits (more when it grows):
@@ -397,12 +398,193 @@ int store_recon_get(struct store *s, const char *id,
 int store_recon_interrupted(struct store *s, struct h2h_err *err);
 
 /*
+ * Bill pool and supply-chain finance: h2hd's view, per bank, of the
+ * drafts (formats/bill.h), credit vouchers and financing requests
+ * (formats/scf.h), updated from the banks' results, notices and inquiries
+ * and read by `h2hctl bills`, `h2hctl scf` and the daily maturity alert.
+ * The store keeps the columns h2hd filters and sorts on, and the object
+ * itself as canonical XML in doc, which it neither parses nor checks.
+ *
+ * Strings are fixed-size buffers in the caller's struct; put refuses one
+ * that is not terminated within its buffer (it does not fit) with
+ * H2H_EINVALID, and so do get, delete and alerted for a key longer than
+ * its buffer.  Dates are "YYYY-MM-DD", currencies three letters A-Z,
+ * amounts minor units >= 0; status is the formats' name of the status
+ * ("held", "pledged", ...), refused when unknown.  updated_ms: the time
+ * of the caller's information; 0 means now (the store's clock).
+ *
+ * doc: put reads it (NULL: none) and does not keep the pointer; get fills
+ * it with a malloc'd copy (NULL when none) that the matching _release
+ * frees (NULL-safe, and safe on a struct get left untouched on error
+ * because get zeroes it first).  get returns 0 or H2H_ENOTFOUND.
+ *
+ * put inserts the row or replaces the one with the same key, as one
+ * transaction or as part of the open group.  list: the rows matching the
+ * filter (NULL: all; in every filter a NULL or "" field matches
+ * everything), read completely before the first callback, so it may call
+ * any store function; the struct and doc are valid only during the
+ * callback.  Returns 0, the callback's non-zero value (which stops the
+ * iteration), or an error (H2H_EINVALID for a bad filter).
+ */
+
+/* Names of parties (holder, issuer, financing bank): at most
+ * STORE_PARTY_MAX - 1 bytes of UTF-8. */
+#define STORE_PARTY_MAX 256
+
+/*
+ * Drafts: one row per piece of a draft (bill.h: a whole draft, or a
+ * sub-range of a divisible one), keyed by (bank, number, sub_from,
+ * sub_to).  sub_from/sub_to: 0/0 for a draft without sub-tickets, else
+ * 1 <= sub_from <= sub_to.  When a piece is split, the caller deletes its
+ * row and puts the two new pieces in one group transaction.
+ *
+ * put: bank, number (30 digits), kind ("AC01", "AC02"), status (a
+ * fmt_draft_status_name() other than "none"), ccy and maturity_date are
+ * required; issue_date and holder may be "" (unknown); pending is 0 or 1.
+ * last_alert_days is ignored: a replaced row keeps its own, a new one has
+ * none.
+ *
+ * delete: 0, or H2H_ENOTFOUND when there is no such piece.
+ *
+ * alerted: records days (>= 0) as the last maturity-alert threshold
+ * logged for the piece, so the daily alert does not repeat it; days -1
+ * forgets it.  0 or H2H_ENOTFOUND.
+ *
+ * list: ordered by maturity_date, number, sub_from (then sub_to, bank).
+ * Filter: bank, status (an unknown name is H2H_EINVALID), number, and
+ * maturity_from <= maturity_date <= maturity_to (either may be open;
+ * from after to is H2H_EINVALID); limit 0 = no limit.
+ */
+struct store_draft {
+    char bank[64];
+    char number[31]; /* 30 digits */
+    int64_t sub_from, sub_to;
+    char kind[8];    /* "AC01" bank, "AC02" commercial acceptance */
+    char status[32]; /* fmt_draft_status_name(), e.g. "pledged" */
+    int64_t amount;  /* of this piece, minor units */
+    char ccy[4];
+    char issue_date[11];          /* YYYY-MM-DD, "" unknown */
+    char maturity_date[11];       /* YYYY-MM-DD */
+    char holder[STORE_PARTY_MAX]; /* current holder's name, "" unknown */
+    int pending;                  /* 1: an operation awaits an answer */
+    int64_t updated_ms;           /* put: 0 = now */
+    int last_alert_days;          /* -1 none; put ignores it */
+    char *doc;                    /* canonical XML, NULL none (see above) */
+};
+struct store_draft_filter {
+    const char *bank, *status, *number;
+    const char *maturity_from, *maturity_to; /* YYYY-MM-DD, inclusive */
+    size_t limit;                            /* 0 = no limit */
+};
+typedef int (*store_draft_cb)(void *ctx, const struct store_draft *d);
+void store_draft_release(struct store_draft *d);
+int store_draft_put(struct store *s, const struct store_draft *d,
+                    struct h2h_err *err);
+int store_draft_get(struct store *s, const char *bank, const char *number,
+                    int64_t sub_from, int64_t sub_to, struct store_draft *out,
+                    struct h2h_err *err);
+int store_draft_delete(struct store *s, const char *bank, const char *number,
+                       int64_t sub_from, int64_t sub_to, struct h2h_err *err);
+int store_draft_alerted(struct store *s, const char *bank, const char *number,
+                        int64_t sub_from, int64_t sub_to, int days,
+                        struct h2h_err *err);
+int store_draft_list(struct store *s, const struct store_draft_filter *f,
+                     store_draft_cb cb, void *ctx, struct h2h_err *err);
+
+/*
+ * Credit vouchers: one row per (bank, voucher id), the bank or platform
+ * that reported it.  put: bank, id, root_id, issuer, holder, status (a
+ * fmt_voucher_status_name()), ccy, issue_date, maturity_date and
+ * ours_role ("issued", "held", "transferred": the daemon's word for our
+ * part in it) are required; level >= 1, parent_id "" exactly for level 1,
+ * and a level 1 voucher is its own root; 0 <= remaining <= amount;
+ * fin_bank "" when not financed.
+ *
+ * list: ordered by root_id, level, id (then bank).  Filter: bank, status
+ * (an unknown name is H2H_EINVALID), holder, root_id.
+ */
+struct store_voucher {
+    char bank[64];
+    char id[65];        /* the platform's id */
+    char parent_id[65]; /* "" for a root */
+    char root_id[65];   /* the root's id; its own for a root */
+    int level;          /* 1 for the root (tier-1) */
+    char issuer[STORE_PARTY_MAX], holder[STORE_PARTY_MAX];
+    char status[16]; /* fmt_voucher_status_name(), e.g. "held" */
+    int64_t amount;  /* face amount, minor units */
+    char ccy[4];
+    int64_t remaining; /* of amount, what transfers did not take */
+    char issue_date[11], maturity_date[11];
+    char fin_bank[STORE_PARTY_MAX]; /* "" when not financed */
+    char ours_role[16];             /* "issued", "held", "transferred" */
+    int64_t updated_ms;             /* put: 0 = now */
+    char *doc;                      /* canonical XML, NULL none */
+};
+struct store_voucher_filter {
+    const char *bank, *status, *holder, *root_id;
+};
+typedef int (*store_voucher_cb)(void *ctx, const struct store_voucher *v);
+void store_voucher_release(struct store_voucher *v);
+int store_voucher_put(struct store *s, const struct store_voucher *v,
+                      struct h2h_err *err);
+int store_voucher_get(struct store *s, const char *bank, const char *id,
+                      struct store_voucher *out, struct h2h_err *err);
+int store_voucher_list(struct store *s, const struct store_voucher_filter *f,
+                       store_voucher_cb cb, void *ctx, struct h2h_err *err);
+
+/*
+ * Financing requests (receivable financing, reverse factoring): one row
+ * per (bank, request_id), as folded from the bank's reports (struct
+ * fmt_scf_track).  put: bank, request_id, kind (fmt_scf_kind_name():
+ * "receivable", "reverse_factoring"), status (fmt_scf_status_name()) and
+ * ccy are required; the amounts are in ccy, 0 until known; loan_ref,
+ * value_date, maturity_date and reason may be ""; msg_id names the h2hd
+ * message that carried the request ("" none; an unknown message is
+ * H2H_ENOTFOUND, and deleting the message later empties it).
+ *
+ * list: the most recently updated first (ties by bank, request_id).
+ * Filter: bank, status (an unknown name is H2H_EINVALID).
+ */
+struct store_financing {
+    char bank[64];
+    char request_id[65];
+    char kind[24];   /* "receivable", "reverse_factoring" */
+    char status[16]; /* fmt_scf_status_name(), e.g. "financed" */
+    char ccy[4];
+    /* minor units in ccy, 0 until known */
+    int64_t requested, approved, financed, repaid;
+    char loan_ref[65];                      /* "" unknown */
+    char value_date[11], maturity_date[11]; /* "" unknown */
+    char reason[512];                       /* of a rejection, "" none */
+    char msg_id[STORE_ID_MAX];              /* "" none */
+    int64_t updated_ms;                     /* put: 0 = now */
+    char *doc;                              /* canonical XML, NULL none */
+};
+struct store_financing_filter {
+    const char *bank, *status;
+};
+typedef int (*store_financing_cb)(void *ctx, const struct store_financing *r);
+void store_financing_release(struct store_financing *r);
+int store_financing_put(struct store *s, const struct store_financing *r,
+                        struct h2h_err *err);
+int store_financing_get(struct store *s, const char *bank,
+                        const char *request_id, struct store_financing *out,
+                        struct h2h_err *err);
+int store_financing_list(struct store *s,
+                         const struct store_financing_filter *f,
+                         store_financing_cb cb, void *ctx, struct h2h_err *err);
+
+/*
  * Consistency check: PRAGMA integrity_check, foreign keys, and invariants:
  * every message has events and its last event ends in the row's state,
  * every state name is known, held_from is set exactly when held, every
  * non-terminal message has a payload path, every reconciliation run has a
- * known result and an end time exactly when it is not running, and no
- * id counter is behind the ids it handed out.  0 when all hold; H2H_EDB
+ * known result and an end time exactly when it is not running, no id
+ * counter is behind the ids it handed out, every draft, voucher and
+ * financing request has a known status and no negative amount, a draft's
+ * sub-range is ordered (0 <= sub_from <= sub_to) and its kind and pending
+ * flag valid, and a voucher's remaining lies within 0..amount and its
+ * level matches having a parent.  0 when all hold; H2H_EDB
  * with the number of problems and the first few in the message.
  */
 int store_check(struct store *s, struct h2h_err *err);

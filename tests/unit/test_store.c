@@ -1160,6 +1160,61 @@ static void test_check(void)
          "'R20261101-000005', '', '', '', '2026-11-01', '2026-11-01', 'ctl', "
          "1, 'running' WHERE '%s' <> ''",
          "reconciliation counter 0 is behind run id number 5"},
+        {"draft with an unknown status",
+         "INSERT INTO draft (bank, number, sub_from, sub_to, kind, status, "
+         "amount, ccy, maturity_date, updated_ms) SELECT 'bankA', "
+         "'100000000000000000000000000001', 0, 0, 'AC01', '', 1, 'CNY', "
+         "'2026-12-01', 1 WHERE '%s' <> ''",
+         "draft bankA 100000000000000000000000000001 0-0: unknown status ''"},
+        {"draft sub-range backwards",
+         "INSERT INTO draft (bank, number, sub_from, sub_to, kind, status, "
+         "amount, ccy, maturity_date, updated_ms) SELECT 'bankA', "
+         "'100000000000000000000000000001', 7, 3, 'AC01', 'held', 1, 'CNY', "
+         "'2026-12-01', 1 WHERE '%s' <> ''",
+         "bad sub-range 7-3"},
+        {"draft with a bad kind and pending flag",
+         "INSERT INTO draft (bank, number, sub_from, sub_to, kind, status, "
+         "amount, ccy, maturity_date, pending, updated_ms) SELECT 'bankA', "
+         "'100000000000000000000000000001', 0, 0, 'AC9', 'held', 1, 'CNY', "
+         "'2026-12-01', 2, 1 WHERE '%s' <> ''",
+         "kind 'AC9' with pending 2"},
+        {"draft with a negative amount",
+         "INSERT INTO draft (bank, number, sub_from, sub_to, kind, status, "
+         "amount, ccy, maturity_date, updated_ms) SELECT 'bankA', "
+         "'100000000000000000000000000001', 0, 0, 'AC02', 'held', -5, 'CNY', "
+         "'2026-12-01', 1 WHERE '%s' <> ''",
+         "amount -5"},
+        {"voucher remaining above amount",
+         "INSERT INTO voucher (bank, id, root_id, level, issuer, holder, "
+         "status, amount, ccy, remaining, issue_date, maturity_date, "
+         "ours_role, updated_ms) SELECT 'bankA', 'V1', 'V1', 1, 'C', 'T1', "
+         "'held', 100, 'CNY', 101, '2026-07-01', '2027-01-01', 'held', 1 "
+         "WHERE '%s' <> ''",
+         "voucher bankA V1: remaining 101 outside 0..100"},
+        {"voucher with an unknown status",
+         "INSERT INTO voucher (bank, id, root_id, level, issuer, holder, "
+         "status, amount, ccy, remaining, issue_date, maturity_date, "
+         "ours_role, updated_ms) SELECT 'bankA', 'V1', 'V1', 1, 'C', 'T1', "
+         "'lost', 100, 'CNY', 10, '2026-07-01', '2027-01-01', 'held', 1 "
+         "WHERE '%s' <> ''",
+         "voucher bankA V1: unknown status 'lost'"},
+        {"voucher child without a parent",
+         "INSERT INTO voucher (bank, id, root_id, level, issuer, holder, "
+         "status, amount, ccy, remaining, issue_date, maturity_date, "
+         "ours_role, updated_ms) SELECT 'bankA', 'V1-1', 'V1', 2, 'C', 'T1', "
+         "'held', 100, 'CNY', 10, '2026-07-01', '2027-01-01', 'held', 1 "
+         "WHERE '%s' <> ''",
+         "voucher bankA V1-1: level 2 with parent ''"},
+        {"financing request with an unknown status",
+         "INSERT INTO scf_request (bank, request_id, kind, status, ccy, "
+         "updated_ms) SELECT 'bankA', 'REQ-1', 'receivable', 'paid', 'CNY', "
+         "1 WHERE '%s' <> ''",
+         "financing request bankA REQ-1: unknown status 'paid'"},
+        {"financing request with a negative amount",
+         "INSERT INTO scf_request (bank, request_id, kind, status, ccy, "
+         "repaid, updated_ms) SELECT 'bankA', 'REQ-1', 'receivable', "
+         "'financed', 'CNY', -1, 1 WHERE '%s' <> ''",
+         "financing request bankA REQ-1 has a negative amount"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         expect_check_fails(cases[i].sql, cases[i].needle);
@@ -1829,6 +1884,1267 @@ static void test_recon_text_cut(void)
     store_close(s);
 }
 
+/* ---- bill pool and supply-chain finance -------------------------------- */
+
+/* A 30-digit draft number ending in n. */
+static const char *draft_no(unsigned n)
+{
+    static char buf[4][31];
+    static int slot;
+    char *b = buf[slot++ % 4];
+    snprintf(b, 31, "1%029u", n);
+    return b;
+}
+
+static void draft_fill(struct store_draft *d, const char *bank, unsigned n,
+                       int64_t from, int64_t to, const char *status,
+                       const char *maturity)
+{
+    memset(d, 0, sizeof(*d));
+    snprintf(d->bank, sizeof(d->bank), "%s", bank);
+    snprintf(d->number, sizeof(d->number), "%s", draft_no(n));
+    d->sub_from = from;
+    d->sub_to = to;
+    snprintf(d->kind, sizeof(d->kind), "AC01");
+    snprintf(d->status, sizeof(d->status), "%s", status);
+    d->amount = to ? to - from + 1 : 1000000;
+    snprintf(d->ccy, sizeof(d->ccy), "CNY");
+    snprintf(d->issue_date, sizeof(d->issue_date), "2026-06-01");
+    snprintf(d->maturity_date, sizeof(d->maturity_date), "%s", maturity);
+    snprintf(d->holder, sizeof(d->holder), "Acme Trading Co., Ltd.");
+    d->updated_ms = 1000 + n;
+    d->last_alert_days = -1;
+}
+
+static int put_draft(struct store *s, const char *bank, unsigned n,
+                     int64_t from, int64_t to, const char *status,
+                     const char *maturity)
+{
+    struct store_draft d;
+    struct h2h_err err = {0};
+    draft_fill(&d, bank, n, from, to, status, maturity);
+    int rc = store_draft_put(s, &d, &err);
+    if (rc)
+        fprintf(stderr, "\n  store_draft_put: %s\n", err.msg);
+    return rc;
+}
+
+/* Keys of the listed pieces: "bank nnnn from-to" (the number's last 4
+ * digits). */
+struct draft_rows {
+    int n, stop_at;
+    char key[16][48];
+    int alert[16];
+    struct store *s; /* when set, the callback deletes each row listed */
+};
+
+static int draft_cb(void *ctx, const struct store_draft *d)
+{
+    struct draft_rows *r = ctx;
+    if (r->n < 16) {
+        snprintf(r->key[r->n], sizeof(r->key[0]), "%s %s %" PRId64 "-%" PRId64,
+                 d->bank, d->number + 26, d->sub_from, d->sub_to);
+        r->alert[r->n] = d->last_alert_days;
+    }
+    r->n++;
+    if (r->s)
+        CU_ASSERT_EQUAL(store_draft_delete(r->s, d->bank, d->number,
+                                           d->sub_from, d->sub_to, NULL),
+                        0);
+    if (r->stop_at && r->n == r->stop_at)
+        return 7;
+    return 0;
+}
+
+static int draft_count(struct store *s)
+{
+    struct draft_rows r = {0};
+    CU_ASSERT_EQUAL(store_draft_list(s, NULL, draft_cb, &r, NULL), 0);
+    return r.n;
+}
+
+static void test_draft_put_get(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    struct store_draft d, got;
+    const char *doc = "<Draft><Nb>1000</Nb><Sts>pledged</Sts></Draft>";
+
+    draft_fill(&d, "bankA", 7, 1, 1000000, "pledged", "2026-12-01");
+    snprintf(d.kind, sizeof(d.kind), "AC02");
+    snprintf(d.holder, sizeof(d.holder), "\xE4\xB8\x8A\xE6\xB5\xB7 Acme");
+    d.pending = 1;
+    d.updated_ms = 1234567;
+    d.last_alert_days = 3; /* ignored by put */
+    d.doc = (char *)doc;
+    CU_ASSERT_EQUAL_FATAL(store_draft_put(s, &d, &err), 0);
+
+    CU_ASSERT_EQUAL_FATAL(
+        store_draft_get(s, "bankA", draft_no(7), 1, 1000000, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.bank, "bankA");
+    CU_ASSERT_STRING_EQUAL(got.number, draft_no(7));
+    CU_ASSERT_EQUAL(got.sub_from, 1);
+    CU_ASSERT_EQUAL(got.sub_to, 1000000);
+    CU_ASSERT_STRING_EQUAL(got.kind, "AC02");
+    CU_ASSERT_STRING_EQUAL(got.status, "pledged");
+    CU_ASSERT_EQUAL(got.amount, 1000000);
+    CU_ASSERT_STRING_EQUAL(got.ccy, "CNY");
+    CU_ASSERT_STRING_EQUAL(got.issue_date, "2026-06-01");
+    CU_ASSERT_STRING_EQUAL(got.maturity_date, "2026-12-01");
+    CU_ASSERT_STRING_EQUAL(got.holder, "\xE4\xB8\x8A\xE6\xB5\xB7 Acme");
+    CU_ASSERT_EQUAL(got.pending, 1);
+    CU_ASSERT_EQUAL(got.updated_ms, 1234567);
+    CU_ASSERT_EQUAL(got.last_alert_days, -1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got.doc);
+    CU_ASSERT_STRING_EQUAL(got.doc, doc);
+    CU_ASSERT_PTR_NOT_EQUAL(got.doc, doc); /* the store's own copy */
+    store_draft_release(&got);
+    CU_ASSERT_PTR_NULL(got.doc);
+    CU_ASSERT_EQUAL(got.last_alert_days, -1);
+    store_draft_release(&got); /* idempotent */
+    store_draft_release(NULL);
+
+    /* Another piece of the same draft, and the same number at another
+     * bank, are rows of their own. */
+    CU_ASSERT_EQUAL(
+        put_draft(s, "bankA", 7, 1000001, 2000000, "held", "2026-12-01"), 0);
+    CU_ASSERT_EQUAL(put_draft(s, "bankB", 7, 1, 1000000, "held", "2026-12-01"),
+                    0);
+    CU_ASSERT_EQUAL(draft_count(s), 3);
+
+    /* Replace: every column follows, doc NULL clears it; updated_ms 0 is
+     * the store's clock. */
+    int64_t t0 = (int64_t)time(NULL) * 1000 - 1000;
+    draft_fill(&d, "bankA", 7, 1, 1000000, "held", "2026-12-02");
+    d.updated_ms = 0;
+    d.holder[0] = '\0';
+    d.issue_date[0] = '\0';
+    CU_ASSERT_EQUAL(store_draft_put(s, &d, &err), 0);
+    CU_ASSERT_EQUAL(draft_count(s), 3);
+    CU_ASSERT_EQUAL_FATAL(
+        store_draft_get(s, "bankA", draft_no(7), 1, 1000000, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.kind, "AC01");
+    CU_ASSERT_STRING_EQUAL(got.status, "held");
+    CU_ASSERT_STRING_EQUAL(got.maturity_date, "2026-12-02");
+    CU_ASSERT_STRING_EQUAL(got.holder, "");
+    CU_ASSERT_STRING_EQUAL(got.issue_date, "");
+    CU_ASSERT_EQUAL(got.pending, 0);
+    CU_ASSERT_PTR_NULL(got.doc);
+    CU_ASSERT(got.updated_ms >= t0);
+    CU_ASSERT(got.updated_ms <= t0 + 60000);
+    store_draft_release(&got);
+
+    /* A whole ECDS draft (0/0), with a large document. */
+    size_t big_len = 300000;
+    char *big = malloc(big_len + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    for (size_t i = 0; i < big_len; i++)
+        big[i] = (char)('a' + i % 26);
+    big[big_len] = '\0';
+    draft_fill(&d, "bankA", 8, 0, 0, "dishonoured", "2026-10-01");
+    d.doc = big;
+    CU_ASSERT_EQUAL(store_draft_put(s, &d, &err), 0);
+
+    /* Survives close and reopen. */
+    s = reopen(s);
+    CU_ASSERT_EQUAL_FATAL(
+        store_draft_get(s, "bankA", draft_no(8), 0, 0, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.status, "dishonoured");
+    CU_ASSERT_EQUAL(got.amount, 1000000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got.doc);
+    CU_ASSERT_EQUAL(strlen(got.doc), big_len);
+    CU_ASSERT_EQUAL(memcmp(got.doc, big, big_len), 0);
+    store_draft_release(&got);
+    free(big);
+    CU_ASSERT_EQUAL(
+        store_draft_get(s, "bankB", draft_no(7), 1, 1000000, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.bank, "bankB");
+    store_draft_release(&got);
+
+    /* Unknown pieces: the key is exact. */
+    static const struct {
+        const char *bank;
+        unsigned n;
+        int64_t from, to;
+    } missing[] = {
+        {"bankA", 7, 1, 999999},  {"bankA", 7, 2, 1000000},
+        {"bankC", 7, 1, 1000000}, {"bankA", 9, 1, 1000000},
+        {"bankA", 8, 1, 1000000},
+    };
+    for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+        memset(&got, 'x', sizeof(got));
+        CU_ASSERT_EQUAL(store_draft_get(s, missing[i].bank,
+                                        draft_no(missing[i].n), missing[i].from,
+                                        missing[i].to, &got, &err),
+                        H2H_ENOTFOUND);
+        CU_ASSERT_PTR_NULL(got.doc); /* zeroed: release is safe */
+        CU_ASSERT_EQUAL(got.last_alert_days, -1);
+        CU_ASSERT_STRING_EQUAL(got.bank, "");
+        store_draft_release(&got);
+    }
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, draft_no(8)));
+
+    /* Delete: once, then not found; the other pieces stay. */
+    CU_ASSERT_EQUAL(
+        store_draft_delete(s, "bankA", draft_no(7), 1, 1000000, &err), 0);
+    CU_ASSERT_EQUAL(
+        store_draft_get(s, "bankA", draft_no(7), 1, 1000000, &got, &err),
+        H2H_ENOTFOUND);
+    CU_ASSERT_EQUAL(
+        store_draft_delete(s, "bankA", draft_no(7), 1, 1000000, &err),
+        H2H_ENOTFOUND);
+    CU_ASSERT_EQUAL(store_draft_delete(s, "bankA", draft_no(9), 0, 0, &err),
+                    H2H_ENOTFOUND);
+    CU_ASSERT_EQUAL(draft_count(s), 3);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(
+        store_draft_get(s, "bankA", draft_no(7), 1, 1000000, &got, &err),
+        H2H_ENOTFOUND);
+    CU_ASSERT_EQUAL(draft_count(s), 3);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
+static void test_draft_list(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    /* Put in an order that is not the listing order. */
+    CU_ASSERT_EQUAL(put_draft(s, "bankB", 5, 0, 0, "held", "2027-01-15"), 0);
+    CU_ASSERT_EQUAL(put_draft(s, "bankB", 1, 0, 0, "endorsed", "2026-12-10"),
+                    0);
+    CU_ASSERT_EQUAL(
+        put_draft(s, "bankA", 6, 0, 0, "pending_endorsement", "2026-12-01"), 0);
+    CU_ASSERT_EQUAL(
+        put_draft(s, "bankA", 2, 400001, 1000000, "held", "2026-12-01"), 0);
+    CU_ASSERT_EQUAL(put_draft(s, "bankA", 3, 0, 0, "pledged", "2026-12-31"), 0);
+    CU_ASSERT_EQUAL(put_draft(s, "bankA", 1, 0, 0, "held", "2026-12-10"), 0);
+    CU_ASSERT_EQUAL(
+        put_draft(s, "bankA", 2, 1, 400000, "pledged", "2026-12-01"), 0);
+    CU_ASSERT_EQUAL(put_draft(s, "bankB", 4, 0, 0, "held", "2026-11-30"), 0);
+    CU_ASSERT_EQUAL(put_draft(s, "bankA", 9, 0, 0, "discounted", "2026-11-30"),
+                    0);
+
+    static const char *const order[] = {
+        "bankB 0004 0-0",      "bankA 0009 0-0",
+        "bankA 0002 1-400000", "bankA 0002 400001-1000000",
+        "bankA 0006 0-0",      "bankA 0001 0-0",
+        "bankB 0001 0-0",      "bankA 0003 0-0",
+        "bankB 0005 0-0",
+    };
+    struct draft_rows r = {0};
+    CU_ASSERT_EQUAL(store_draft_list(s, NULL, draft_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(r.n, 9);
+    for (int i = 0; i < 9; i++) {
+        if (strcmp(r.key[i], order[i]) != 0)
+            fprintf(stderr, "\n  row %d: %s, want %s\n", i, r.key[i], order[i]);
+        CU_ASSERT_STRING_EQUAL(r.key[i], order[i]);
+    }
+
+    /* Each case lists the indexes into order[] it expects, in order. */
+    static const struct {
+        const char *label;
+        struct store_draft_filter f;
+        int want[9], n;
+    } cases[] = {
+        {"all, empty strings",
+         {.bank = "",
+          .status = "",
+          .number = "",
+          .maturity_from = "",
+          .maturity_to = ""},
+         {0, 1, 2, 3, 4, 5, 6, 7, 8},
+         9},
+        {"window, ends inclusive",
+         {.maturity_from = "2026-12-01", .maturity_to = "2026-12-10"},
+         {2, 3, 4, 5, 6},
+         5},
+        {"one day",
+         {.maturity_from = "2026-12-01", .maturity_to = "2026-12-01"},
+         {2, 3, 4},
+         3},
+        {"from only", {.maturity_from = "2026-12-11"}, {7, 8}, 2},
+        {"to only", {.maturity_to = "2026-11-30"}, {0, 1}, 2},
+        {"empty window",
+         {.maturity_from = "2026-12-02", .maturity_to = "2026-12-09"},
+         {0},
+         0},
+        {"status", {.status = "pledged"}, {2, 7}, 2},
+        {"other status", {.status = "discounted"}, {1}, 1},
+        {"bank", {.bank = "bankB"}, {0, 6, 8}, 3},
+        {"bank, status and window",
+         {.bank = "bankA", .status = "held", .maturity_to = "2026-12-10"},
+         {3, 5},
+         2},
+        {"number", {.number = "100000000000000000000000000002"}, {2, 3}, 2},
+        {"number at two banks",
+         {.number = "100000000000000000000000000001"},
+         {5, 6},
+         2},
+        {"limit", {.limit = 3}, {0, 1, 2}, 3},
+        {"limit with a filter", {.bank = "bankA", .limit = 2}, {1, 2}, 2},
+        {"limit above the count", {.bank = "bankB", .limit = 50}, {0, 6, 8}, 3},
+        {"no such status", {.status = "paid"}, {0}, 0},
+        {"no such bank", {.bank = "nope"}, {0}, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&r, 0, sizeof(r));
+        CU_ASSERT_EQUAL(store_draft_list(s, &cases[i].f, draft_cb, &r, &err),
+                        0);
+        int ok = r.n == cases[i].n;
+        for (int j = 0; ok && j < r.n; j++)
+            ok = strcmp(r.key[j], order[cases[i].want[j]]) == 0;
+        if (!ok)
+            fprintf(stderr, "\n  %s: %d rows, first %s\n", cases[i].label, r.n,
+                    r.n ? r.key[0] : "-");
+        CU_ASSERT(ok);
+    }
+
+    /* Bad filters. */
+    static const struct {
+        const char *label;
+        struct store_draft_filter f;
+    } bad[] = {
+        {"unknown status", {.status = "bogus"}},
+        {"status none", {.status = "none"}},
+        {"bad from", {.maturity_from = "2026-13-01"}},
+        {"bad to", {.maturity_to = "2026/12/01"}},
+        {"from after to",
+         {.maturity_from = "2026-12-02", .maturity_to = "2026-12-01"}},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&r, 0, sizeof(r));
+        int rc = store_draft_list(s, &bad[i].f, draft_cb, &r, &err);
+        if (rc != H2H_EINVALID)
+            fprintf(stderr, "\n  %s: %d\n", bad[i].label, rc);
+        CU_ASSERT_EQUAL(rc, H2H_EINVALID);
+        CU_ASSERT_EQUAL(r.n, 0);
+    }
+
+    /* The callback's value stops and is returned. */
+    memset(&r, 0, sizeof(r));
+    r.stop_at = 2;
+    CU_ASSERT_EQUAL(store_draft_list(s, NULL, draft_cb, &r, &err), 7);
+    CU_ASSERT_EQUAL(r.n, 2);
+
+    /* Callbacks may change the rows being listed (here delete them). */
+    memset(&r, 0, sizeof(r));
+    r.s = s;
+    struct store_draft_filter fb = {.bank = "bankB"};
+    CU_ASSERT_EQUAL(store_draft_list(s, &fb, draft_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL(r.n, 3);
+    memset(&r, 0, sizeof(r));
+    CU_ASSERT_EQUAL(store_draft_list(s, &fb, draft_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL(r.n, 0);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(draft_count(s), 6);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
+/* A piece is split (part endorsed): its row is replaced by two in one
+ * group transaction; a rolled-back split leaves the original. */
+static void test_draft_split(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    struct store_draft d, got;
+    struct draft_rows r = {0};
+    CU_ASSERT_EQUAL_FATAL(
+        put_draft(s, "bankA", 1, 1, 1000000, "held", "2026-12-01"), 0);
+    CU_ASSERT_EQUAL(
+        store_draft_alerted(s, "bankA", draft_no(1), 1, 1000000, 30, &err), 0);
+
+    /* Rolled back: the original stays, the parts are gone. */
+    CU_ASSERT_EQUAL_FATAL(store_txn_begin(s, &err), 0);
+    CU_ASSERT_EQUAL(
+        store_draft_delete(s, "bankA", draft_no(1), 1, 1000000, &err), 0);
+    CU_ASSERT_EQUAL(put_draft(s, "bankA", 1, 1, 400000, "pending_endorsement",
+                              "2026-12-01"),
+                    0);
+    CU_ASSERT_EQUAL(
+        put_draft(s, "bankA", 1, 400001, 1000000, "held", "2026-12-01"), 0);
+    CU_ASSERT_EQUAL(draft_count(s), 2); /* visible inside the group */
+    store_txn_rollback(s);
+    memset(&r, 0, sizeof(r));
+    CU_ASSERT_EQUAL(store_draft_list(s, NULL, draft_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(r.n, 1);
+    CU_ASSERT_STRING_EQUAL(r.key[0], "bankA 0001 1-1000000");
+    CU_ASSERT_EQUAL(r.alert[0], 30);
+    CU_ASSERT_EQUAL(
+        store_draft_get(s, "bankA", draft_no(1), 1, 400000, &got, &err),
+        H2H_ENOTFOUND);
+
+    /* Committed: the parts replace it, the alert memory carried over by
+     * the caller; a failing call inside the group spoils nothing. */
+    CU_ASSERT_EQUAL_FATAL(store_txn_begin(s, &err), 0);
+    CU_ASSERT_EQUAL(
+        store_draft_delete(s, "bankA", draft_no(1), 1, 1000000, &err), 0);
+    CU_ASSERT_EQUAL(
+        store_draft_delete(s, "bankA", draft_no(1), 1, 1000000, &err),
+        H2H_ENOTFOUND);
+    draft_fill(&d, "bankA", 1, 1, 400000, "pending_endorsement", "2026-12-01");
+    d.pending = 1;
+    CU_ASSERT_EQUAL(store_draft_put(s, &d, &err), 0);
+    CU_ASSERT_EQUAL(
+        put_draft(s, "bankA", 1, 400001, 1000000, "held", "2026-12-01"), 0);
+    draft_fill(&d, "bankA", 1, 400001, 300000, "held", "2026-12-01");
+    CU_ASSERT_EQUAL(store_draft_put(s, &d, &err), H2H_EINVALID);
+    CU_ASSERT_EQUAL(
+        store_draft_alerted(s, "bankA", draft_no(1), 400001, 1000000, 30, &err),
+        0);
+    CU_ASSERT_EQUAL(store_txn_commit(s, &err), 0);
+    s = reopen(s);
+    memset(&r, 0, sizeof(r));
+    CU_ASSERT_EQUAL(store_draft_list(s, NULL, draft_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(r.n, 2);
+    CU_ASSERT_STRING_EQUAL(r.key[0], "bankA 0001 1-400000");
+    CU_ASSERT_STRING_EQUAL(r.key[1], "bankA 0001 400001-1000000");
+    CU_ASSERT_EQUAL(r.alert[0], -1);
+    CU_ASSERT_EQUAL(r.alert[1], 30);
+    CU_ASSERT_EQUAL_FATAL(
+        store_draft_get(s, "bankA", draft_no(1), 1, 400000, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.status, "pending_endorsement");
+    CU_ASSERT_EQUAL(got.pending, 1);
+    CU_ASSERT_EQUAL(got.amount, 400000);
+    store_draft_release(&got);
+    CU_ASSERT_EQUAL(
+        store_draft_get(s, "bankA", draft_no(1), 1, 1000000, &got, &err),
+        H2H_ENOTFOUND);
+
+    /* Closed with the group open: rolled back as well. */
+    CU_ASSERT_EQUAL_FATAL(store_txn_begin(s, &err), 0);
+    CU_ASSERT_EQUAL(
+        store_draft_delete(s, "bankA", draft_no(1), 1, 400000, &err), 0);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(draft_count(s), 2);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
+static void test_draft_alerted(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    struct store_draft d, got;
+    CU_ASSERT_EQUAL_FATAL(put_draft(s, "bankA", 1, 0, 0, "held", "2026-12-01"),
+                          0);
+    CU_ASSERT_EQUAL_FATAL(put_draft(s, "bankA", 2, 0, 0, "held", "2026-12-02"),
+                          0);
+    CU_ASSERT_EQUAL(store_draft_get(s, "bankA", draft_no(1), 0, 0, &got, &err),
+                    0);
+    CU_ASSERT_EQUAL(got.last_alert_days, -1);
+    store_draft_release(&got);
+
+    CU_ASSERT_EQUAL(
+        store_draft_alerted(s, "bankA", draft_no(1), 0, 0, 30, &err), 0);
+    CU_ASSERT_EQUAL(store_draft_get(s, "bankA", draft_no(1), 0, 0, &got, &err),
+                    0);
+    CU_ASSERT_EQUAL(got.last_alert_days, 30);
+    store_draft_release(&got);
+    CU_ASSERT_EQUAL(store_draft_alerted(s, "bankA", draft_no(1), 0, 0, 7, &err),
+                    0);
+
+    /* A refresh from the bank (put) keeps it; the other piece has none. */
+    draft_fill(&d, "bankA", 1, 0, 0, "pledged", "2026-12-01");
+    d.last_alert_days = -1;
+    CU_ASSERT_EQUAL(store_draft_put(s, &d, &err), 0);
+    struct draft_rows r = {0};
+    CU_ASSERT_EQUAL(store_draft_list(s, NULL, draft_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(r.n, 2);
+    CU_ASSERT_EQUAL(r.alert[0], 7);
+    CU_ASSERT_EQUAL(r.alert[1], -1);
+
+    /* Survives reopen; 0 is a threshold like any other. */
+    s = reopen(s);
+    CU_ASSERT_EQUAL(store_draft_get(s, "bankA", draft_no(1), 0, 0, &got, &err),
+                    0);
+    CU_ASSERT_EQUAL(got.last_alert_days, 7);
+    CU_ASSERT_STRING_EQUAL(got.status, "pledged");
+    store_draft_release(&got);
+    CU_ASSERT_EQUAL(store_draft_alerted(s, "bankA", draft_no(2), 0, 0, 0, &err),
+                    0);
+    CU_ASSERT_EQUAL(store_draft_get(s, "bankA", draft_no(2), 0, 0, &got, &err),
+                    0);
+    CU_ASSERT_EQUAL(got.last_alert_days, 0);
+    store_draft_release(&got);
+
+    /* -1 forgets it. */
+    CU_ASSERT_EQUAL(
+        store_draft_alerted(s, "bankA", draft_no(1), 0, 0, -1, &err), 0);
+    CU_ASSERT_EQUAL(store_draft_get(s, "bankA", draft_no(1), 0, 0, &got, &err),
+                    0);
+    CU_ASSERT_EQUAL(got.last_alert_days, -1);
+    store_draft_release(&got);
+
+    /* A piece deleted and put anew starts without one. */
+    CU_ASSERT_EQUAL(store_draft_delete(s, "bankA", draft_no(2), 0, 0, &err), 0);
+    CU_ASSERT_EQUAL(put_draft(s, "bankA", 2, 0, 0, "held", "2026-12-02"), 0);
+    CU_ASSERT_EQUAL(store_draft_get(s, "bankA", draft_no(2), 0, 0, &got, &err),
+                    0);
+    CU_ASSERT_EQUAL(got.last_alert_days, -1);
+    store_draft_release(&got);
+
+    /* Refused: unknown piece, bad days, bad key. */
+    CU_ASSERT_EQUAL(store_draft_alerted(s, "bankA", draft_no(3), 0, 0, 7, &err),
+                    H2H_ENOTFOUND);
+    CU_ASSERT_EQUAL(store_draft_alerted(s, "bankB", draft_no(1), 0, 0, 7, &err),
+                    H2H_ENOTFOUND);
+    CU_ASSERT_EQUAL(
+        store_draft_alerted(s, "bankA", draft_no(1), 0, 0, -2, &err),
+        H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_draft_alerted(s, "bankA", "123", 0, 0, 7, &err),
+                    H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_draft_get(s, "bankA", draft_no(1), 0, 0, &got, &err),
+                    0);
+    CU_ASSERT_EQUAL(got.last_alert_days, -1);
+    store_draft_release(&got);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
+static void test_draft_bad_input(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    struct store_draft d, got;
+    CU_ASSERT_EQUAL_FATAL(put_draft(s, "bankA", 1, 0, 0, "held", "2026-12-01"),
+                          0);
+
+    enum {
+        B_BANK,
+        B_SHORT_NO,
+        B_ALPHA_NO,
+        B_FROM_NEG,
+        B_FROM_GT_TO,
+        B_ZERO_FROM,
+        B_KIND,
+        B_KIND_EMPTY,
+        B_STATUS,
+        B_STATUS_NONE,
+        B_STATUS_EMPTY,
+        B_AMOUNT,
+        B_CCY_LOWER,
+        B_CCY_SHORT,
+        B_ISSUE,
+        B_MATURITY_EMPTY,
+        B_MATURITY_BAD,
+        B_PENDING,
+        B_UPDATED,
+        B_BANK_UNTERM,
+        B_HOLDER_UNTERM,
+        B_CCY_UNTERM,
+        B_DATE_UNTERM,
+        B__COUNT
+    };
+    for (int i = 0; i < B__COUNT; i++) {
+        draft_fill(&d, "bankA", 2, 1, 100, "held", "2026-12-01");
+        switch (i) {
+        case B_BANK: d.bank[0] = '\0'; break;
+        case B_SHORT_NO: snprintf(d.number, sizeof(d.number), "1300"); break;
+        case B_ALPHA_NO: d.number[5] = 'x'; break;
+        case B_FROM_NEG: d.sub_from = -1; break;
+        case B_FROM_GT_TO: d.sub_from = 101; break;
+        case B_ZERO_FROM: d.sub_from = 0; break;
+        case B_KIND: snprintf(d.kind, sizeof(d.kind), "AC03"); break;
+        case B_KIND_EMPTY: d.kind[0] = '\0'; break;
+        case B_STATUS: snprintf(d.status, sizeof(d.status), "lost"); break;
+        case B_STATUS_NONE: snprintf(d.status, sizeof(d.status), "none"); break;
+        case B_STATUS_EMPTY: d.status[0] = '\0'; break;
+        case B_AMOUNT: d.amount = -1; break;
+        case B_CCY_LOWER: snprintf(d.ccy, sizeof(d.ccy), "cny"); break;
+        case B_CCY_SHORT: snprintf(d.ccy, sizeof(d.ccy), "CN"); break;
+        case B_ISSUE:
+            snprintf(d.issue_date, sizeof(d.issue_date), "2026-6-1");
+            break;
+        case B_MATURITY_EMPTY: d.maturity_date[0] = '\0'; break;
+        case B_MATURITY_BAD:
+            snprintf(d.maturity_date, sizeof(d.maturity_date), "2026-12-32");
+            break;
+        case B_PENDING: d.pending = 2; break;
+        case B_UPDATED: d.updated_ms = -5; break;
+        case B_BANK_UNTERM: memset(d.bank, 'b', sizeof(d.bank)); break;
+        case B_HOLDER_UNTERM: memset(d.holder, 'h', sizeof(d.holder)); break;
+        case B_CCY_UNTERM: memcpy(d.ccy, "CNYX", 4); break;
+        case B_DATE_UNTERM:
+            memset(d.maturity_date, '1', sizeof(d.maturity_date));
+            break;
+        }
+        int rc = store_draft_put(s, &d, &err);
+        if (rc != H2H_EINVALID)
+            fprintf(stderr, "\n  bad draft case %d: %d\n", i, rc);
+        CU_ASSERT_EQUAL(rc, H2H_EINVALID);
+    }
+    CU_ASSERT_EQUAL(store_draft_put(s, NULL, &err), H2H_EINVALID);
+    /* The good one the cases started from is accepted: each case failed
+     * for its own reason. */
+    draft_fill(&d, "bankA", 2, 1, 100, "held", "2026-12-01");
+    snprintf(d.kind, sizeof(d.kind), "AC02");
+    CU_ASSERT_EQUAL(store_draft_put(s, &d, &err), 0);
+    /* Full buffers that are terminated are fine. */
+    memset(d.holder, 'h', sizeof(d.holder) - 1);
+    d.holder[sizeof(d.holder) - 1] = '\0';
+    memset(d.bank, 'b', sizeof(d.bank) - 1);
+    d.bank[sizeof(d.bank) - 1] = '\0';
+    CU_ASSERT_EQUAL(store_draft_put(s, &d, &err), 0);
+    CU_ASSERT_EQUAL(store_draft_get(s, d.bank, d.number, 1, 100, &got, &err),
+                    0);
+    CU_ASSERT_EQUAL(strlen(got.holder), sizeof(got.holder) - 1);
+    store_draft_release(&got);
+    CU_ASSERT_EQUAL(draft_count(s), 3);
+
+    /* Keys of get, delete and alerted. */
+    char longbank[80];
+    memset(longbank, 'b', sizeof(longbank) - 1);
+    longbank[sizeof(longbank) - 1] = '\0';
+    char no1[31];
+    snprintf(no1, sizeof(no1), "%s", draft_no(1));
+    const struct {
+        const char *label, *bank, *number;
+        int64_t from, to;
+    } keys[] = {
+        {"no bank", NULL, no1, 0, 0},
+        {"empty bank", "", no1, 0, 0},
+        {"bank too long", longbank, no1, 0, 0},
+        {"no number", "bankA", NULL, 0, 0},
+        {"31 digits", "bankA", "1000000000000000000000000000001", 0, 0},
+        {"range backwards", "bankA", no1, 5, 4},
+        {"0 to 5", "bankA", no1, 0, 5},
+    };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        int rc[3];
+        memset(&got, 'x', sizeof(got));
+        rc[0] = store_draft_get(s, keys[i].bank, keys[i].number, keys[i].from,
+                                keys[i].to, &got, &err);
+        CU_ASSERT_PTR_NULL(got.doc);
+        rc[1] = store_draft_delete(s, keys[i].bank, keys[i].number,
+                                   keys[i].from, keys[i].to, &err);
+        rc[2] = store_draft_alerted(s, keys[i].bank, keys[i].number,
+                                    keys[i].from, keys[i].to, 1, &err);
+        for (int j = 0; j < 3; j++) {
+            if (rc[j] != H2H_EINVALID)
+                fprintf(stderr, "\n  %s: call %d: %d\n", keys[i].label, j,
+                        rc[j]);
+            CU_ASSERT_EQUAL(rc[j], H2H_EINVALID);
+        }
+    }
+    CU_ASSERT_EQUAL(draft_count(s), 3);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
+/* ---- vouchers ---------------------------------------------------------- */
+
+static void voucher_fill(struct store_voucher *v, const char *bank,
+                         const char *id, const char *parent, const char *root,
+                         int level, const char *holder, const char *status,
+                         int64_t amount, int64_t remaining)
+{
+    memset(v, 0, sizeof(*v));
+    snprintf(v->bank, sizeof(v->bank), "%s", bank);
+    snprintf(v->id, sizeof(v->id), "%s", id);
+    snprintf(v->parent_id, sizeof(v->parent_id), "%s", parent);
+    snprintf(v->root_id, sizeof(v->root_id), "%s", root);
+    v->level = level;
+    snprintf(v->issuer, sizeof(v->issuer), "91310000CORE00001X");
+    snprintf(v->holder, sizeof(v->holder), "%s", holder);
+    snprintf(v->status, sizeof(v->status), "%s", status);
+    v->amount = amount;
+    snprintf(v->ccy, sizeof(v->ccy), "CNY");
+    v->remaining = remaining;
+    snprintf(v->issue_date, sizeof(v->issue_date), "2026-07-01");
+    snprintf(v->maturity_date, sizeof(v->maturity_date), "2027-01-01");
+    snprintf(v->ours_role, sizeof(v->ours_role), "held");
+    v->updated_ms = 5000;
+}
+
+struct voucher_rows {
+    int n, stop_at;
+    char id[16][24];
+};
+
+static int voucher_cb(void *ctx, const struct store_voucher *v)
+{
+    struct voucher_rows *r = ctx;
+    if (r->n < 16)
+        snprintf(r->id[r->n], sizeof(r->id[0]), "%s", v->id);
+    r->n++;
+    if (r->stop_at && r->n == r->stop_at)
+        return 9;
+    return 0;
+}
+
+static void test_vouchers(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    struct store_voucher v, got;
+    const char *doc = "<Voucher><Id>V1</Id></Voucher>";
+
+    /* A tree V1 (we are tier 1 and transferred parts down), put leaves
+     * first, and a root W1 at another platform. */
+    voucher_fill(&v, "bankA", "V1-1-1", "V1-1", "V1", 3, "T3", "pending",
+                 20000000, 20000000);
+    snprintf(v.ours_role, sizeof(v.ours_role), "transferred");
+    CU_ASSERT_EQUAL(store_voucher_put(s, &v, &err), 0);
+    voucher_fill(&v, "bankA", "V1-2", "V1", "V1", 2, "T4", "financed", 10000000,
+                 10000000);
+    snprintf(v.fin_bank, sizeof(v.fin_bank), "ICBC Shanghai");
+    CU_ASSERT_EQUAL(store_voucher_put(s, &v, &err), 0);
+    voucher_fill(&v, "bankB", "W1", "", "W1", 1, "T1", "held", 500, 500);
+    CU_ASSERT_EQUAL(store_voucher_put(s, &v, &err), 0);
+    voucher_fill(&v, "bankA", "V1-1", "V1", "V1", 2, "T2", "held", 30000000,
+                 10000000);
+    CU_ASSERT_EQUAL(store_voucher_put(s, &v, &err), 0);
+    voucher_fill(&v, "bankA", "V1", "", "V1", 1, "T1", "held", 100000000,
+                 60000000);
+    v.doc = (char *)doc;
+    v.updated_ms = 7777;
+    CU_ASSERT_EQUAL(store_voucher_put(s, &v, &err), 0);
+
+    CU_ASSERT_EQUAL_FATAL(store_voucher_get(s, "bankA", "V1", &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.bank, "bankA");
+    CU_ASSERT_STRING_EQUAL(got.id, "V1");
+    CU_ASSERT_STRING_EQUAL(got.parent_id, "");
+    CU_ASSERT_STRING_EQUAL(got.root_id, "V1");
+    CU_ASSERT_EQUAL(got.level, 1);
+    CU_ASSERT_STRING_EQUAL(got.issuer, "91310000CORE00001X");
+    CU_ASSERT_STRING_EQUAL(got.holder, "T1");
+    CU_ASSERT_STRING_EQUAL(got.status, "held");
+    CU_ASSERT_EQUAL(got.amount, 100000000);
+    CU_ASSERT_STRING_EQUAL(got.ccy, "CNY");
+    CU_ASSERT_EQUAL(got.remaining, 60000000);
+    CU_ASSERT_STRING_EQUAL(got.issue_date, "2026-07-01");
+    CU_ASSERT_STRING_EQUAL(got.maturity_date, "2027-01-01");
+    CU_ASSERT_STRING_EQUAL(got.fin_bank, "");
+    CU_ASSERT_STRING_EQUAL(got.ours_role, "held");
+    CU_ASSERT_EQUAL(got.updated_ms, 7777);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got.doc);
+    CU_ASSERT_STRING_EQUAL(got.doc, doc);
+    store_voucher_release(&got);
+    CU_ASSERT_PTR_NULL(got.doc);
+    store_voucher_release(&got);
+    store_voucher_release(NULL);
+
+    CU_ASSERT_EQUAL_FATAL(store_voucher_get(s, "bankA", "V1-2", &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.parent_id, "V1");
+    CU_ASSERT_EQUAL(got.level, 2);
+    CU_ASSERT_STRING_EQUAL(got.fin_bank, "ICBC Shanghai");
+    CU_ASSERT_STRING_EQUAL(got.status, "financed");
+    CU_ASSERT_PTR_NULL(got.doc);
+    store_voucher_release(&got);
+
+    /* Replace: the pending child was signed; updated_ms 0 is now. */
+    int64_t t0 = (int64_t)time(NULL) * 1000 - 1000;
+    voucher_fill(&v, "bankA", "V1-1-1", "V1-1", "V1", 3, "T3", "held", 20000000,
+                 5000000);
+    snprintf(v.ours_role, sizeof(v.ours_role), "transferred");
+    v.updated_ms = 0;
+    CU_ASSERT_EQUAL(store_voucher_put(s, &v, &err), 0);
+
+    /* Survives reopen. */
+    s = reopen(s);
+    CU_ASSERT_EQUAL_FATAL(store_voucher_get(s, "bankA", "V1-1-1", &got, &err),
+                          0);
+    CU_ASSERT_STRING_EQUAL(got.status, "held");
+    CU_ASSERT_EQUAL(got.remaining, 5000000);
+    CU_ASSERT_STRING_EQUAL(got.ours_role, "transferred");
+    CU_ASSERT(got.updated_ms >= t0);
+    store_voucher_release(&got);
+
+    /* Not found: the key is (bank, id). */
+    CU_ASSERT_EQUAL(store_voucher_get(s, "bankB", "V1", &got, &err),
+                    H2H_ENOTFOUND);
+    CU_ASSERT_STRING_EQUAL(got.id, "");
+    CU_ASSERT_EQUAL(store_voucher_get(s, "bankA", "V9", &got, &err),
+                    H2H_ENOTFOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "V9"));
+
+    /* Lists: by root, level, id. */
+    static const struct {
+        const char *label;
+        struct store_voucher_filter f;
+        const char *want;
+    } cases[] = {
+        {"all", {.bank = NULL}, "V1 V1-1 V1-2 V1-1-1 W1"},
+        {"empty strings",
+         {.bank = "", .status = "", .holder = "", .root_id = ""},
+         "V1 V1-1 V1-2 V1-1-1 W1"},
+        {"bank", {.bank = "bankB"}, "W1"},
+        {"status", {.status = "held"}, "V1 V1-1 V1-1-1 W1"},
+        {"financed", {.status = "financed"}, "V1-2"},
+        {"holder", {.holder = "T1"}, "V1 W1"},
+        {"root", {.root_id = "V1"}, "V1 V1-1 V1-2 V1-1-1"},
+        {"root and holder", {.root_id = "V1", .holder = "T3"}, "V1-1-1"},
+        {"bank and root", {.bank = "bankB", .root_id = "V1"}, ""},
+        {"nothing settled", {.status = "settled"}, ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct voucher_rows r = {0};
+        CU_ASSERT_EQUAL(
+            store_voucher_list(s, &cases[i].f, voucher_cb, &r, &err), 0);
+        char got_ids[128] = "";
+        size_t o = 0;
+        for (int j = 0; j < r.n && j < 16; j++)
+            o += (size_t)snprintf(got_ids + o, sizeof(got_ids) - o, "%s%s",
+                                  j ? " " : "", r.id[j]);
+        if (strcmp(got_ids, cases[i].want) != 0)
+            fprintf(stderr, "\n  %s: \"%s\", want \"%s\"\n", cases[i].label,
+                    got_ids, cases[i].want);
+        CU_ASSERT_STRING_EQUAL(got_ids, cases[i].want);
+    }
+    struct voucher_rows r = {0};
+    CU_ASSERT_EQUAL(store_voucher_list(s, NULL, voucher_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL(r.n, 5);
+    memset(&r, 0, sizeof(r));
+    r.stop_at = 3;
+    CU_ASSERT_EQUAL(store_voucher_list(s, NULL, voucher_cb, &r, &err), 9);
+    CU_ASSERT_EQUAL(r.n, 3);
+    struct store_voucher_filter badf = {.status = "lost"};
+    memset(&r, 0, sizeof(r));
+    CU_ASSERT_EQUAL(store_voucher_list(s, &badf, voucher_cb, &r, &err),
+                    H2H_EINVALID);
+    CU_ASSERT_EQUAL(r.n, 0);
+
+    /* Bad input: each case breaks one rule of a good voucher. */
+    enum {
+        V_BANK,
+        V_ID,
+        V_ROOT,
+        V_ISSUER,
+        V_HOLDER,
+        V_ROLE,
+        V_STATUS,
+        V_STATUS_EMPTY,
+        V_LEVEL0,
+        V_ROOT_WITH_PARENT,
+        V_CHILD_NO_PARENT,
+        V_ROOT_OTHER_ROOT,
+        V_OWN_PARENT,
+        V_AMOUNT,
+        V_REMAINING_NEG,
+        V_REMAINING_BIG,
+        V_CCY,
+        V_ISSUE,
+        V_MATURITY,
+        V_UPDATED,
+        V_HOLDER_UNTERM,
+        V_ID_UNTERM,
+        V_ROLE_UNTERM,
+        V__COUNT
+    };
+    for (int i = 0; i < V__COUNT; i++) {
+        voucher_fill(&v, "bankA", "X1-1", "X1", "X1", 2, "T2", "held", 100, 40);
+        switch (i) {
+        case V_BANK: v.bank[0] = '\0'; break;
+        case V_ID: v.id[0] = '\0'; break;
+        case V_ROOT: v.root_id[0] = '\0'; break;
+        case V_ISSUER: v.issuer[0] = '\0'; break;
+        case V_HOLDER: v.holder[0] = '\0'; break;
+        case V_ROLE: v.ours_role[0] = '\0'; break;
+        case V_STATUS: snprintf(v.status, sizeof(v.status), "lost"); break;
+        case V_STATUS_EMPTY: v.status[0] = '\0'; break;
+        case V_LEVEL0: v.level = 0; break;
+        case V_ROOT_WITH_PARENT: v.level = 1; break;
+        case V_CHILD_NO_PARENT: v.parent_id[0] = '\0'; break;
+        case V_ROOT_OTHER_ROOT:
+            v.level = 1;
+            v.parent_id[0] = '\0';
+            break;
+        case V_OWN_PARENT:
+            snprintf(v.parent_id, sizeof(v.parent_id), "X1-1");
+            break;
+        case V_AMOUNT: v.amount = -1; break;
+        case V_REMAINING_NEG: v.remaining = -1; break;
+        case V_REMAINING_BIG: v.remaining = 101; break;
+        case V_CCY: snprintf(v.ccy, sizeof(v.ccy), "C1Y"); break;
+        case V_ISSUE: v.issue_date[0] = '\0'; break;
+        case V_MATURITY:
+            snprintf(v.maturity_date, sizeof(v.maturity_date), "2027-00-01");
+            break;
+        case V_UPDATED: v.updated_ms = -1; break;
+        case V_HOLDER_UNTERM: memset(v.holder, 'h', sizeof(v.holder)); break;
+        case V_ID_UNTERM: memset(v.id, 'i', sizeof(v.id)); break;
+        case V_ROLE_UNTERM:
+            memset(v.ours_role, 'r', sizeof(v.ours_role));
+            break;
+        }
+        int rc = store_voucher_put(s, &v, &err);
+        if (rc != H2H_EINVALID)
+            fprintf(stderr, "\n  bad voucher case %d: %d\n", i, rc);
+        CU_ASSERT_EQUAL(rc, H2H_EINVALID);
+    }
+    CU_ASSERT_EQUAL(store_voucher_put(s, NULL, &err), H2H_EINVALID);
+    /* the case they started from is good, and remaining == amount too */
+    voucher_fill(&v, "bankA", "X1-1", "X1", "X1", 2, "T2", "held", 100, 100);
+    CU_ASSERT_EQUAL(store_voucher_put(s, &v, &err), 0);
+    CU_ASSERT_EQUAL(store_voucher_get(s, "", "V1", &got, &err), H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_voucher_get(s, "bankA", NULL, &got, &err),
+                    H2H_EINVALID);
+    memset(&r, 0, sizeof(r));
+    CU_ASSERT_EQUAL(store_voucher_list(s, NULL, voucher_cb, &r, &err), 0);
+    CU_ASSERT_EQUAL(r.n, 6);
+
+    /* In a group transaction: rolled back, nothing remains. */
+    CU_ASSERT_EQUAL_FATAL(store_txn_begin(s, &err), 0);
+    voucher_fill(&v, "bankA", "V1", "", "V1", 1, "T1", "settled", 100000000, 0);
+    CU_ASSERT_EQUAL(store_voucher_put(s, &v, &err), 0);
+    voucher_fill(&v, "bankA", "Y1", "", "Y1", 1, "T1", "pending", 1, 1);
+    CU_ASSERT_EQUAL(store_voucher_put(s, &v, &err), 0);
+    store_txn_rollback(s);
+    CU_ASSERT_EQUAL(store_voucher_get(s, "bankA", "Y1", &got, &err),
+                    H2H_ENOTFOUND);
+    CU_ASSERT_EQUAL(store_voucher_get(s, "bankA", "V1", &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.status, "held");
+    CU_ASSERT_EQUAL(got.remaining, 60000000);
+    CU_ASSERT_PTR_NOT_NULL(got.doc);
+    store_voucher_release(&got);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
+/* ---- financing requests -------------------------------------------------- */
+
+static void fin_fill(struct store_financing *f, const char *bank,
+                     const char *request_id, const char *kind,
+                     const char *status, int64_t updated_ms)
+{
+    memset(f, 0, sizeof(*f));
+    snprintf(f->bank, sizeof(f->bank), "%s", bank);
+    snprintf(f->request_id, sizeof(f->request_id), "%s", request_id);
+    snprintf(f->kind, sizeof(f->kind), "%s", kind);
+    snprintf(f->status, sizeof(f->status), "%s", status);
+    snprintf(f->ccy, sizeof(f->ccy), "CNY");
+    f->requested = 5000000;
+    f->updated_ms = updated_ms;
+}
+
+struct fin_rows {
+    int n, stop_at;
+    char id[16][40];
+};
+
+static int fin_cb(void *ctx, const struct store_financing *f)
+{
+    struct fin_rows *r = ctx;
+    if (r->n < 16)
+        snprintf(r->id[r->n], sizeof(r->id[0]), "%s/%s", f->bank,
+                 f->request_id);
+    r->n++;
+    if (r->stop_at && r->n == r->stop_at)
+        return 5;
+    return 0;
+}
+
+static void fin_ids(struct store *s, const struct store_financing_filter *f,
+                    char *out, size_t outsz)
+{
+    struct fin_rows r = {0};
+    CU_ASSERT_EQUAL(store_financing_list(s, f, fin_cb, &r, NULL), 0);
+    size_t o = 0;
+    out[0] = '\0';
+    for (int j = 0; j < r.n && j < 16 && o < outsz; j++)
+        o +=
+            (size_t)snprintf(out + o, outsz - o, "%s%s", j ? " " : "", r.id[j]);
+}
+
+static void test_financing(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    struct store_financing f, got;
+    char mid[STORE_ID_MAX], ids[256];
+    const char *doc = "<ScfTrack><ReqId>REQ-2</ReqId></ScfTrack>";
+    CU_ASSERT_EQUAL_FATAL(accept_n(s, "erp", "bankA", 1, mid), 0);
+
+    fin_fill(&f, "bankA", "REQ-1", "receivable", "submitted", 3000);
+    snprintf(f.msg_id, sizeof(f.msg_id), "%s", mid);
+    CU_ASSERT_EQUAL(store_financing_put(s, &f, &err), 0);
+    fin_fill(&f, "bankA", "REQ-2", "reverse_factoring", "financed", 5000);
+    f.approved = 4800000;
+    f.financed = 4500000;
+    f.repaid = 1000000;
+    snprintf(f.loan_ref, sizeof(f.loan_ref), "LN-2026-0042");
+    snprintf(f.value_date, sizeof(f.value_date), "2026-08-01");
+    snprintf(f.maturity_date, sizeof(f.maturity_date), "2027-02-01");
+    f.doc = (char *)doc;
+    CU_ASSERT_EQUAL(store_financing_put(s, &f, &err), 0);
+    fin_fill(&f, "bankB", "REQ-3", "receivable", "rejected", 4000);
+    snprintf(f.reason, sizeof(f.reason), "invoice already financed");
+    CU_ASSERT_EQUAL(store_financing_put(s, &f, &err), 0);
+    fin_fill(&f, "bankB", "REQ-0", "receivable", "under_review", 5000);
+    CU_ASSERT_EQUAL(store_financing_put(s, &f, &err), 0);
+
+    CU_ASSERT_EQUAL_FATAL(store_financing_get(s, "bankA", "REQ-2", &got, &err),
+                          0);
+    CU_ASSERT_STRING_EQUAL(got.bank, "bankA");
+    CU_ASSERT_STRING_EQUAL(got.request_id, "REQ-2");
+    CU_ASSERT_STRING_EQUAL(got.kind, "reverse_factoring");
+    CU_ASSERT_STRING_EQUAL(got.status, "financed");
+    CU_ASSERT_STRING_EQUAL(got.ccy, "CNY");
+    CU_ASSERT_EQUAL(got.requested, 5000000);
+    CU_ASSERT_EQUAL(got.approved, 4800000);
+    CU_ASSERT_EQUAL(got.financed, 4500000);
+    CU_ASSERT_EQUAL(got.repaid, 1000000);
+    CU_ASSERT_STRING_EQUAL(got.loan_ref, "LN-2026-0042");
+    CU_ASSERT_STRING_EQUAL(got.value_date, "2026-08-01");
+    CU_ASSERT_STRING_EQUAL(got.maturity_date, "2027-02-01");
+    CU_ASSERT_STRING_EQUAL(got.reason, "");
+    CU_ASSERT_STRING_EQUAL(got.msg_id, "");
+    CU_ASSERT_EQUAL(got.updated_ms, 5000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got.doc);
+    CU_ASSERT_STRING_EQUAL(got.doc, doc);
+    store_financing_release(&got);
+    CU_ASSERT_PTR_NULL(got.doc);
+    store_financing_release(&got);
+    store_financing_release(NULL);
+    CU_ASSERT_EQUAL_FATAL(store_financing_get(s, "bankA", "REQ-1", &got, &err),
+                          0);
+    CU_ASSERT_STRING_EQUAL(got.msg_id, mid);
+    CU_ASSERT_STRING_EQUAL(got.status, "submitted");
+    CU_ASSERT_EQUAL(got.approved, 0);
+    CU_ASSERT_PTR_NULL(got.doc);
+    store_financing_release(&got);
+    CU_ASSERT_EQUAL(store_financing_get(s, "bankA", "REQ-3", &got, &err),
+                    H2H_ENOTFOUND);
+    CU_ASSERT_STRING_EQUAL(got.bank, "");
+    CU_ASSERT_EQUAL_FATAL(store_financing_get(s, "bankB", "REQ-3", &got, &err),
+                          0);
+    CU_ASSERT_STRING_EQUAL(got.status, "rejected");
+    CU_ASSERT_STRING_EQUAL(got.reason, "invoice already financed");
+    CU_ASSERT_STRING_EQUAL(got.loan_ref, "");
+    CU_ASSERT_STRING_EQUAL(got.value_date, "");
+    store_financing_release(&got);
+
+    /* Newest update first; equal times by bank, then request id. */
+    fin_ids(s, NULL, ids, sizeof(ids));
+    CU_ASSERT_STRING_EQUAL(ids,
+                           "bankA/REQ-2 bankB/REQ-0 bankB/REQ-3 bankA/REQ-1");
+    /* Replace: approved now, and so the newest. */
+    fin_fill(&f, "bankA", "REQ-1", "receivable", "approved", 6000);
+    f.approved = 5000000;
+    snprintf(f.msg_id, sizeof(f.msg_id), "%s", mid);
+    CU_ASSERT_EQUAL(store_financing_put(s, &f, &err), 0);
+    s = reopen(s);
+    fin_ids(s, NULL, ids, sizeof(ids));
+    CU_ASSERT_STRING_EQUAL(ids,
+                           "bankA/REQ-1 bankA/REQ-2 bankB/REQ-0 bankB/REQ-3");
+    struct store_financing_filter fa = {.bank = "bankB"};
+    fin_ids(s, &fa, ids, sizeof(ids));
+    CU_ASSERT_STRING_EQUAL(ids, "bankB/REQ-0 bankB/REQ-3");
+    struct store_financing_filter fs = {.status = "rejected"};
+    fin_ids(s, &fs, ids, sizeof(ids));
+    CU_ASSERT_STRING_EQUAL(ids, "bankB/REQ-3");
+    struct store_financing_filter fbs = {.bank = "bankA", .status = "approved"};
+    fin_ids(s, &fbs, ids, sizeof(ids));
+    CU_ASSERT_STRING_EQUAL(ids, "bankA/REQ-1");
+    struct store_financing_filter fe = {.bank = "", .status = ""};
+    fin_ids(s, &fe, ids, sizeof(ids));
+    CU_ASSERT_STRING_EQUAL(ids,
+                           "bankA/REQ-1 bankA/REQ-2 bankB/REQ-0 bankB/REQ-3");
+    struct store_financing_filter fn = {.status = "repaid"};
+    fin_ids(s, &fn, ids, sizeof(ids));
+    CU_ASSERT_STRING_EQUAL(ids, "");
+    struct fin_rows r = {.stop_at = 1};
+    CU_ASSERT_EQUAL(store_financing_list(s, NULL, fin_cb, &r, &err), 5);
+    CU_ASSERT_EQUAL(r.n, 1);
+    struct store_financing_filter fbad = {.status = "paid"};
+    CU_ASSERT_EQUAL(store_financing_list(s, &fbad, fin_cb, &r, &err),
+                    H2H_EINVALID);
+    CU_ASSERT_EQUAL_FATAL(store_financing_get(s, "bankA", "REQ-1", &got, &err),
+                          0);
+    CU_ASSERT_STRING_EQUAL(got.status, "approved");
+    CU_ASSERT_EQUAL(got.approved, 5000000);
+    store_financing_release(&got);
+
+    /* The message must exist; inside a group the failure spoils nothing. */
+    CU_ASSERT_EQUAL_FATAL(store_txn_begin(s, &err), 0);
+    fin_fill(&f, "bankA", "REQ-4", "receivable", "submitted", 0);
+    CU_ASSERT_EQUAL(store_financing_put(s, &f, &err), 0);
+    fin_fill(&f, "bankA", "REQ-5", "receivable", "submitted", 0);
+    snprintf(f.msg_id, sizeof(f.msg_id), "M20000101-000099");
+    CU_ASSERT_EQUAL(store_financing_put(s, &f, &err), H2H_ENOTFOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "M20000101-000099"));
+    CU_ASSERT_EQUAL(store_txn_commit(s, &err), 0);
+    CU_ASSERT_EQUAL(store_financing_get(s, "bankA", "REQ-4", &got, &err), 0);
+    store_financing_release(&got);
+    CU_ASSERT_EQUAL(store_financing_get(s, "bankA", "REQ-5", &got, &err),
+                    H2H_ENOTFOUND);
+    /* and rolled back, nothing remains */
+    CU_ASSERT_EQUAL_FATAL(store_txn_begin(s, &err), 0);
+    fin_fill(&f, "bankA", "REQ-6", "receivable", "submitted", 0);
+    CU_ASSERT_EQUAL(store_financing_put(s, &f, &err), 0);
+    store_txn_rollback(s);
+    CU_ASSERT_EQUAL(store_financing_get(s, "bankA", "REQ-6", &got, &err),
+                    H2H_ENOTFOUND);
+
+    /* Deleting the message empties msg_id, the request stays. */
+    store_close(s);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "PRAGMA foreign_keys = ON; DELETE FROM msg WHERE id = '%s'", mid);
+    raw_sql(sql);
+    s = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_open(db_path, &s, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(store_financing_get(s, "bankA", "REQ-1", &got, &err),
+                          0);
+    CU_ASSERT_STRING_EQUAL(got.msg_id, "");
+    CU_ASSERT_STRING_EQUAL(got.status, "approved");
+    store_financing_release(&got);
+
+    /* Bad input: each case breaks one rule of a good request. */
+    enum {
+        F_BANK,
+        F_ID,
+        F_KIND,
+        F_KIND_EMPTY,
+        F_STATUS,
+        F_STATUS_EMPTY,
+        F_CCY,
+        F_REQUESTED,
+        F_APPROVED,
+        F_FINANCED,
+        F_REPAID,
+        F_VALUE_DATE,
+        F_MATURITY,
+        F_UPDATED,
+        F_REASON_UNTERM,
+        F_MSG_UNTERM,
+        F_ID_UNTERM,
+        F_LOAN_UNTERM,
+        F__COUNT
+    };
+    for (int i = 0; i < F__COUNT; i++) {
+        fin_fill(&f, "bankA", "REQ-9", "receivable", "submitted", 1);
+        switch (i) {
+        case F_BANK: f.bank[0] = '\0'; break;
+        case F_ID: f.request_id[0] = '\0'; break;
+        case F_KIND: snprintf(f.kind, sizeof(f.kind), "factoring"); break;
+        case F_KIND_EMPTY: f.kind[0] = '\0'; break;
+        case F_STATUS: snprintf(f.status, sizeof(f.status), "paid"); break;
+        case F_STATUS_EMPTY: f.status[0] = '\0'; break;
+        case F_CCY: f.ccy[0] = '\0'; break;
+        case F_REQUESTED: f.requested = -1; break;
+        case F_APPROVED: f.approved = -1; break;
+        case F_FINANCED: f.financed = -1; break;
+        case F_REPAID: f.repaid = -1; break;
+        case F_VALUE_DATE:
+            snprintf(f.value_date, sizeof(f.value_date), "2026-1-01");
+            break;
+        case F_MATURITY:
+            snprintf(f.maturity_date, sizeof(f.maturity_date), "01.02.2027");
+            break;
+        case F_UPDATED: f.updated_ms = -1; break;
+        case F_REASON_UNTERM: memset(f.reason, 'r', sizeof(f.reason)); break;
+        case F_MSG_UNTERM: memset(f.msg_id, 'M', sizeof(f.msg_id)); break;
+        case F_ID_UNTERM:
+            memset(f.request_id, 'q', sizeof(f.request_id));
+            break;
+        case F_LOAN_UNTERM: memset(f.loan_ref, 'l', sizeof(f.loan_ref)); break;
+        }
+        int rc = store_financing_put(s, &f, &err);
+        if (rc != H2H_EINVALID)
+            fprintf(stderr, "\n  bad financing case %d: %d\n", i, rc);
+        CU_ASSERT_EQUAL(rc, H2H_EINVALID);
+    }
+    CU_ASSERT_EQUAL(store_financing_put(s, NULL, &err), H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_financing_get(s, "bankA", "REQ-9", &got, &err),
+                    H2H_ENOTFOUND);
+    fin_fill(&f, "bankA", "REQ-9", "receivable", "submitted", 1);
+    CU_ASSERT_EQUAL(store_financing_put(s, &f, &err), 0);
+    CU_ASSERT_EQUAL(store_financing_get(s, NULL, "REQ-9", &got, &err),
+                    H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_financing_get(s, "bankA", "", &got, &err),
+                    H2H_EINVALID);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
+/* A version 4 store (before drafts, vouchers and financing requests)
+ * opens, keeps its data and gains the new tables. */
+static void test_migrate_v4(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    char id[STORE_ID_MAX], rid[STORE_ID_MAX];
+    CU_ASSERT_EQUAL_FATAL(accept_n(s, "erp", "bankA", 1, id), 0);
+    drive(s, id, ST_SUBMITTED);
+    CU_ASSERT_EQUAL(ledger_add_n(s, "bankA", 1, "UTF-8", &err), 0);
+    struct store_recon_run r, got;
+    recon_req(&r, "bankA", "ctl");
+    CU_ASSERT_EQUAL_FATAL(store_recon_begin(s, &r, rid, &err), 0);
+    CU_ASSERT_EQUAL(store_recon_end(s, rid, "ok", NULL, "/o", "n=1", 2, &err),
+                    0);
+    CU_ASSERT_EQUAL(store_job_mark(s, "bankA", "bills", 4321, &err), 0);
+    store_close(s);
+    raw_sql("DROP TABLE draft; DROP TABLE voucher; DROP TABLE scf_request;"
+            "UPDATE meta SET value = 4 WHERE key = 'schema_version'");
+
+    /* really a version 4 file now */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
+                                       "SELECT count(*) FROM sqlite_master "
+                                       "WHERE name IN ('draft', 'voucher', "
+                                       "'scf_request', 'draft_maturity', "
+                                       "'voucher_tree', 'scf_request_msg')",
+                                       -1, &q, NULL),
+                    SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
+    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+
+    s = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_open(db_path, &s, &err), 0);
+    /* old data kept */
+    CU_ASSERT_EQUAL(state_of(s, id), ST_SUBMITTED);
+    CU_ASSERT_EQUAL(n_events(s, id), 4);
+    struct ledger_rows rows = {0};
+    CU_ASSERT_EQUAL(store_ledger_list(s, NULL, ledger_cb, &rows, &err), 0);
+    CU_ASSERT_EQUAL(rows.n, 1);
+    CU_ASSERT_EQUAL(store_recon_get(s, rid, &got, &err), 0);
+    CU_ASSERT_STRING_EQUAL(got.result, "ok");
+    CU_ASSERT_EQUAL(got.booked, 2);
+    struct store_job j;
+    CU_ASSERT_EQUAL(store_job_get(s, "bankA", "bills", &j, &err), 0);
+    CU_ASSERT_EQUAL(j.sched_ms, 4321);
+    /* new tables work */
+    CU_ASSERT_EQUAL(draft_count(s), 0);
+    CU_ASSERT_EQUAL(put_draft(s, "bankA", 1, 0, 0, "held", "2026-12-01"), 0);
+    CU_ASSERT_EQUAL(store_draft_alerted(s, "bankA", draft_no(1), 0, 0, 7, &err),
+                    0);
+    struct store_voucher v;
+    voucher_fill(&v, "bankA", "V1", "", "V1", 1, "T1", "held", 10, 10);
+    CU_ASSERT_EQUAL(store_voucher_put(s, &v, &err), 0);
+    struct store_financing f;
+    fin_fill(&f, "bankA", "REQ-1", "receivable", "submitted", 0);
+    snprintf(f.msg_id, sizeof(f.msg_id), "%s", id);
+    CU_ASSERT_EQUAL(store_financing_put(s, &f, &err), 0);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(draft_count(s), 1);
+    CU_ASSERT_EQUAL(store_voucher_get(s, "bankA", "V1", &v, &err), 0);
+    store_voucher_release(&v);
+    CU_ASSERT_EQUAL(store_financing_get(s, "bankA", "REQ-1", &f, &err), 0);
+    CU_ASSERT_STRING_EQUAL(f.msg_id, id);
+    store_financing_release(&f);
+    store_close(s);
+
+    /* the version now written is 5 */
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
+                                       "SELECT value FROM meta WHERE key = "
+                                       "'schema_version'",
+                                       -1, &q, NULL),
+                    SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
+    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 5);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 /* A version 3 store (before the ledger and reconciliation runs) opens,
  * keeps its data and gains the new tables. */
 static void test_migrate_v3(void)
@@ -1844,7 +3160,8 @@ static void test_migrate_v3(void)
                                             &err),
                     0);
     store_close(s);
-    raw_sql("DROP TABLE ledger; DROP TABLE recon_run;"
+    raw_sql("DROP TABLE ledger; DROP TABLE recon_run; DROP TABLE draft;"
+            "DROP TABLE voucher; DROP TABLE scf_request;"
             "UPDATE meta SET value = 3 WHERE key = 'schema_version'");
 
     /* really a version 3 file now */
@@ -1854,7 +3171,9 @@ static void test_migrate_v3(void)
     CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
                                        "SELECT count(*) FROM sqlite_master "
                                        "WHERE name IN ('ledger', "
-                                       "'recon_run', 'ledger_bank')",
+                                       "'recon_run', 'ledger_bank', "
+                                       "'draft', 'voucher', "
+                                       "'scf_request')",
                                        -1, &q, NULL),
                     SQLITE_OK);
     CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
@@ -1889,10 +3208,12 @@ static void test_migrate_v3(void)
     char rid[STORE_ID_MAX];
     CU_ASSERT_EQUAL(store_recon_begin(s, &r, rid, &err), 0);
     CU_ASSERT_EQUAL(seq_of(rid), 1);
+    CU_ASSERT_EQUAL(draft_count(s), 0);
+    CU_ASSERT_EQUAL(put_draft(s, "bankA", 1, 0, 0, "held", "2026-12-01"), 0);
     CU_ASSERT_EQUAL(store_check(s, &err), 0);
     store_close(s);
 
-    /* the version now written is 4 */
+    /* the version now written is the current one, 5 */
     CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
     CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
                                        "SELECT value FROM meta WHERE key = "
@@ -1900,17 +3221,24 @@ static void test_migrate_v3(void)
                                        -1, &q, NULL),
                     SQLITE_OK);
     CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
-    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 4);
+    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 5);
+    CU_ASSERT_EQUAL(STORE_SCHEMA_VERSION, 5);
     sqlite3_finalize(q);
     sqlite3_close(db);
 
     /* and a version 2 store (before the scheduler tables) too */
     raw_sql("DROP TABLE ledger; DROP TABLE recon_run; DROP TABLE sched_job;"
-            "DROP TABLE msg_cutoff;"
+            "DROP TABLE msg_cutoff; DROP TABLE draft; DROP TABLE voucher;"
+            "DROP TABLE scf_request;"
             "UPDATE meta SET value = 2 WHERE key = 'schema_version'");
     s = NULL;
     CU_ASSERT_EQUAL_FATAL(store_open(db_path, &s, &err), 0);
     CU_ASSERT_EQUAL(state_of(s, id), ST_SUBMITTED);
+    CU_ASSERT_EQUAL(draft_count(s), 0); /* the draft went with its table */
+    struct store_financing f;
+    fin_fill(&f, "bankA", "REQ-1", "receivable", "submitted", 0);
+    snprintf(f.msg_id, sizeof(f.msg_id), "%s", id);
+    CU_ASSERT_EQUAL(store_financing_put(s, &f, &err), 0);
     CU_ASSERT_EQUAL(store_job_mark(s, "bankA", "statements", 1, &err), 0);
     CU_ASSERT_EQUAL(ledger_add_n(s, "bankA", 5, NULL, &err), 0);
     CU_ASSERT_EQUAL(store_recon_begin(s, &r, rid, &err), 0);
@@ -1941,6 +3269,14 @@ int main(void)
         {"interrupted reconciliation runs", test_recon_interrupted},
         {"ledger and runs in group transactions", test_recon_ledger_txn},
         {"reconciliation text cut at characters", test_recon_text_cut},
+        {"drafts: put, get, replace, delete", test_draft_put_get},
+        {"drafts: list filters and order", test_draft_list},
+        {"drafts: split in a group transaction", test_draft_split},
+        {"drafts: maturity alert memory", test_draft_alerted},
+        {"drafts: bad input refused", test_draft_bad_input},
+        {"credit vouchers", test_vouchers},
+        {"financing requests", test_financing},
+        {"migration from version 4", test_migrate_v4},
         {"migration from version 3", test_migrate_v3},
         {NULL, NULL},
     };
