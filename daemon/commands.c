@@ -22,6 +22,7 @@
 #include "log.h"
 #include "reconrun.h"
 #include "scheduler.h"
+#include "tz.h"
 
 static void iso_time(int64_t ms, char *buf, size_t sz)
 {
@@ -324,6 +325,84 @@ static int cmd_fetch(void *ctx, const json_t *args, uid_t uid,
     return 0;
 }
 
+/* bills {bank?, days?}: the bill pool as the book knows it (billbook.h):
+ * per bank the pieces pledged and held with their totals, and every
+ * piece maturing within days (default 30) or overdue. */
+struct bills_ctx {
+    json_t *banks, *drafts;
+    const char *until;
+};
+
+static json_t *bank_totals(json_t *banks, const char *bank)
+{
+    json_t *o = json_object_get(banks, bank);
+    if (!o) {
+        o = json_pack("{s:i, s:I, s:i, s:I, s:i}", "pledged", 0,
+                      "pledged_amount", (json_int_t)0, "held", 0, "held_amount",
+                      (json_int_t)0, "pending", 0);
+        json_object_set_new(banks, bank, o);
+    }
+    return o;
+}
+
+static void add_int(json_t *o, const char *key, json_int_t v)
+{
+    json_object_set_new(
+        o, key, json_integer(json_integer_value(json_object_get(o, key)) + v));
+}
+
+static int bills_cb(void *ctx, const struct store_draft *d)
+{
+    struct bills_ctx *c = ctx;
+    json_t *t = bank_totals(c->banks, d->bank);
+    int pledged = strcmp(d->status, "pledged") == 0;
+    int held = strcmp(d->status, "held") == 0;
+    if (pledged || held) {
+        add_int(t, pledged ? "pledged" : "held", 1);
+        add_int(t, pledged ? "pledged_amount" : "held_amount", d->amount);
+    }
+    if (d->pending)
+        add_int(t, "pending", 1);
+    if (strcmp(d->maturity_date, c->until) <= 0 &&
+        (pledged || held || d->pending))
+        json_array_append_new(
+            c->drafts,
+            json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:s, s:s, s:s, "
+                      "s:b}",
+                      "bank", d->bank, "number", d->number, "sub_from",
+                      (json_int_t)d->sub_from, "sub_to", (json_int_t)d->sub_to,
+                      "kind", d->kind, "status", d->status, "amount",
+                      (json_int_t)d->amount, "ccy", d->ccy, "maturity",
+                      d->maturity_date, "holder", d->holder, "pending",
+                      d->pending));
+    return 0;
+}
+
+static int cmd_bills(void *ctx, const json_t *args, uid_t uid, json_t **result,
+                     struct h2h_err *err)
+{
+    struct h2hd *d = ctx;
+    (void)uid;
+    json_t *dv = args ? json_object_get(args, "days") : NULL;
+    json_int_t days = json_is_integer(dv) ? json_integer_value(dv) : 30;
+    if (days < 0 || days > 3660)
+        return h2h_err_set(err, H2H_EINVALID, "days must be 0..3660");
+    char until[11];
+    tz_day_text(h2hd_now_ms() / 86400000 + days, until);
+    struct bills_ctx c = {
+        .banks = json_object(), .drafts = json_array(), .until = until};
+    struct store_draft_filter f = {.bank = arg_str(args, "bank")};
+    int rc = store_draft_list(d->store, &f, bills_cb, &c, err);
+    if (rc < 0) {
+        json_decref(c.banks);
+        json_decref(c.drafts);
+        return rc;
+    }
+    *result = json_pack("{s:o, s:o, s:s}", "banks", c.banks, "maturing",
+                        c.drafts, "until", until);
+    return 0;
+}
+
 /* reconcile {from?, to?, account?, bank?, channel?}: start a run. */
 static int cmd_reconcile(void *ctx, const json_t *args, uid_t uid,
                          json_t **result, struct h2h_err *err)
@@ -502,6 +581,7 @@ int commands_register(struct h2hd *d, struct h2h_err *err)
         {"jobs", cmd_jobs, 0},
         {"reconcile", cmd_reconcile, CTL_F_AUDIT},
         {"reconcile_status", cmd_reconcile_status, 0},
+        {"bills", cmd_bills, 0},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         int rc = ctl_server_register(d->ctl, cmds[i].name, cmds[i].h, d,

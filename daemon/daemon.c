@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "billbook.h"
 #include "certwatch.h"
 #include "ctl.h"
 #include "fsutil.h"
@@ -39,6 +40,7 @@
 #include "log.h"
 #include "reconrun.h"
 #include "scheduler.h"
+#include "tz.h"
 
 void engine_flush(struct h2hd *d);
 
@@ -221,9 +223,19 @@ void h2hd_check_certs(struct h2hd *d)
     certwatch_round_end(d->certwatch);
 }
 
+/* The hourly look at what is about to expire or fall due: certificates,
+ * and drafts we hold nearing maturity (billbook.h; days counted in UTC). */
+static void hourly_checks(struct h2hd *d)
+{
+    char today[11];
+    h2hd_check_certs(d);
+    tz_day_text(h2hd_now_ms() / 86400000, today);
+    bbook_alerts(d->store, today);
+}
+
 static void cert_timer_cb(uv_timer_t *t)
 {
-    h2hd_check_certs(t->data);
+    hourly_checks(t->data);
 }
 
 /* ---- signals ---------------------------------------------------------------- */
@@ -334,7 +346,7 @@ int h2hd_start(struct h2hd *d, const char *cfg_path, struct h2h_err *err)
 
     h2h_log(H2H_LOG_INFO, "daemon.started", "config", d->cfg->path, "pid",
             NULL, NULL);
-    h2hd_check_certs(d);
+    hourly_checks(d);
     uv_timer_start(&d->cert_timer, cert_timer_cb, CERT_CHECK_INTERVAL_MS,
                    CERT_CHECK_INTERVAL_MS);
     /* Resolve what a crash left behind before taking new work. */

@@ -16,12 +16,14 @@
 #include <time.h>
 
 #include "backoff.h"
+#include "billbook.h"
 #include "fsutil.h"
 #include "h2hd.h"
 #include "log.h"
 #include "names.h"
 #include "render.h"
 #include "scheduler.h"
+#include "tz.h"
 
 /* ---- in-flight set: message ids with an adapter operation running ------- */
 
@@ -1088,6 +1090,8 @@ static void deliver_done(void *data, const struct render_dl_result *r)
             fsu_join(dst, sizeof(dst), dir, used);
     }
     struct status_link link = {0};
+    struct bbook_link blink = {0};
+    int is_bills = strcmp(r->kind, "bills") == 0;
     if (rc == 0 && (rc = store_txn_begin(d->store, &err)) == 0) {
         rc = store_download_delivered(d->store, b->name, x->remote, x->sha256,
                                       dst, &err);
@@ -1105,6 +1109,10 @@ static void deliver_done(void *data, const struct render_dl_result *r)
         }
         if (rc == 0 && r->status->present)
             link_status(d, b->name, x->remote, r->status, &link);
+        /* a bill result moves the request's message and the book, with
+         * the delivery: a crash between them would lose the answer */
+        if (rc == 0 && is_bills)
+            rc = bbook_link_file(d->store, b->name, dst, &blink, &err);
         if (rc == 0)
             rc = store_txn_commit(d->store, &err);
         else
@@ -1121,6 +1129,13 @@ static void deliver_done(void *data, const struct render_dl_result *r)
                     "remote", x->remote, "file", dst, "note", r->note, NULL);
         if (r->status->present)
             log_status_link(b->name, x->remote, r->status, &link);
+        if (is_bills) {
+            char today[11];
+            bbook_log_link(b->name, x->remote, &blink);
+            /* a draft the bank just told us about may be due already */
+            tz_day_text(h2hd_now_ms() / 86400000, today);
+            bbook_alerts(d->store, today);
+        }
     } else {
         h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,
                 "remote", x->remote, "error", err.msg, NULL);

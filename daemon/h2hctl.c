@@ -1226,6 +1226,107 @@ static int run_reconcile(struct ctx *x, const struct cmd_args *a)
     return rc;
 }
 
+/* Minor units as a decimal with 2 places (CNY, EUR: what drafts use). */
+static void minor_text(json_int_t v, char *buf, size_t sz)
+{
+    snprintf(buf, sz, "%s%" JSON_INTEGER_FORMAT ".%02" JSON_INTEGER_FORMAT,
+             v < 0 ? "-" : "", (v < 0 ? -v : v) / 100, (v < 0 ? -v : v) % 100);
+}
+
+static const char *const bills_cols[][2] = {
+    {"BANK", "bank"},         {"DRAFT", "number"}, {"SUB-RANGE", ""},
+    {"KIND", "kind"},         {"AMOUNT", ""},      {"MATURITY", "maturity"},
+    {"STATUS", "status"},     {"HOLDER", "holder"},
+};
+#define BILLS_NCOLS (sizeof(bills_cols) / sizeof(bills_cols[0]))
+
+static int run_bills(struct ctx *x, const struct cmd_args *a)
+{
+    json_t *args = json_object(), *r;
+    if (a->opt[0])
+        json_object_set_new(args, "bank", json_string(a->opt[0]));
+    if (a->opt[1]) {
+        char *end;
+        long days = strtol(a->opt[1], &end, 10);
+        if (*end || end == a->opt[1] || days < 0 || days > 3660) {
+            json_decref(args);
+            fprintf(stderr, "h2hctl: bills: --days wants 0..3660\n");
+            return EXIT_USAGE;
+        }
+        json_object_set_new(args, "days", json_integer(days));
+    }
+    int rc = call(x, "bills", args, &r);
+    json_decref(args);
+    if (rc)
+        return rc;
+    if (x->json) {
+        print_json(r);
+        json_decref(r);
+        return 0;
+    }
+    const char *bank;
+    json_t *t;
+    json_object_foreach(json_object_get(r, "banks"), bank, t)
+    {
+        char p[40], h[40];
+        minor_text(json_integer_value(json_object_get(t, "pledged_amount")), p,
+                   sizeof(p));
+        minor_text(json_integer_value(json_object_get(t, "held_amount")), h,
+                   sizeof(h));
+        char *b = clean(bank);
+        printf("%s: pool %" JSON_INTEGER_FORMAT " pledged (%s), %"
+               JSON_INTEGER_FORMAT " held (%s), %" JSON_INTEGER_FORMAT
+               " awaiting an answer\n",
+               b ? b : "?", json_integer_value(json_object_get(t, "pledged")),
+               p, json_integer_value(json_object_get(t, "held")), h,
+               json_integer_value(json_object_get(t, "pending")));
+        free(b);
+    }
+    json_t *ds = json_object_get(r, "maturing");
+    char *until = text(json_object_get(r, "until"));
+    if (json_array_size(ds) == 0) {
+        printf("no draft of ours matures by %s\n", until);
+        free(until);
+        json_decref(r);
+        return 0;
+    }
+    printf("maturing by %s:\n", until);
+    free(until);
+    struct table tb;
+    table_init(&tb, BILLS_NCOLS);
+    char *row[BILLS_NCOLS];
+    for (size_t c = 0; c < BILLS_NCOLS; c++)
+        row[c] = xstrdup(bills_cols[c][0]);
+    table_add(&tb, row);
+    size_t i;
+    json_t *d;
+    json_array_foreach(ds, i, d)
+    {
+        char buf[64];
+        for (size_t c = 0; c < BILLS_NCOLS; c++)
+            row[c] = bills_cols[c][1][0]
+                         ? text(json_object_get(d, bills_cols[c][1]))
+                         : NULL;
+        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT "-%"
+                 JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(d, "sub_from")),
+                 json_integer_value(json_object_get(d, "sub_to")));
+        row[2] = xstrdup(buf);
+        minor_text(json_integer_value(json_object_get(d, "amount")), buf,
+                   sizeof(buf) - 8);
+        strcat(buf, " ");
+        strncat(buf, json_string_value(json_object_get(d, "ccy"))
+                         ? json_string_value(json_object_get(d, "ccy"))
+                         : "",
+                3);
+        row[4] = xstrdup(buf);
+        table_add(&tb, row);
+    }
+    table_print(&tb, stdout);
+    json_decref(r);
+    return 0;
+}
+
 static int run_help(struct ctx *x, const struct cmd_args *a)
 {
     (void)x;
@@ -1272,6 +1373,10 @@ static const struct command commands[] = {
      "[--no-wait] | --last",
      "match submitted payments against booked statement entries and write "
      "the reports; --last shows the latest run (audited)"},
+    {"bills", 0, 0, 1, run_bills, {"bank", "days", NULL},
+     "bills [--bank B] [--days N]",
+     "the bill pool as the banks last told: pledged and held drafts, and "
+     "ours maturing within N days (default 30)"},
     {"convert", 1, 2, 0, run_convert,
      {"from", "to", "profile", "charset", "today", "out-charset", NULL},
      "convert [--from F] --to F [--profile P] [--charset CS] [--today D] "

@@ -33,11 +33,13 @@
 #include <unistd.h>
 
 #include "adapter.h"
+#include "billbook.h"
 #include "fsutil.h"
 #include "h2hd.h"
 #include "log.h"
 #include "render.h"
 #include "names.h"
+#include "tz.h"
 
 /* How long a MsgId stays taken per bank.  Banks keep theirs for 30 to 90
  * days; the longest is the safe one. */
@@ -365,6 +367,8 @@ static void commit_batch(struct batch *b)
     struct h2hd *d = ch->d;
     struct h2h_err err = {0};
     int64_t id_since = h2hd_now_ms() - PICKUP_MSGID_WINDOW_MS;
+    char today[11];
+    tz_day_text(h2hd_now_ms() / 86400000, today); /* UTC */
 
     if (store_txn_begin(d->store, &err) != 0)
         goto fail;
@@ -420,6 +424,18 @@ static void commit_batch(struct batch *b)
                                                  : "supply-chain finance");
             unlink(it->payload);
             continue;
+        }
+        /* An operation on a draft must fit the draft as the bank last
+         * described it (billbook.h): refused here, not days later. */
+        if (strcmp(kind, "bill") == 0) {
+            char *why = NULL;
+            if (bbook_check_request(d->store, it->bank, it->payload, today,
+                                    &why) != 0) {
+                set_reason(it, "%s: %s", it->name, why ? why : "refused");
+                free(why);
+                unlink(it->payload);
+                continue;
+            }
         }
         /* A bank refuses a reused MsgId, often days later and without a
          * useful reason; say so now, while treasury still has the file.

@@ -1,0 +1,485 @@
+"""h2hd's book of the bill pool (issue 7, daemon/billbook.h), end to end
+against a folder gateway: a dirdrop bank whose gateway takes payments and
+bill-pool requests.  The test plays the gateway: it reads what h2hd puts
+into the bank's inbox folder and answers with <BillResult> / <BillNotice>
+documents in the bank's outbox folder, dated relative to today (UTC).
+
+What is checked, on real outcomes (log events, .reason texts, h2hctl
+--json bills / show, out/bills):
+  1. an operation on a draft the book does not know is refused at the
+     drop folder with the advice to ask the bank first;
+  2. a draft_detail result puts the draft into the book (held, 10,000.00
+     CNY, sub-range 1-1000000), is delivered to out/bills, and a maturity
+     alert (5 days left: the 7-day threshold) is logged once, not again
+     after a restart;
+  3. a partial endorsement goes to the bank unchanged, its pending answer
+     splits the book's piece, its accepted answer acknowledges the message
+     and leaves the endorsed piece out of our totals;
+  4. a pledge of the rest is acknowledged and the piece is pledged;
+  5. an endorsement of the pledged piece is refused at the drop folder by
+     the state machine; nothing reaches the bank;
+  6. a rejected answer rejects the message and changes no draft;
+  7. a notice of a draft endorsed to us puts it in the book as pending
+     (ours to sign); a sign request for it goes, one for a draft without a
+     notice is refused;
+  8. kill -9 right after the gateway drops an answer: after the restart
+     the answer is linked exactly once.
+"""
+import datetime
+import os
+import subprocess
+import time
+
+from h2hlib import H2HCTL, World, check, drop_atomic, fail, wait_until
+
+NS = "urn:h2hd:bills:1"
+TODAY = datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def day(delta):
+    return (TODAY + datetime.timedelta(days=delta)).isoformat()
+
+
+# one draft of ours (a divisible bank acceptance) and one endorsed to us
+DRAFT = "530158000001" + (TODAY - datetime.timedelta(days=60)).strftime(
+    "%Y%m%d") + "0000123456"
+OTHER = "630158000002" + (TODAY - datetime.timedelta(days=30)).strftime(
+    "%Y%m%d") + "0000654321"
+UNKNOWN = "530158000009" + TODAY.strftime("%Y%m%d") + "0000999999"
+check(len(DRAFT) == 30 and len(OTHER) == 30 and len(UNKNOWN) == 30,
+      "draft numbers have 30 digits")
+
+CONF = """
+daemon = {
+  state_dir = "state";
+  spool_dir = "spool";
+  log_file = "h2hd.log";
+  log_level = "info";
+  shutdown_timeout = 10;
+  rescan_interval = 200;
+  retry = { initial = 200; max = 2000; factor = 2.0; jitter = 0.2;
+            max_attempts = 50; max_age = 86400; };
+};
+banks = (
+  { name = "gw"; adapter = "dirdrop"; max_sessions = 2;
+    poll_interval = 200;
+    dirdrop = { outbox = "bank/inbox"; inbox = "bank/outbox";
+                kinds = ( "payment", "bill" ); }; }
+);
+channels = (
+  { name = "erp"; bank = "gw"; input_format = "passthrough";
+    stability = 0; }
+);
+"""
+
+US = ("江南供应链管理有限公司", "220000000000000002", "103100000026")
+SUPPLIER = ("岭南配件有限公司", "330000000000000003", "104100000045")
+POOL_BANK = ("招商银行股份有限公司上海分行", None, "308290003011")
+
+
+def party(tag, p):
+    nm, acct, bk = p
+    return ("<%s><Nm>%s</Nm>%s<BkCd>%s</BkCd></%s>" %
+            (tag, nm, "<Acct><OthrId>%s</OthrId></Acct>" % acct
+             if acct else "", bk, tag))
+
+
+def amount(minor):
+    return '<Amt Ccy="CNY">%d.%02d</Amt>' % (minor // 100, minor % 100)
+
+
+def our_draft(fr, to, status, holder=US, prev=None, pdir=None, due=5):
+    """A piece of DRAFT as the gateway describes it (every field)."""
+    return (
+        "<Drft><Nb>%s</Nb><Tp>AC01</Tp>%s<IsseDt>%s</IsseDt>"
+        "<MtrtyDt>%s</MtrtyDt>"
+        "<Drwr><Nm>华东贸易有限公司</Nm><Acct><OthrId>110000000000000001"
+        "</OthrId></Acct><BkCd>102100099996</BkCd></Drwr>"
+        "<Accptr><Nm>中国工商银行股份有限公司北京分行</Nm>"
+        "<BkCd>102100000013</BkCd></Accptr>%s%s<Sts>%s</Sts>%s%s"
+        "<Dvsbl>true</Dvsbl><SubRg><Fr>%d</Fr><To>%d</To></SubRg></Drft>" %
+        (DRAFT, amount(to - fr + 1), day(-60), day(due), party("Pyee", US),
+         party("Hldr", holder), status,
+         "<PrvSts>%s</PrvSts>" % prev if prev else "",
+         "<PdgDir>%s</PdgDir>" % pdir if pdir else "", fr, to))
+
+
+def result(req, op, outcome, drafts="", code="0000", text="交易成功"):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<BillResult xmlns="%s"><ReqId>%s</ReqId><Op>%s</Op>'
+            "<Outcm>%s</Outcm><BkRtrCd>%s</BkRtrCd><BkRtrTxt>%s</BkRtrTxt>"
+            "%s</BillResult>\n" %
+            (NS, req, op, outcome, code, text,
+             "<Drfts>%s</Drfts>" % drafts if drafts else "")).encode()
+
+
+def notice(nid):
+    """OTHER (AC02, 2,000.00 CNY) endorsed to us, awaiting our signature."""
+    drwr = ("西部重工集团有限公司", "440000000000000004", "105100000017")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<BillNotice xmlns="%s"><NtceId>%s</NtceId><Op>endorse</Op>'
+        "<Drft><Nb>%s</Nb><Tp>AC02</Tp>%s<IsseDt>%s</IsseDt>"
+        "<MtrtyDt>%s</MtrtyDt>%s%s%s<Dvsbl>true</Dvsbl>"
+        "<SubRg><Fr>1</Fr><To>200000</To></SubRg></Drft>%s<Tm>%sT10:15:00+08:00"
+        "</Tm></BillNotice>\n" %
+        (NS, nid, OTHER, amount(200000), day(-30), day(90),
+         party("Drwr", drwr), party("Accptr", drwr),
+         party("Pyee", SUPPLIER), party("Fr", SUPPLIER), day(0))).encode()
+
+
+def request(op, req, draft=None, rng=None, minor=None, cpty=None,
+            extra=""):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<BillRequest xmlns="%s"><Op>%s</Op><ReqId>%s</ReqId>%s%s%s%s%s'
+            "</BillRequest>\n" %
+            (NS, op, req, "<DrftNb>%s</DrftNb>" % draft if draft else "",
+             "<SubRg><Fr>%d</Fr><To>%d</To></SubRg>" % rng if rng else "",
+             amount(minor) if minor is not None else "",
+             party("Cpty", cpty) if cpty else "", extra)).encode()
+
+
+class Gateway:
+    """The folder gateway's side: what h2hd sent, what we answer."""
+
+    def __init__(self, w):
+        self.w = w
+        self.n = 0
+
+    def answer(self, data, name=None):
+        self.n += 1
+        name = name or "ans-%03d.xml" % self.n
+        tmp = os.path.join(self.w.bank_out, "." + name)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.rename(tmp, os.path.join(self.w.bank_out, name))
+        return name
+
+    def delivered(self, name):
+        dst = os.path.join(self.w.out, "bills", name)
+        wait_until(lambda: os.path.exists(dst) and not os.path.exists(
+            os.path.join(self.w.bank_out, name)), 20,
+                   "%s delivered to out/bills" % name)
+        with open(dst, "rb") as f:
+            return f.read()
+
+
+def reason_of(w, name):
+    path = os.path.join(w.rejected, name + ".reason")
+    wait_until(lambda: os.path.exists(path), 20,
+               "%s to be refused with a reason" % name)
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def events(w, ev, **kv):
+    """Log lines of event ev whose fields include every k=v."""
+    out = []
+    for line in w.log_events(ev):
+        if all((" %s=%s" % (k, v)) in line + " " for k, v in kv.items()):
+            out.append(line)
+    return out
+
+
+def wait_event(w, ev, n=1, **kv):
+    return wait_until(lambda: len(events(w, ev, **kv)) >= n and
+                      events(w, ev, **kv), 20,
+                      "%s %r in the log (have: %s)" % (
+                          ev, kv, "\n".join(w.log_events()[-8:])))
+
+
+def accepted_msg(w, name):
+    """The message id h2hd gave the dropped file name."""
+    lines = wait_event(w, "payment.accepted", file=name)
+    for f in lines[0].split():
+        if f.startswith("msg="):
+            return f[4:]
+    fail("no msg= in %r" % lines[0])
+
+
+def show(w, msg):
+    return w.ctl_json("show", msg)["message"]
+
+
+def wait_state(w, msg, state):
+    return wait_until(lambda: show(w, msg)["state"] == state and
+                      show(w, msg), 20,
+                      "message %s to be %s (is %s)" % (
+                          msg, state, show(w, msg)["state"]))
+
+
+def bills(w):
+    return w.ctl_json("bills", "--days", "365")
+
+
+def pieces(w, number=DRAFT):
+    return sorted((d["sub_from"], d["sub_to"], d["status"], d["amount"])
+                  for d in bills(w)["maturing"] if d["number"] == number)
+
+
+def totals(w):
+    return bills(w)["banks"].get("gw", {})
+
+
+def bank_file(w, name):
+    """The file h2hd put into the gateway's inbox for drop name."""
+    def find():
+        for n in w.bank_files():
+            if n == name or n.endswith("-" + name):
+                return n
+        return None
+    n = wait_until(find, 20, "%s in the bank's inbox (have %r)" % (
+        name, w.bank_files()))
+    with open(os.path.join(w.bank_in, n), "rb") as f:
+        return f.read()
+
+
+def restart(w, n):
+    """Start h2hd again (the n-th start) and wait until it answers; a
+    SIGKILL leaves its socket file behind."""
+    try:
+        os.unlink(w.sock)
+    except FileNotFoundError:
+        pass
+    w.start()
+    wait_until(lambda: len(w.log_events("daemon.started")) == n, 20,
+               "start number %d" % n)
+    wait_until(lambda: w.ctl("status", check_rc=False).returncode == 0, 20,
+               "h2hctl to answer")
+
+
+def main():
+    w = World("billbook")
+    w.write_conf(CONF)
+    gw = Gateway(w)
+    t0 = time.time()
+    try:
+        w.start()
+        # ---- 1. a draft the book does not know ----------------------------
+        drop_atomic(w, "pledge-unknown.xml",
+                    request("pledge", "BB-PLEDGE-UNK", UNKNOWN,
+                            cpty=POOL_BANK, extra="<PoolId>P1</PoolId>"))
+        r = reason_of(w, "pledge-unknown.xml")
+        check("not in h2hd's book" in r and "ask the bank first" in r and
+              UNKNOWN in r, "unknown draft refused: %r" % r)
+
+        # ---- 2. the gateway describes our draft --------------------------
+        dd = result("BB-DETAIL-1", "draft_detail", "accepted",
+                    our_draft(1, 1000000, "held"))
+        name = gw.answer(dd, "detail-1.xml")
+        check(gw.delivered(name) == dd, "the result reaches out/bills as is")
+        wait_event(w, "bill.result", req="BB-DETAIL-1", outcome="accepted")
+        t = totals(w)
+        check(t.get("held") == 1 and t.get("held_amount") == 1000000 and
+              t.get("pledged") == 0, "one piece held, 10000.00: %r" % t)
+        check(pieces(w) == [(1, 1000000, "held", 1000000)],
+              "the book's piece: %r" % pieces(w))
+        txt = subprocess.run([H2HCTL, "-s", w.sock, "bills"],
+                             capture_output=True, text=True, timeout=30)
+        check(txt.returncode == 0 and
+              "gw: pool 0 pledged (0.00), 1 held (10000.00)" in txt.stdout and
+              DRAFT in txt.stdout and "1-1000000" in txt.stdout and
+              day(5) in txt.stdout, "h2hctl bills: %r" % txt.stdout)
+        al = wait_event(w, "bill.maturing", draft=DRAFT)
+        check(len(al) == 1 and " days_left=5" in al[0] and
+              " sub_range=1-1000000" in al[0],
+              "one maturity alert, 5 days left: %r" % al)
+
+        # not again after a restart: the threshold was recorded
+        check(w.stop() == 0, "clean stop")
+        restart(w, 2)
+        time.sleep(0.3)
+        check(len(events(w, "bill.maturing", draft=DRAFT)) == 1,
+              "the 7-day alert is not repeated after a restart: %r" %
+              events(w, "bill.maturing"))
+
+        # ---- 3. endorse part of it to a supplier -------------------------
+        endorse = request("endorse", "BB-ENDORSE-1", DRAFT, (1, 300000),
+                          300000, SUPPLIER, "<AddtlInf>配件款</AddtlInf>")
+        drop_atomic(w, "endorse-1.xml", endorse)
+        m_end = accepted_msg(w, "endorse-1.xml")
+        wait_state(w, m_end, "submitted")
+        check(bank_file(w, "endorse-1.xml") == endorse,
+              "the request reaches the gateway as dropped (bills are not "
+              "rendered)")
+        gw.answer(result("BB-ENDORSE-1", "endorse", "pending",
+                         our_draft(1, 300000, "pending_endorsement",
+                                   prev="held", pdir="out") +
+                         our_draft(300001, 1000000, "held"), "0000",
+                         "已提交, 待签收"))
+        wait_event(w, "bill.pending", msg=m_end, req="BB-ENDORSE-1")
+        check(show(w, m_end)["state"] == "submitted",
+              "a pending answer leaves the message submitted")
+        check(pieces(w) == [(1, 300000, "pending_endorsement", 300000),
+                            (300001, 1000000, "held", 700000)],
+              "the pending answer splits the piece: %r" % pieces(w))
+        t = totals(w)
+        check(t.get("held") == 1 and t.get("held_amount") == 700000 and
+              t.get("pending") == 1, "7000.00 held, one pending: %r" % t)
+        gw.answer(result("BB-ENDORSE-1", "endorse", "accepted",
+                         our_draft(1, 300000, "endorsed", holder=SUPPLIER),
+                         "0000", "已签收"))
+        wait_event(w, "bill.accepted", msg=m_end, req="BB-ENDORSE-1")
+        sh = w.ctl_json("show", m_end)
+        check(sh["message"]["state"] == "acknowledged" and
+              sh["message"]["kind"] == "bill" and
+              sh["message"]["business_id"] == "BB-ENDORSE-1",
+              "the endorsement's message is acknowledged: %r" % sh["message"])
+        acks = [h for h in sh["history"] if h["to"] == "acknowledged"]
+        check(len(acks) == 1 and "bill endorse accepted" in acks[0]["detail"],
+              "acknowledged once, by the bill result: %r" % sh["history"])
+        bk = bills(w)
+        t = bk["banks"]["gw"]
+        check(t["held"] == 1 and t["held_amount"] == 700000 and
+              t["pending"] == 0 and t["pledged"] == 0,
+              "the endorsed piece is not ours: %r" % t)
+        check(pieces(w) == [(300001, 1000000, "held", 700000)],
+              "only our piece is listed as maturing: %r" % bk["maturing"])
+
+        # ---- 4. pledge the rest into the pool ----------------------------
+        # the whole draft (no SubRg) is ambiguous now: two pieces
+        drop_atomic(w, "pledge-whole.xml",
+                    request("pledge", "BB-PLEDGE-0", DRAFT, cpty=POOL_BANK,
+                            extra="<PoolId>PJC-1</PoolId>"))
+        r = reason_of(w, "pledge-whole.xml")
+        check("split into 2 pieces" in r and "SubRg" in r,
+              "a request for a split draft must name its piece: %r" % r)
+        drop_atomic(w, "pledge-1.xml",
+                    request("pledge", "BB-PLEDGE-1", DRAFT, (300001, 1000000),
+                            cpty=POOL_BANK, extra="<PoolId>PJC-1</PoolId>"))
+        m_pl = accepted_msg(w, "pledge-1.xml")
+        wait_state(w, m_pl, "submitted")
+        gw.answer(result("BB-PLEDGE-1", "pledge", "accepted",
+                         our_draft(300001, 1000000, "pledged")))
+        wait_event(w, "bill.accepted", msg=m_pl, req="BB-PLEDGE-1")
+        check(show(w, m_pl)["state"] == "acknowledged", "pledge acknowledged")
+        t = totals(w)
+        check(t["pledged"] == 1 and t["pledged_amount"] == 700000 and
+              t["held"] == 0 and t["held_amount"] == 0,
+              "one piece pledged, 7000.00: %r" % t)
+        check(pieces(w) == [(300001, 1000000, "pledged", 700000)],
+              "the pledged piece: %r" % pieces(w))
+
+        # ---- 5. endorsing a pledged piece is refused before it is sent ---
+        before = w.bank_files()
+        drop_atomic(w, "endorse-2.xml",
+                    request("endorse", "BB-ENDORSE-2", DRAFT,
+                            (300001, 1000000), 700000, SUPPLIER))
+        r = reason_of(w, "endorse-2.xml")
+        check("cannot be endorsed: it is pledged in the pool (release it "
+              "first)" in r, "the state machine's reason: %r" % r)
+        time.sleep(0.3)
+        check(w.bank_files() == before, "nothing new reached the gateway")
+
+        # ---- 6. the bank rejects a request -------------------------------
+        drop_atomic(w, "release-1.xml",
+                    request("release", "BB-RELEASE-1", DRAFT,
+                            (300001, 1000000), cpty=POOL_BANK,
+                            extra="<PoolId>PJC-1</PoolId>"))
+        m_rel = accepted_msg(w, "release-1.xml")
+        wait_state(w, m_rel, "submitted")
+        book = bills(w)
+        gw.answer(result("BB-RELEASE-1", "release", "rejected", "",
+                         "E4012", "额度已占用, 不能出池"))
+        wait_event(w, "bill.rejected", msg=m_rel, req="BB-RELEASE-1")
+        sh = show(w, m_rel)
+        check(sh["state"] == "rejected" and "E4012" in sh["error"],
+              "the release is rejected with the bank's code: %r" % sh)
+        check(bills(w) == book, "a rejection changes no draft")
+
+        # ---- 7. a draft endorsed to us -----------------------------------
+        gw.answer(notice("NT-BB-1"), "notice-1.xml")
+        wait_event(w, "bill.notice", notice="NT-BB-1", op="endorse")
+        check(pieces(w, OTHER) == [(1, 200000, "pending_endorsement",
+                                    200000)],
+              "the presented draft is in the book, pending: %r" %
+              pieces(w, OTHER))
+        t = totals(w)
+        check(t["pending"] == 1 and t["held"] == 0,
+              "awaiting our signature, not held yet: %r" % t)
+        drop_atomic(w, "sign-none.xml",
+                    request("sign", "BB-SIGN-0", UNKNOWN,
+                            extra="<NtceId>NT-BB-0</NtceId>"))
+        r = reason_of(w, "sign-none.xml")
+        check("not in h2hd's book" in r and "ask the bank first" in r,
+              "no notice, no signature: %r" % r)
+        drop_atomic(w, "sign-own.xml",
+                    request("sign", "BB-SIGN-OWN", DRAFT, (300001, 1000000),
+                            extra="<NtceId>NT-BB-0</NtceId>"))
+        r = reason_of(w, "sign-own.xml")
+        check("cannot be signed: it is pledged in the pool" in r,
+              "a draft nobody presented to us cannot be signed: %r" % r)
+        sign = request("sign", "BB-SIGN-1", OTHER,
+                       extra="<NtceId>NT-BB-1</NtceId>")
+        drop_atomic(w, "sign-1.xml", sign)
+        m_sign = accepted_msg(w, "sign-1.xml")
+        wait_state(w, m_sign, "submitted")
+        check(bank_file(w, "sign-1.xml") == sign, "the signature goes")
+
+        # ---- 8. kill -9 as the answer lands ------------------------------
+        ans = result("BB-SIGN-1", "sign", "accepted",
+                     "<Drft><Nb>%s</Nb><Tp>AC02</Tp>%s<MtrtyDt>%s</MtrtyDt>"
+                     "%s<Sts>held</Sts><Dvsbl>true</Dvsbl><SubRg><Fr>1</Fr>"
+                     "<To>200000</To></SubRg></Drft>" %
+                     (OTHER, amount(200000), day(90), party("Hldr", US)))
+        name = gw.answer(ans, "sign-ans.xml")
+        dst = os.path.join(w.out, "bills", name)
+        # the moment the file is in out/bills: its linking may or may not
+        # be committed yet
+        wait_until(lambda: os.path.exists(dst), 20, "the answer to land",
+                   interval=0.001)
+        w.kill9()
+        restart(w, 3)
+        wait_state(w, m_sign, "acknowledged")
+        wait_until(lambda: not os.path.exists(
+            os.path.join(w.bank_out, name)), 20, "the answer to be fetched")
+        sh = w.ctl_json("show", m_sign)
+        check([h["to"] for h in sh["history"]].count("acknowledged") == 1,
+              "the answer was linked once: %r" % sh["history"])
+        check(len(events(w, "bill.accepted", msg=m_sign)) <= 1,
+              "bill.accepted at most once: %r" %
+              events(w, "bill.accepted", msg=m_sign))
+        # the same answer again, under another name: nothing moves twice
+        gw.answer(ans, "sign-ans-again.xml")
+        gw.delivered("sign-ans-again.xml")
+        time.sleep(0.2)
+        sh = w.ctl_json("show", m_sign)
+        check([h["to"] for h in sh["history"]].count("acknowledged") == 1,
+              "a repeated answer moves nothing: %r" % sh["history"])
+        check(pieces(w, OTHER) == [(1, 200000, "held", 200000)],
+              "one piece of the signed draft, held: %r" % pieces(w, OTHER))
+        t = totals(w)
+        check(t["held"] == 1 and t["held_amount"] == 200000 and
+              t["pledged"] == 1 and t["pledged_amount"] == 700000 and
+              t["pending"] == 0, "h2hctl bills agrees: %r" % t)
+        # the next threshold: the gateway's later detail of the pledged
+        # piece says 2 days are left (standing in for three days passing)
+        n7 = len(events(w, "bill.maturing", draft=DRAFT,
+                        sub_range="300001-1000000"))
+        gw.answer(result("BB-DETAIL-2", "draft_detail", "accepted",
+                         our_draft(300001, 1000000, "pledged", due=2)))
+        al = wait_event(w, "bill.maturing", draft=DRAFT,
+                        sub_range="300001-1000000", days_left=2)
+        check(len(al) == 1 and len(events(
+            w, "bill.maturing", draft=DRAFT,
+            sub_range="300001-1000000")) == n7 + 1,
+              "one alert at the 3-day threshold: %r" % al)
+        check(w.stop() == 0, "clean stop")
+        restart(w, 4)
+        time.sleep(0.3)
+        check(len(events(w, "bill.maturing", draft=DRAFT,
+                         sub_range="300001-1000000")) == n7 + 1,
+              "the 3-day alert is not repeated after a restart")
+        check(not w.log_events("bank.download.failed") and
+              not w.log_events("bill.ignored"),
+              "no download failed, no answer ignored")
+        check(w.stop() == 0, "clean stop")
+        print("PASS test_bill_book (%.1fs)" % (time.time() - t0))
+    except SystemExit:
+        print(w.tail(40))
+        raise
+    finally:
+        w.cleanup()
+
+if __name__ == "__main__":
+    main()
