@@ -153,6 +153,18 @@ static int merge_known(struct fmt_draft *d, const struct fmt_draft *known)
         d->not_transferable = k.not_transferable;
     if (!d->divisible)
         d->divisible = k.divisible;
+    /* a pending piece the bank described without where it came from: from
+     * a settled state we started it; from a pending one it keeps its */
+    if (fmt_draft_status_pending(d->status) &&
+        d->pending_dir == FMT_BILL_DIR_NONE) {
+        if (fmt_draft_status_pending(k.status)) {
+            d->prev_status = k.prev_status;
+            d->pending_dir = k.pending_dir;
+        } else {
+            d->prev_status = k.status;
+            d->pending_dir = FMT_BILL_DIR_OUT;
+        }
+    }
     fmt_draft_release(&k);
     return 0;
 }
@@ -188,6 +200,18 @@ static int row_of(const char *bank, const struct fmt_draft *d,
  * that leaves a new draft this bare is the bank's mistake, not ours. */
 static int row_complete(const struct store_draft *row, struct h2h_err *err)
 {
+    int64_t day;
+    size_t digits = strspn(row->number, "0123456789");
+    if (digits != 30 || row->number[30] || row->sub_from < 0 ||
+        row->sub_from > row->sub_to ||
+        (row->sub_from == 0 && row->sub_to != 0) || row->amount < 0 ||
+        (row->maturity_date[0] && tz_day_parse(row->maturity_date, &day)) ||
+        (row->issue_date[0] && tz_day_parse(row->issue_date, &day)))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "draft %s: bad number, sub-range %lld-%lld, "
+                           "amount or date",
+                           row->number, (long long)row->sub_from,
+                           (long long)row->sub_to);
     if ((strcmp(row->kind, "AC01") && strcmp(row->kind, "AC02")) ||
         !row->ccy[0] || !row->maturity_date[0] || !row->status[0] ||
         strcmp(row->status, "none") == 0)

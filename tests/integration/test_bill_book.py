@@ -23,10 +23,21 @@ What is checked, on real outcomes (log events, .reason texts, h2hctl
      (ours to sign); a sign request for it goes, one for a draft without a
      notice is refused;
   8. kill -9 right after the gateway drops an answer: after the restart
-     the answer is linked exactly once.
+     the answer is linked exactly once;
+  9. a terse gateway that lists only number, state and range per piece:
+     the book completes each piece from the one it knew (kind, maturity,
+     holder; a part is worth its sub-tickets), and an accepted answer
+     naming only the endorsed part leaves the rest held, nothing vanished;
+ 10. answers the book cannot take (an unknown element, an unknown state,
+     a bare piece of a draft it does not know) are delivered once, logged
+     bill.ignored with the reason, never fetched again, and change neither
+     the book nor any message;
+ 11. the pieces of a draft alerted at the 7-day threshold, split later,
+     are not alerted again at that threshold (not after a restart either).
 """
 import datetime
 import os
+import sqlite3
 import subprocess
 import time
 
@@ -46,8 +57,11 @@ DRAFT = "530158000001" + (TODAY - datetime.timedelta(days=60)).strftime(
 OTHER = "630158000002" + (TODAY - datetime.timedelta(days=30)).strftime(
     "%Y%m%d") + "0000654321"
 UNKNOWN = "530158000009" + TODAY.strftime("%Y%m%d") + "0000999999"
-check(len(DRAFT) == 30 and len(OTHER) == 30 and len(UNKNOWN) == 30,
-      "draft numbers have 30 digits")
+# another of ours, split after its maturity alert
+THIRD = "530158000003" + (TODAY - datetime.timedelta(days=20)).strftime(
+    "%Y%m%d") + "0000333333"
+check(len(DRAFT) == 30 and len(OTHER) == 30 and len(UNKNOWN) == 30 and
+      len(THIRD) == 30, "draft numbers have 30 digits")
 
 CONF = """
 daemon = {
@@ -88,8 +102,10 @@ def amount(minor):
     return '<Amt Ccy="CNY">%d.%02d</Amt>' % (minor // 100, minor % 100)
 
 
-def our_draft(fr, to, status, holder=US, prev=None, pdir=None, due=5):
-    """A piece of DRAFT as the gateway describes it (every field)."""
+def our_draft(fr, to, status, holder=US, prev=None, pdir=None, due=5,
+              number=DRAFT):
+    """A piece of DRAFT (or number) as the gateway describes it (every
+    field)."""
     return (
         "<Drft><Nb>%s</Nb><Tp>AC01</Tp>%s<IsseDt>%s</IsseDt>"
         "<MtrtyDt>%s</MtrtyDt>"
@@ -98,10 +114,17 @@ def our_draft(fr, to, status, holder=US, prev=None, pdir=None, due=5):
         "<Accptr><Nm>中国工商银行股份有限公司北京分行</Nm>"
         "<BkCd>102100000013</BkCd></Accptr>%s%s<Sts>%s</Sts>%s%s"
         "<Dvsbl>true</Dvsbl><SubRg><Fr>%d</Fr><To>%d</To></SubRg></Drft>" %
-        (DRAFT, amount(to - fr + 1), day(-60), day(due), party("Pyee", US),
+        (number, amount(to - fr + 1), day(-60), day(due), party("Pyee", US),
          party("Hldr", holder), status,
          "<PrvSts>%s</PrvSts>" % prev if prev else "",
          "<PdgDir>%s</PdgDir>" % pdir if pdir else "", fr, to))
+
+
+def bare(number, fr, to, status):
+    """A piece as a terse gateway lists it: number, state and range only
+    (bills.xsd requires only <Nb>)."""
+    return ("<Drft><Nb>%s</Nb><Sts>%s</Sts><SubRg><Fr>%d</Fr><To>%d</To>"
+            "</SubRg></Drft>" % (number, status, fr, to))
 
 
 def result(req, op, outcome, drafts="", code="0000", text="交易成功"):
@@ -215,6 +238,23 @@ def bills(w):
 def pieces(w, number=DRAFT):
     return sorted((d["sub_from"], d["sub_to"], d["status"], d["amount"])
                   for d in bills(w)["maturing"] if d["number"] == number)
+
+
+def maturing(w, number):
+    return [d for d in bills(w)["maturing"] if d["number"] == number]
+
+
+def book_row(w, number, fr, to):
+    """The book's row of one piece, also for pieces h2hctl bills does not
+    list (no longer ours)."""
+    con = sqlite3.connect(w.p("state/h2hd.db"), timeout=10)
+    try:
+        return con.execute(
+            "select kind, status, amount, ccy, maturity_date, holder, "
+            "last_alert_days from draft where bank = 'gw' and number = ? "
+            "and sub_from = ? and sub_to = ?", (number, fr, to)).fetchone()
+    finally:
+        con.close()
 
 
 def totals(w):
@@ -473,6 +513,184 @@ def main():
         check(not w.log_events("bank.download.failed") and
               not w.log_events("bill.ignored"),
               "no download failed, no answer ignored")
+
+        # ---- 9. a terse gateway: number, state and range only ------------
+        # OTHER is held: 1-200000, AC02, 2,000.00, due in 90 days, ours
+        endorse = request("endorse", "BB-ENDORSE-3", OTHER, (1, 50000),
+                          50000, SUPPLIER)
+        drop_atomic(w, "endorse-3.xml", endorse)
+        m_e3 = accepted_msg(w, "endorse-3.xml")
+        wait_state(w, m_e3, "submitted")
+        gw.answer(result("BB-ENDORSE-3", "endorse", "pending",
+                         bare(OTHER, 1, 50000, "pending_endorsement") +
+                         bare(OTHER, 50001, 200000, "held")))
+        wait_event(w, "bill.pending", msg=m_e3, req="BB-ENDORSE-3")
+        check(show(w, m_e3)["state"] == "submitted",
+              "a pending answer leaves the message submitted")
+        check(pieces(w, OTHER) == [(1, 50000, "pending_endorsement", 50000),
+                                   (50001, 200000, "held", 150000)],
+              "a terse split: each piece is worth its sub-tickets: %r" %
+              pieces(w, OTHER))
+        ms = maturing(w, OTHER)
+        check(len(ms) == 2 and all(
+            d["kind"] == "AC02" and d["maturity"] == day(90) and
+            d["holder"] == US[0] and d["ccy"] == "CNY" for d in ms),
+              "what the bank left out comes from the book: %r" % ms)
+        t = totals(w)
+        check(t["held"] == 1 and t["held_amount"] == 150000 and
+              t["pending"] == 1 and t["pledged"] == 1 and
+              t["pledged_amount"] == 700000,
+              "1500.00 held, one pending, the pool as before: %r" % t)
+
+        # ---- 10. answers the book cannot take ----------------------------
+        # each claims to accept BB-ENDORSE-3; none may move it or the book
+        book = bills(w)
+        states = w.db_states()
+        hist = w.ctl_json("show", m_e3)["history"]
+        odd = [
+            ("odd-element.xml",
+             result("BB-ENDORSE-3", "endorse", "accepted",
+                    bare(OTHER, 1, 50000, "endorsed")).replace(
+                        b"</BkRtrTxt>",
+                        b"</BkRtrTxt><Memo>new field</Memo>"),
+             "Memo"),
+            ("odd-status.xml",
+             result("BB-ENDORSE-3", "endorse", "accepted",
+                    bare(OTHER, 1, 50000, "vanished")), "vanished"),
+            ("odd-draft.xml",
+             result("BB-ENDORSE-3", "endorse", "accepted",
+                    bare(OTHER, 1, 50000, "endorsed") +
+                    bare(UNKNOWN, 1, 100, "held")), UNKNOWN),
+        ]
+        for name, data, _ in odd:
+            gw.answer(data, name)
+            check(gw.delivered(name) == data,
+                  "%s reaches out/bills as is" % name)
+            wait_event(w, "bill.ignored", file=name)
+        # several poll rounds (poll_interval 200 ms): nothing comes again
+        time.sleep(1.2)
+        outs = sorted(os.listdir(os.path.join(w.out, "bills")))
+        for name, _, why in odd:
+            ig = events(w, "bill.ignored", file=name)
+            check(len(ig) == 1 and " error=" in ig[0] and why in ig[0],
+                  "%s ignored once, with the reason: %r" % (name, ig))
+            dl = events(w, "bank.download.delivered", remote=name)
+            check(len(dl) == 1, "%s delivered once: %r" % (name, dl))
+            check([n for n in outs if n.startswith(name)] == [name],
+                  "one copy of %s in out/bills: %r" % (name, outs))
+            check(not os.path.exists(os.path.join(w.bank_out, name)),
+                  "%s is gone from the gateway's outbox" % name)
+        check(not w.log_events("bank.download.failed"),
+              "no download failed: %r" % w.log_events("bank.download.failed"))
+        check(bills(w) == book, "an ignored answer changes no draft")
+        check(w.db_states() == states and
+              w.ctl_json("show", m_e3)["history"] == hist and
+              show(w, m_e3)["state"] == "submitted",
+              "an ignored answer moves no message: %r" % show(w, m_e3))
+        check(book_row(w, UNKNOWN, 1, 100) is None,
+              "the unknown draft is not in the book")
+
+        # the terse acceptance names only the endorsed part
+        gw.answer(result("BB-ENDORSE-3", "endorse", "accepted",
+                         bare(OTHER, 1, 50000, "endorsed"), "0000",
+                         "已签收"))
+        wait_event(w, "bill.accepted", msg=m_e3, req="BB-ENDORSE-3")
+        check(show(w, m_e3)["state"] == "acknowledged",
+              "the endorsement is acknowledged")
+        check(pieces(w, OTHER) == [(50001, 200000, "held", 150000)],
+              "the rest is still held, nothing vanished: %r" %
+              pieces(w, OTHER))
+        ms = maturing(w, OTHER)
+        check(len(ms) == 1 and ms[0]["kind"] == "AC02" and
+              ms[0]["maturity"] == day(90) and ms[0]["holder"] == US[0],
+              "the rest as the book knew it: %r" % ms)
+        row = book_row(w, OTHER, 1, 50000)
+        check(row is not None and row[:6] == (
+            "AC02", "endorsed", 50000, "CNY", day(90), US[0]),
+              "the endorsed part, completed from the book: %r" % (row,))
+        t = totals(w)
+        check(t["held"] == 1 and t["held_amount"] == 150000 and
+              t["pending"] == 0 and t["pledged_amount"] == 700000,
+              "1500.00 held, nothing pending: %r" % t)
+        check(not w.log_events("bank.download.failed"),
+              "no download failed: %r" % w.log_events("bank.download.failed"))
+
+        # ---- 11. alerts after a split ------------------------------------
+        # DRAFT was alerted at 7 days as 1-1000000; its split in step 3
+        # brought no alert for the pieces
+        check(len(events(w, "bill.maturing", draft=DRAFT, days_left=5)) == 1,
+              "DRAFT's pieces inherit its 7-day alert: %r" %
+              events(w, "bill.maturing", draft=DRAFT))
+        gw.answer(result("BB-DETAIL-3", "draft_detail", "accepted",
+                         our_draft(1, 100000, "held", number=THIRD)))
+        al = wait_event(w, "bill.maturing", draft=THIRD)
+        check(len(al) == 1 and " days_left=5" in al[0] and
+              " sub_range=1-100000" in al[0],
+              "THIRD alerted once at 7 days: %r" % al)
+        drop_atomic(w, "endorse-4.xml",
+                    request("endorse", "BB-ENDORSE-4", THIRD, (1, 40000),
+                            40000, SUPPLIER))
+        m_e4 = accepted_msg(w, "endorse-4.xml")
+        wait_state(w, m_e4, "submitted")
+        # the answer lists only the endorsed part: the rest is the book's
+        gw.answer(result("BB-ENDORSE-4", "endorse", "pending",
+                         our_draft(1, 40000, "pending_endorsement",
+                                   prev="held", pdir="out", number=THIRD)))
+        wait_event(w, "bill.pending", msg=m_e4, req="BB-ENDORSE-4")
+        check(pieces(w, THIRD) == [(1, 40000, "pending_endorsement", 40000),
+                                   (40001, 100000, "held", 60000)],
+              "THIRD split: %r" % pieces(w, THIRD))
+        time.sleep(0.3)
+        check(len(events(w, "bill.maturing", draft=THIRD)) == 1,
+              "no new 7-day alert for THIRD's pieces: %r" %
+              events(w, "bill.maturing", draft=THIRD))
+        check(book_row(w, THIRD, 1, 40000)[6] == 7 and
+              book_row(w, THIRD, 40001, 100000)[6] == 7,
+              "both pieces carry the 7-day threshold: %r %r" % (
+                  book_row(w, THIRD, 1, 40000),
+                  book_row(w, THIRD, 40001, 100000)))
+        gw.answer(result("BB-ENDORSE-4", "endorse", "accepted",
+                         bare(THIRD, 1, 40000, "endorsed")))
+        wait_event(w, "bill.accepted", msg=m_e4, req="BB-ENDORSE-4")
+        check(pieces(w, THIRD) == [(40001, 100000, "held", 60000)],
+              "the rest of THIRD is held: %r" % pieces(w, THIRD))
+        check(w.stop() == 0, "clean stop")
+        restart(w, 5)
+        time.sleep(0.3)
+        check(len(events(w, "bill.maturing", draft=THIRD)) == 1 and
+              len(events(w, "bill.maturing", draft=DRAFT,
+                         days_left=5)) == 1,
+              "no 7-day alert repeated for split pieces after a restart: "
+              "%r" % events(w, "bill.maturing"))
+        # ---- 12. a terse pending answer still knows where it came from;
+        # a bad range is refused before the book changes ------------------
+        gw.answer(result("BB-ENDORSE-5", "endorse", "pending",
+                         bare(THIRD, 40001, 70000, "pending_endorsement")),
+                  "unasked.xml")
+        wait_event(w, "bill.result", file="unasked.xml")
+        check(pieces(w, THIRD) == [(40001, 70000, "pending_endorsement",
+                                    30000),
+                                   (70001, 100000, "held", 60000 - 30000)],
+              "THIRD split again by a terse answer: %r" % pieces(w, THIRD))
+        drop_atomic(w, "withdraw-5.xml",
+                    request("withdraw", "BB-WITHDRAW-5", THIRD,
+                            (40001, 70000)))
+        accepted_msg(w, "withdraw-5.xml")  # our operation: we may withdraw
+        before = pieces(w, THIRD)
+        gw.answer(result("BB-ENDORSE-6", "endorse", "pending",
+                         bare(THIRD, 100000, 70001, "pending_endorsement")),
+                  "reversed.xml")
+        wait_event(w, "bill.ignored", file="reversed.xml")
+        check(pieces(w, THIRD) == before,
+              "a reversed range changes nothing in the book: %r" %
+              pieces(w, THIRD))
+        odd.append(("reversed.xml", None, None))
+        check(not w.log_events("bank.download.failed") and
+              sorted(f.split(" file=")[1].split()[0] for f in
+                     w.log_events("bill.ignored")) ==
+              sorted(n for n, _, _ in odd),
+              "no download failed, only the odd answers ignored: %r" %
+              w.log_events("bill.ignored"))
         check(w.stop() == 0, "clean stop")
         print("PASS test_bill_book (%.1fs)" % (time.time() - t0))
     except SystemExit:
