@@ -1092,6 +1092,7 @@ int fmt_scf_status_report_check(const struct fmt_scf_status_report *rep,
             rep->orgnl_request_id ? rep->orgnl_request_id : "(none)",
             req->request_id ? req->request_id : "(none)");
     int64_t sum = 0;
+    size_t n_unsummed = 0; /* accepted invoices without a financed amount */
     size_t n_fin = 0;
     for (size_t k = 0; k < rep->n_invoices; k++) {
         const struct fmt_scf_invoice_result *ir = &rep->invoices[k];
@@ -1106,8 +1107,12 @@ int fmt_scf_status_report_check(const struct fmt_scf_status_report *rep,
                                "the report has a result for invoice %s, which "
                                "request %s does not list",
                                num, req->request_id);
-        if (!has_amount(&ir->financed))
+        if (!has_amount(&ir->financed)) {
+            /* financed by rate: its amount is in the total only */
+            if (ir->result == FMT_SCF_ITEM_ACCEPTED)
+                n_unsummed++;
             continue;
+        }
         if (strcmp(ir->financed.ccy, req->ccy) != 0 || ir->financed.minor < 0)
             return h2h_err_set(
                 err, H2H_EINVALID, "invoice %s: financed %s is not a %s amount",
@@ -1135,7 +1140,8 @@ int fmt_scf_status_report_check(const struct fmt_scf_status_report *rep,
             n_fin++;
         }
     }
-    if (n_fin > 0 && has_amount(&rep->financed) && rep->financed.minor != sum)
+    if (n_fin > 0 && has_amount(&rep->financed) &&
+        (n_unsummed ? rep->financed.minor < sum : rep->financed.minor != sum))
         return h2h_err_set(
             err, H2H_EINVALID,
             "the invoices' financed amounts add up to %s, the report's total "

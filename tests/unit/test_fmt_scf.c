@@ -1568,6 +1568,17 @@ static void test_report_check(void)
     rep.invoices[0].financed.minor = 35000000;
     rep.financed.minor = 70000000;
 
+    /* one invoice financed by rate (no amount of its own): the total
+     * carries it, so the amounts given may only stay below it */
+    rep.invoices[1].financed.ccy[0] = '\0';
+    rep.invoices[1].financed.minor = 0;
+    CU_ASSERT_EQUAL(fmt_scf_status_report_check(&rep, &r, &e), 0);
+    rep.financed.minor = 34000000; /* less than the 350000.00 given */
+    CU_ASSERT_EQUAL(fmt_scf_status_report_check(&rep, &r, &e), H2H_EINVALID);
+    ASSERT_MSG(e, "add up to 350000.00 CNY");
+    rep.financed.minor = 70000000;
+    set_amt(&rep.invoices[1].financed, 35000000);
+
     rep.invoices[1].result = FMT_SCF_ITEM_REJECTED;
     CU_ASSERT_EQUAL(fmt_scf_status_report_check(&rep, &r, &e), H2H_EINVALID);
     ASSERT_MSG(e, "was rejected");
