@@ -403,6 +403,138 @@ static int cmd_bills(void *ctx, const json_t *args, uid_t uid, json_t **result,
     return 0;
 }
 
+/* scf {bank?}: supply-chain finance as the book knows it (scfbook.h):
+ * every voucher (per tree: ordered by root, level, id) with our role in
+ * it, totals per currency, and the financing requests with their status.
+ * Totals, from our side: held (signed, free: their remaining amounts),
+ * pending_in (sent to us, awaiting our signature), pending_out (sent by
+ * us, not yet signed), financed, settled, issued_live (what we owe as
+ * issuer). */
+struct scf_ctx {
+    json_t *vouchers, *totals, *financing;
+    json_t *roles; /* "bank id" -> our role, to know who sent a child */
+};
+
+static json_t *ccy_totals(json_t *totals, const char *ccy)
+{
+    json_t *o = json_object_get(totals, ccy);
+    if (!o) {
+        o = json_pack("{s:i, s:I, s:i, s:I, s:i, s:I, s:i, s:I, s:i, s:I, "
+                      "s:I}",
+                      "n_held", 0, "held", (json_int_t)0, "n_pending_in", 0,
+                      "pending_in", (json_int_t)0, "n_pending_out", 0,
+                      "pending_out", (json_int_t)0, "n_financed", 0, "financed",
+                      (json_int_t)0, "n_settled", 0, "settled", (json_int_t)0,
+                      "issued_live", (json_int_t)0);
+        json_object_set_new(totals, ccy, o);
+    }
+    return o;
+}
+
+/* v into its currency's totals; parent_role: ours in v's parent ("" for
+ * a root or a parent the book lacks). */
+static void tally_voucher(json_t *t, const struct store_voucher *v,
+                          const char *parent_role)
+{
+    int held = strcmp(v->ours_role, "held") == 0;
+    int issued = strcmp(v->ours_role, "issued") == 0;
+    int pending = strcmp(v->status, "pending") == 0;
+    if (held && pending) {
+        add_int(t, "n_pending_in", 1);
+        add_int(t, "pending_in", v->amount);
+    } else if (held && v->remaining > 0) {
+        const char *k = strcmp(v->status, "held") == 0       ? "held"
+                        : strcmp(v->status, "financed") == 0 ? "financed"
+                        : strcmp(v->status, "settled") == 0  ? "settled"
+                                                             : NULL;
+        if (k) {
+            char n[24];
+            snprintf(n, sizeof(n), "n_%s", k);
+            add_int(t, n, 1);
+            add_int(t, k, v->remaining);
+        }
+    }
+    /* sent by us, not yet signed: a part of one we held, or a root we
+     * issued */
+    if (pending && ((!held && !issued && strcmp(parent_role, "held") == 0) ||
+                    (issued && v->level == 1))) {
+        add_int(t, "n_pending_out", 1);
+        add_int(t, "pending_out", v->amount);
+    }
+    if (issued && (pending || strcmp(v->status, "held") == 0 ||
+                   strcmp(v->status, "financed") == 0))
+        add_int(t, "issued_live", v->remaining);
+}
+
+static int scf_voucher_cb(void *ctx, const struct store_voucher *v)
+{
+    struct scf_ctx *c = ctx;
+    char key[sizeof(v->bank) + sizeof(v->id) + 2];
+    /* the list comes by tree and level: a parent is seen before its
+     * children */
+    snprintf(key, sizeof(key), "%s %s", v->bank, v->parent_id);
+    const char *pr = json_string_value(json_object_get(c->roles, key));
+    tally_voucher(ccy_totals(c->totals, v->ccy), v, pr ? pr : "");
+    snprintf(key, sizeof(key), "%s %s", v->bank, v->id);
+    json_object_set_new(c->roles, key, json_string(v->ours_role));
+    json_array_append_new(
+        c->vouchers,
+        json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:s, s:I, "
+                  "s:s, s:s, s:s, s:s}",
+                  "bank", v->bank, "id", v->id, "parent_id", v->parent_id,
+                  "root_id", v->root_id, "level", v->level, "issuer", v->issuer,
+                  "holder", v->holder, "status", v->status, "amount",
+                  (json_int_t)v->amount, "ccy", v->ccy, "remaining",
+                  (json_int_t)v->remaining, "issue_date", v->issue_date,
+                  "maturity", v->maturity_date, "fin_bank", v->fin_bank, "role",
+                  v->ours_role));
+    return 0;
+}
+
+static int scf_financing_cb(void *ctx, const struct store_financing *r)
+{
+    struct scf_ctx *c = ctx;
+    json_array_append_new(
+        c->financing,
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s, "
+                  "s:s, s:s, s:s}",
+                  "bank", r->bank, "request_id", r->request_id, "kind", r->kind,
+                  "status", r->status, "ccy", r->ccy, "requested",
+                  (json_int_t)r->requested, "approved", (json_int_t)r->approved,
+                  "financed", (json_int_t)r->financed, "repaid",
+                  (json_int_t)r->repaid, "loan_ref", r->loan_ref, "value_date",
+                  r->value_date, "maturity", r->maturity_date, "reason",
+                  r->reason, "msg", r->msg_id));
+    return 0;
+}
+
+static int cmd_scf(void *ctx, const json_t *args, uid_t uid, json_t **result,
+                   struct h2h_err *err)
+{
+    struct h2hd *d = ctx;
+    (void)uid;
+    const char *bank = arg_str(args, "bank");
+    struct scf_ctx c = {.vouchers = json_array(),
+                        .totals = json_object(),
+                        .financing = json_array(),
+                        .roles = json_object()};
+    struct store_voucher_filter vf = {.bank = bank};
+    struct store_financing_filter ff = {.bank = bank};
+    int rc = store_voucher_list(d->store, &vf, scf_voucher_cb, &c, err);
+    if (rc == 0)
+        rc = store_financing_list(d->store, &ff, scf_financing_cb, &c, err);
+    json_decref(c.roles);
+    if (rc < 0) {
+        json_decref(c.vouchers);
+        json_decref(c.totals);
+        json_decref(c.financing);
+        return rc;
+    }
+    *result = json_pack("{s:o, s:o, s:o}", "vouchers", c.vouchers, "totals",
+                        c.totals, "financing", c.financing);
+    return 0;
+}
+
 /* reconcile {from?, to?, account?, bank?, channel?}: start a run. */
 static int cmd_reconcile(void *ctx, const json_t *args, uid_t uid,
                          json_t **result, struct h2h_err *err)
@@ -582,6 +714,7 @@ int commands_register(struct h2hd *d, struct h2h_err *err)
         {"reconcile", cmd_reconcile, CTL_F_AUDIT},
         {"reconcile_status", cmd_reconcile_status, 0},
         {"bills", cmd_bills, 0},
+        {"scf", cmd_scf, 0},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         int rc = ctl_server_register(d->ctl, cmds[i].name, cmds[i].h, d,

@@ -39,6 +39,7 @@
 #include "h2hd.h"
 #include "log.h"
 #include "reconrun.h"
+#include "scfbook.h"
 #include "scheduler.h"
 #include "tz.h"
 
@@ -224,13 +225,15 @@ void h2hd_check_certs(struct h2hd *d)
 }
 
 /* The hourly look at what is about to expire or fall due: certificates,
- * and drafts we hold nearing maturity (billbook.h; days counted in UTC). */
+ * drafts and vouchers of ours nearing maturity (billbook.h, scfbook.h;
+ * days counted in UTC). */
 static void hourly_checks(struct h2hd *d)
 {
     char today[11];
     h2hd_check_certs(d);
     tz_day_text(h2hd_now_ms() / 86400000, today);
     bbook_alerts(d->store, today);
+    sbook_alerts(d->store, today);
 }
 
 static void cert_timer_cb(uv_timer_t *t)

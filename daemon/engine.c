@@ -22,6 +22,7 @@
 #include "log.h"
 #include "names.h"
 #include "render.h"
+#include "scfbook.h"
 #include "scheduler.h"
 #include "tz.h"
 
@@ -1091,7 +1092,9 @@ static void deliver_done(void *data, const struct render_dl_result *r)
     }
     struct status_link link = {0};
     struct bbook_link blink = {0};
+    struct sbook_link slink = {0};
     int is_bills = strcmp(r->kind, "bills") == 0;
+    int is_scf = strcmp(r->kind, "scf") == 0;
     if (rc == 0 && (rc = store_txn_begin(d->store, &err)) == 0) {
         rc = store_download_delivered(d->store, b->name, x->remote, x->sha256,
                                       dst, &err);
@@ -1113,6 +1116,9 @@ static void deliver_done(void *data, const struct render_dl_result *r)
          * the delivery: a crash between them would lose the answer */
         if (rc == 0 && is_bills)
             rc = bbook_link_file(d->store, b->name, dst, &blink, &err);
+        /* so do a supply-chain-finance result and a tsin.002 */
+        if (rc == 0 && is_scf)
+            rc = sbook_link_file(d->store, b->name, dst, &slink, &err);
         if (rc == 0)
             rc = store_txn_commit(d->store, &err);
         else
@@ -1135,6 +1141,13 @@ static void deliver_done(void *data, const struct render_dl_result *r)
             /* a draft the bank just told us about may be due already */
             tz_day_text(h2hd_now_ms() / 86400000, today);
             bbook_alerts(d->store, today);
+        }
+        if (is_scf) {
+            char today[11];
+            sbook_log_link(b->name, x->remote, &slink);
+            /* a voucher the platform just listed may be due already */
+            tz_day_text(h2hd_now_ms() / 86400000, today);
+            sbook_alerts(d->store, today);
         }
     } else {
         h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,

@@ -36,6 +36,7 @@
 
 #include <jansson.h>
 
+#include "amount.h"
 #include "config.h"
 #include "convert.h"
 #include "ctlclient.h"
@@ -1327,6 +1328,149 @@ static int run_bills(struct ctx *x, const struct cmd_args *a)
     return 0;
 }
 
+/* An amount of ccy in minor units as decimal text with the currency's
+ * places (buf >= 40). */
+static void ccy_text(json_int_t v, const char *ccy, char *buf, size_t sz)
+{
+    if (!ccy || fmt_amount_format((int64_t)v, ccy, '.', buf, sz) < 0)
+        minor_text(v, buf, sz);
+}
+
+/* "1000000.00 CNY" of member key of o (in o's ccy), malloc'd. */
+static char *amount_cell(const json_t *o, const char *key)
+{
+    char buf[64];
+    const char *ccy = json_string_value(json_object_get(o, "ccy"));
+    ccy_text(json_integer_value(json_object_get(o, key)), ccy, buf,
+             sizeof(buf) - 5);
+    strcat(buf, " ");
+    strncat(buf, ccy ? ccy : "", 3);
+    return clean(buf);
+}
+
+static const char *const scf_vcols[] = {"BANK",   "VOUCHER",  "LEVEL",
+                                        "HOLDER", "AMOUNT",   "REMAINING",
+                                        "STATUS", "MATURITY", "OURS"};
+#define SCF_VNCOLS (sizeof(scf_vcols) / sizeof(scf_vcols[0]))
+static const char *const scf_fcols[] = {
+    "BANK",     "REQUEST",  "KIND",   "STATUS",     "REQUESTED",
+    "APPROVED", "FINANCED", "REPAID", "VALUE-DATE", "MATURITY"};
+#define SCF_FNCOLS (sizeof(scf_fcols) / sizeof(scf_fcols[0]))
+
+static int run_scf(struct ctx *x, const struct cmd_args *a)
+{
+    json_t *args = json_object(), *r;
+    if (a->opt[0])
+        json_object_set_new(args, "bank", json_string(a->opt[0]));
+    int rc = call(x, "scf", args, &r);
+    json_decref(args);
+    if (rc)
+        return rc;
+    if (x->json) {
+        print_json(r);
+        json_decref(r);
+        return 0;
+    }
+    size_t i;
+    json_t *v;
+    json_t *vs = json_object_get(r, "vouchers");
+    if (json_array_size(vs) == 0) {
+        printf("no voucher in the book\n");
+    } else {
+        /* per tree, children indented under their parents */
+        struct table tb;
+        char *row[SCF_VNCOLS];
+        table_init(&tb, SCF_VNCOLS);
+        for (size_t c = 0; c < SCF_VNCOLS; c++)
+            row[c] = xstrdup(scf_vcols[c]);
+        table_add(&tb, row);
+        json_array_foreach(vs, i, v)
+        {
+            char id[160];
+            json_int_t lvl = json_integer_value(json_object_get(v, "level"));
+            int ind = lvl > 1 && lvl < 20 ? 2 * (int)(lvl - 1) : 0;
+            snprintf(id, sizeof(id), "%*s%s", ind, "",
+                     json_string_value(json_object_get(v, "id"))
+                         ? json_string_value(json_object_get(v, "id"))
+                         : "?");
+            row[0] = text(json_object_get(v, "bank"));
+            row[1] = clean(id);
+            row[2] = text(json_object_get(v, "level"));
+            row[3] = text(json_object_get(v, "holder"));
+            row[4] = amount_cell(v, "amount");
+            row[5] = amount_cell(v, "remaining");
+            row[6] = text(json_object_get(v, "status"));
+            row[7] = text(json_object_get(v, "maturity"));
+            row[8] = text(json_object_get(v, "role"));
+            for (size_t c = 0; c < SCF_VNCOLS; c++)
+                if (!row[c])
+                    row[c] = xstrdup("?");
+            table_add(&tb, row);
+        }
+        table_print(&tb, stdout);
+    }
+    const char *ccy;
+    json_t *t;
+    json_object_foreach(json_object_get(r, "totals"), ccy, t)
+    {
+        static const struct {
+            const char *key, *words;
+        } parts[] = {{"held", "held"},
+                     {"pending_in", "awaiting our signature"},
+                     {"pending_out", "sent, not yet signed"},
+                     {"financed", "financed"},
+                     {"settled", "settled"}};
+        char buf[64], n[32];
+        char *c = clean(ccy);
+        printf("%s:", c ? c : "?");
+        for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+            snprintf(n, sizeof(n), "n_%s", parts[k].key);
+            ccy_text(json_integer_value(json_object_get(t, parts[k].key)), c,
+                     buf, sizeof(buf));
+            printf("%s %" JSON_INTEGER_FORMAT " %s (%s)", k ? "," : "",
+                   json_integer_value(json_object_get(t, n)), parts[k].words,
+                   buf);
+        }
+        ccy_text(json_integer_value(json_object_get(t, "issued_live")), c, buf,
+                 sizeof(buf));
+        printf(", owed as issuer %s\n", buf);
+        free(c);
+    }
+    json_t *fs = json_object_get(r, "financing");
+    if (json_array_size(fs) == 0) {
+        printf("no financing request in the book\n");
+        json_decref(r);
+        return 0;
+    }
+    printf("financing:\n");
+    struct table tf;
+    char *row[SCF_FNCOLS];
+    table_init(&tf, SCF_FNCOLS);
+    for (size_t c = 0; c < SCF_FNCOLS; c++)
+        row[c] = xstrdup(scf_fcols[c]);
+    table_add(&tf, row);
+    json_array_foreach(fs, i, v)
+    {
+        row[0] = text(json_object_get(v, "bank"));
+        row[1] = text(json_object_get(v, "request_id"));
+        row[2] = text(json_object_get(v, "kind"));
+        row[3] = text(json_object_get(v, "status"));
+        row[4] = amount_cell(v, "requested");
+        row[5] = amount_cell(v, "approved");
+        row[6] = amount_cell(v, "financed");
+        row[7] = amount_cell(v, "repaid");
+        row[8] = text(json_object_get(v, "value_date"));
+        row[9] = text(json_object_get(v, "maturity"));
+        for (size_t c = 0; c < SCF_FNCOLS; c++)
+            if (!row[c])
+                row[c] = xstrdup("?");
+        table_add(&tf, row);
+    }
+    table_print(&tf, stdout);
+    json_decref(r);
+    return 0;
+}
+
 static int run_help(struct ctx *x, const struct cmd_args *a)
 {
     (void)x;
@@ -1377,6 +1521,9 @@ static const struct command commands[] = {
      "bills [--bank B] [--days N]",
      "the bill pool as the banks last told: pledged and held drafts, and "
      "ours maturing within N days (default 30)"},
+    {"scf", 0, 0, 1, run_scf, {"bank", NULL}, "scf [--bank B]",
+     "supply-chain finance as the banks last told: vouchers per tree with "
+     "our part in them, totals per currency, and financing requests"},
     {"convert", 1, 2, 0, run_convert,
      {"from", "to", "profile", "charset", "today", "out-charset", NULL},
      "convert [--from F] --to F [--profile P] [--charset CS] [--today D] "

@@ -38,6 +38,7 @@
 #include "h2hd.h"
 #include "log.h"
 #include "render.h"
+#include "scfbook.h"
 #include "names.h"
 #include "tz.h"
 
@@ -437,9 +438,23 @@ static void commit_batch(struct batch *b)
                 continue;
             }
         }
+        /* Likewise a voucher operation, a cancellation or a financing
+         * request against the book of supply-chain finance (scfbook.h). */
+        struct sbook_req sreq = {0};
+        if (strcmp(kind, "scf") == 0) {
+            char *why = NULL;
+            if (sbook_check_request(d->store, it->bank, it->payload, today,
+                                    &sreq, &why) != 0) {
+                set_reason(it, "%s: %s", it->name, why ? why : "refused");
+                free(why);
+                unlink(it->payload);
+                continue;
+            }
+        }
         /* A bank refuses a reused MsgId, often days later and without a
          * useful reason; say so now, while treasury still has the file.
-         * A bill-pool request's ReqId is kept apart from MsgIds. */
+         * A bill-pool or supply-chain-finance request's ReqId is kept
+         * apart from MsgIds. */
         const char *idkind = strcmp(kind, "payment") == 0 ? "msgid" : kind;
         char idkey[CFG_NAME_MAX + 130];
         snprintf(idkey, sizeof(idkey), "%s:%s", it->bank, it->business_id);
@@ -478,6 +493,14 @@ static void commit_batch(struct batch *b)
         if (it->business_id[0] &&
             store_id_record(d->store, idkind, idkey, it->msg_id, &err) != 0)
             goto fail_rollback;
+        /* a cancellation or inquiry is answered by reports naming the
+         * financing request: let them find this message too */
+        if (sreq.also_kind[0]) {
+            snprintf(idkey, sizeof(idkey), "%s:%s", it->bank, sreq.also_id);
+            if (store_id_record(d->store, sreq.also_kind, idkey, it->msg_id,
+                                &err) != 0)
+                goto fail_rollback;
+        }
     }
     if (store_txn_commit(d->store, &err) != 0)
         goto fail;

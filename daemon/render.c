@@ -19,6 +19,7 @@
 
 #include "canon.h"
 #include "canon_bill.h"
+#include "canon_scf.h"
 #include "convert.h"
 #include "fsutil.h"
 #include "pain002.h"
@@ -151,6 +152,82 @@ static int validate_bill(const char *path, const char *name,
     return 1;
 }
 
+/* Supply-chain finance, told by its root: a <ScfRequest>
+ * (urn:h2hd:scf:1), or a tsin.001 / tsin.003 treasury may drop as it is.
+ * 1 when the file is one (handled: *rc is the verdict), 0 when not. */
+static int validate_scf(const char *path, const char *name, char *business_id,
+                        size_t bidsz, char *kind, size_t kindsz, char **why,
+                        int *rc)
+{
+    char head[4096];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, head, sizeof(head)) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return 0;
+    int canon = fmt_canon_scf_detect(head, (size_t)n);
+    int tsin = canon < 0 ? fmt_tsin_detect(head, (size_t)n) : 0;
+    if (canon < 0 && tsin <= 0)
+        return 0;
+    *rc = -1;
+    if (canon == FMT_CANON_SCF_RESULT || tsin == FMT_TSIN_002) {
+        *why = dup_printf("%s: this is a supply-chain-finance %s, which h2hd "
+                          "writes; treasury drops a <ScfRequest> (or a "
+                          "tsin.001 / tsin.003)",
+                          name,
+                          canon == FMT_CANON_SCF_RESULT ? "result"
+                                                        : "status report "
+                                                          "(tsin.002)");
+        return 1;
+    }
+    struct fmt_diag diag;
+    struct h2h_err err = {0};
+    struct fmt_src src = {.path = path, .name = name};
+    const char *id = NULL;
+    int bad;
+    fmt_diag_init(&diag, name);
+    if (canon == FMT_CANON_SCF_REQUEST) {
+        struct fmt_canon_scf_request rq;
+        bad = fmt_canon_scf_read_request(&src, &rq, &diag, &err) != 0;
+        switch (rq.kind) {
+        case FMT_CANON_SCF_FINANCING: id = rq.fincg.request_id; break;
+        case FMT_CANON_SCF_INQUIRY: id = rq.inq.inquiry_id; break;
+        case FMT_CANON_SCF_CANCEL: id = rq.cxl.cancel_id; break;
+        case FMT_CANON_SCF_VOUCHER_OP: id = rq.vop.req_id; break;
+        case FMT_CANON_SCF_VOUCHER_INQ: id = rq.vinq.inquiry_id; break;
+        default: break;
+        }
+        if (!bad)
+            snprintf(business_id, bidsz, "%s", id ? id : "");
+        fmt_canon_scf_request_release(&rq);
+    } else if (tsin == FMT_TSIN_001) {
+        struct fmt_scf_request rq = {0};
+        bad = fmt_tsin001_read(&src, &rq, &diag, &err) != 0 || diag.n > 0;
+        if (!bad)
+            snprintf(business_id, bidsz, "%s",
+                     rq.request_id ? rq.request_id : "");
+        fmt_scf_request_release(&rq);
+    } else {
+        struct fmt_scf_cancel c;
+        fmt_scf_cancel_init(&c);
+        bad = fmt_tsin003_read(&src, &c, &diag, &err) != 0 || diag.n > 0;
+        if (!bad)
+            snprintf(business_id, bidsz, "%s", c.cancel_id ? c.cancel_id : "");
+        fmt_scf_cancel_release(&c);
+    }
+    if (bad) {
+        *why = diag.n ? fmt_diag_join(&diag)
+                      : dup_printf("%s: %s", name,
+                                   err.msg[0] ? err.msg : "unreadable");
+    } else {
+        snprintf(kind, kindsz, "%s", "scf");
+        *rc = 0;
+    }
+    fmt_diag_release(&diag);
+    return 1;
+}
+
 int render_validate_input(const struct render_in_opts *o, const char *path,
                           const char *name, char *business_id, size_t bidsz,
                           char *bank, size_t banksz, char *kind,
@@ -169,6 +246,8 @@ int render_validate_input(const struct render_in_opts *o, const char *path,
     *why = NULL;
     if (validate_bill(path, name, business_id, bidsz, kind, kindsz, why,
                       &rc))
+        return rc;
+    if (validate_scf(path, name, business_id, bidsz, kind, kindsz, why, &rc))
         return rc;
     if (strcmp(o->input_format, "passthrough") == 0)
         return 0;
@@ -413,7 +492,8 @@ static const char *kind_of(const char *path, enum fmt_format *fmt,
     /* the bill pool's and supply-chain finance's own documents */
     if (n > 0 && fmt_canon_bill_detect(head, (size_t)n) >= 0)
         return "bills";
-    if (n > 0 && fmt_tsin_detect(head, (size_t)n) > 0)
+    if (n > 0 && (fmt_canon_scf_detect(head, (size_t)n) >= 0 ||
+                  fmt_tsin_detect(head, (size_t)n) > 0))
         return "scf";
     struct fmt_src src = {.path = path};
     struct h2h_err err = {0};

@@ -43,7 +43,12 @@ void render_in_opts_release(struct render_in_opts *o);
  * the message family: "payment", or "bill" for a bill-pool request
  * (<BillRequest>, formats/canon_bill.h, whatever the channel's
  * input_format: it is recognised by its root), whose business id is its
- * ReqId and whose bank is the channel's.  Pool thread.
+ * ReqId and whose bank is the channel's, or "scf" for a
+ * supply-chain-finance request (<ScfRequest>, formats/canon_scf.h, or a
+ * tsin.001 / tsin.003, likewise by its root; business id: the financing
+ * request's id, the voucher operation's ReqId, the inquiry's or
+ * cancellation's id; bank: the channel's).  A <ScfResult> or tsin.002 is
+ * h2hd's own output and refused.  Pool thread.
  */
 int render_validate_input(const struct render_in_opts *o, const char *path,
                           const char *name, char *business_id, size_t bidsz,
@@ -73,8 +78,8 @@ void render_job_free(struct render_job *rj);
 /* Sort a file fetched from a bank into an out sub-folder by sniffing its
  * content: "status" (pain.002), "statements" (camt.05x, MT940/942),
  * "receipts" (PDF), "bills" (bill-pool results and notices,
- * urn:h2hd:bills:1), "scf" (tsin.001/002/003), else "other".  Blocking
- * (reads the file's start). */
+ * urn:h2hd:bills:1), "scf" (urn:h2hd:scf:1 results, tsin.001/002/003),
+ * else "other".  Blocking (reads the file's start). */
 const char *render_classify(const char *path);
 
 /*
