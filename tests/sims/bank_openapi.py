@@ -38,8 +38,8 @@ signed amounts in answers carry "-" when negative, never "+".
   grant_type=client_credentials&client_id=ID&client_secret=SECRET[&scope=S]
 Client authentication is by these form fields only (no HTTP Basic). A
 parameter given twice -> invalid_request; unknown parameters are ignored
-(RFC 6749 3.2). scope: a space-separated subset of "payments accounts"
-(default: both). Answers (RFC 6749 5.1/5.2, `Cache-Control: no-store`):
+(RFC 6749 3.2). scope: a space-separated subset of "payments accounts
+bills scf" (default: all four). Answers (RFC 6749 5.1/5.2, `Cache-Control: no-store`):
   200 {"access_token": "<43 chars of base64url>", "token_type": "Bearer",
        "expires_in": <--token-ttl, default 300>}
       plus "scope": "<as asked>" when a scope was asked for
@@ -61,12 +61,13 @@ restart) or presented over a connection with another certificate CN
 -> 401 {"error": "invalid_token", "message": "..."} with
 `WWW-Authenticate: Bearer error="invalid_token"`. The remedy is a new
 token, then the same request again. A token whose scope lacks "payments"
-(/v1/payments...) or "accounts" (/v1/accounts/...) -> 403
-{"error": "insufficient_scope"}. Authorization comes before routing: only
+(/v1/payments...), "accounts" (/v1/accounts/...), "bills" (/v1/bills/...)
+or "scf" (/v1/scf/...) -> 403 {"error": "insufficient_scope"}. Authorization comes before routing: only
 an authorized caller learns 404 {"error": "not_found"} (unknown /v1 path)
 or 405 {"error": "method_not_allowed"} with `Allow`. Unknown or repeated
 query parameters -> 400 {"error": "invalid_field", "field": <name>}.
-X-Request-Signature is only read on POST /v1/payments.
+X-Request-Signature is only read on POST /v1/payments and on the POSTs
+of section 11.
 
 3. POST /v1/payments
 --------------------
@@ -244,7 +245,8 @@ POST /admin/faults  with any of these members (others -> 400):
   timeout_after_create_next: N  the next N payment POSTs that CREATE a
                      payment (not replays, not refusals) create and book
                      it, log `created` (fault "timeout_after_create:<mode>"),
-                     then send nothing
+                     then send nothing; the same for the POSTs of section
+                     11 that get recorded (201 or 422 with a bank code)
   timeout_mode: "hold"   keep the connection open until the client closes
                      it (or timeout_hold_s, default 60, passes), then close
               | "close"  close at once (TCP FIN, no TLS close_notify)
@@ -273,7 +275,10 @@ POST /admin/date      {"today": "YYYY-MM-DD" | null}: sets the bank date,
                       settles due PDNG payments
 POST /admin/reset     a fresh bank: faults off, payments and keys gone,
                       ledger re-seeded, arrival log emptied, bank date
-                      override dropped. Tokens stay valid.
+                      override dropped, bills / scf state and settings as
+                      new (section 11). Tokens stay valid.
+The bill pool and supply-chain finance hooks (/admin/settings,
+/admin/bills..., /admin/scf..., /admin/requests) are in section 11, B8.
 
 10. Seed file (--seed), applied when the state directory holds no state
 -----------------------------------------------------------------------
@@ -283,9 +288,17 @@ POST /admin/reset     a fresh bank: faults off, payments and keys gone,
      "currency", "credit_debit": "CRDT"|"DBIT", "end_to_end_id",
      "counterparty_name", "counterparty_account",
      "remittance_information", "bank_reference" (these five optional)}]}
-State: <state>/state.json (payments, keys, ledger, bank date; replaced
-atomically on every change), <state>/arrivals.jsonl, <state>/cursor.key.
-A restart keeps them; tokens are lost.
+State: <state>/state.json (payments, keys, ledger, bank date, drafts,
+notices, pool, financing, vouchers, settings; replaced atomically on every
+change), <state>/arrivals.jsonl, <state>/requests.jsonl (section 11),
+<state>/cursor.key. A restart keeps them; tokens are lost.
+
+11. Bill pool and supply-chain finance
+--------------------------------------
+/v1/bills (electronic commercial drafts, the bill pool) and /v1/scf
+(receivable financing, reverse factoring, credit vouchers): the module's
+BILLS_API text, repeated in tests/sims/README.md under "Bill pool and
+supply-chain finance API".
 
 CLI
 ---
@@ -295,7 +308,8 @@ CLI
       --state DIR [--seed F] [--page-size 50] [--token-ttl 300]
       [--max-amount X] [--lifetime 900] [--port 0] [--admin-port 0]
       [--opening-balance 1000000] [--no-overdraft] [--today YYYY-MM-DD]
-      [-v]
+      [--bank-code 999100000010] [--customer-name NAME]
+      [--pool-id POOL0001] [--auto-sign-ms N] [-v]
 Prints `LISTEN <port>` then `ADMIN <port>` on stdout when ready. The secret
 file holds the client secret (a final newline is dropped); secrets never
 go on the command line. Stops on SIGTERM/SIGINT or after --lifetime
@@ -308,12 +322,24 @@ Python API (tests/sims on sys.path):
       client_cn=..., client_sign_ca=... (or client_sign_cert=...),
       sign_cert=..., sign_key=..., seed=None, page_size=50, token_ttl=300,
       max_amount=None, lifetime=900, opening_balance="1000000",
-      no_overdraft=False, today=None, port=0, admin_port=0).start()
+      no_overdraft=False, today=None, port=0, admin_port=0,
+      bank_code="999100000010", customer_name="H2HD测试企业有限公司",
+      pool_id="POOL0001", auto_sign_ms=None).start()
   bank.port, bank.admin_port; bank.set_faults(**same members as above);
   bank.arrivals(); bank.count_arrivals(end_to_end_id=, outcome=,
   idempotency_key=); bank.duplicates(); bank.ledger(); bank.payments_list();
   bank.add_entries([...]); bank.set_today(date | None); bank.reset();
   bank.expire_tokens(); bank.stop()   (also a context manager)
+  Bills and scf (section 11, B8; the same members as the admin bodies):
+  bank.bills_state(); bank.scf_state(); bank.requests_log();
+  bank.count_requests(request_id=, outcome=, family=);
+  bank.set_settings(auto_sign_ms=, voucher_rate=, financing_rate=);
+  bank.set_pool(deposit=, used=); bank.bill_counterparty(number=,
+  action=, sub_range=, reason=); bank.bill_present(kind=, to_account=,
+  ...); bank.scf_review(request_id=, decision=, ...);
+  bank.voucher_hook(action=, ...). Rule refusals raise
+  bank_openapi.Refusal (.code, .body()), unknown objects HookError, bad
+  input ValueError.
 """
 import argparse
 import base64
@@ -347,7 +373,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 OPENSSL = "openssl"
 MAX_BODY = 65536
 MAX_LIMIT = 500
-SCOPES = ("payments", "accounts")
+SCOPES = ("payments", "accounts", "bills", "scf")
 
 # --------------------------------------------------------------------------
 # Reference data, kept here on purpose (not taken from h2hd's tables).
@@ -827,6 +853,2693 @@ def validate_payment(body, today):
 
 
 # --------------------------------------------------------------------------
+# Bill pool (electronic commercial drafts) and supply-chain finance.
+# BILLS_API below is the contract (tests/sims/README.md repeats it word for
+# word). The rules are this bank's own, written from the domain (ECDS /
+# 新一代票据业务系统 practice, 票据池 and 供应链金融 platform habits), not
+# taken from h2hd's formats/.
+
+BILLS_API = r"""
+BILL POOL AND SUPPLY-CHAIN FINANCE API (same bank, same port)
+=============================================================
+
+B0. Conventions
+---------------
+Everything in sections 0-2 and 7 of the contract above holds: mutual TLS,
+the bearer token (scope "bills" for /v1/bills/..., "scf" for /v1/scf/...;
+a token asked for without scope has both), 401/403/404/405 before
+anything else, unknown or repeated query parameters -> 400 invalid_field,
+every answer signed. JSON bodies are strict as in section 3: exactly the
+members listed (unknown -> 400 unknown_field, a member listed but not
+used by the given op -> 400 invalid_field "not used by op X"), null means
+absent, no duplicate members, text not empty/blank/control characters,
+lengths in code points.
+  amount      {"amount": "(0|[1-9][0-9]{0,14})\.[0-9]{2}", "currency":
+              "CNY"}: a JSON object, the amount a string with EXACTLY 2
+              decimals, > 0. Bills and vouchers are CNY only; financing
+              takes any ISO 4217 currency with 2 minor digits, one
+              currency per request. Answers use the same form.
+  date        "YYYY-MM-DD", a real date.
+  rate        annual percentage as a string "[0-9]{1,2}(.[0-9]{1,4})?",
+              > 0 ("1.35" = 1.35 % p.a.); answers give 4 decimals "1.3500".
+  party       {"name": text 1-100, "account": "[0-9A-Z]{1,34}" (optional
+              where said), "bank_code": "[0-9]{12}" (CNAPS 行号)}
+  request_id  1-64 characters of [A-Za-z0-9._:-]
+Interest is amount * rate / 100 * days / 360, rounded half up to 0.01.
+Our side: the client (the certificate's enterprise) is `us`. A party is us
+when its bank_code is this bank's (--bank-code, default 999100000010) and
+its account is one of the client's accounts here (the accounts of section
+3: seeded, given entries or debited); our party in answers is {"name":
+--customer-name, "account": that account, "bank_code": --bank-code}. This
+bank as a party is {"name": "H2HD模拟银行", "account": null, "bank_code":
+--bank-code}. Parties in answers always carry all three members (account
+null when absent). Money moves are entries on the client's account as in
+section 3 (seen by balances and transactions; currency CNY or the
+financing's; booking date = value date = the bank date, except a
+repayment at maturity, booked on the maturity date), with a remittance
+text naming the draft or voucher and bank_reference = what caused it:
+the request_id of our operation (discount, present_payment, recourse,
+voucher finance and settle), the notice_id (signing a payment or
+recourse notice), the loan_ref (financing disbursement and repayment) or
+the voucher_id (settlement paid to a voucher we hold).
+
+B1. POSTs: headers, idempotency, answers
+----------------------------------------
+Every POST below takes the headers of section 3 (Idempotency-Key,
+Content-Type: application/json, X-Request-Signature over the exact body)
+and is checked in this order: token (401/403), a malformed id in the
+path (400 invalid_field "number" | "voucher_id" | "request_id"), any
+query parameter (400 invalid_field), Idempotency-Key (400
+invalid_header), Content-Type (415), signature (400 invalid_signature),
+idempotency, validation (400), business rules (422). In addition the
+body's "request_id" MUST equal the Idempotency-Key (else 400
+invalid_field "request_id"). Keys live in two name spaces, "bills"
+(every POST under /v1/bills) and "scf" (every POST under /v1/scf),
+separate from payments and kept for the life of the state directory.
+  - key used before, same path and byte-identical body -> the ORIGINAL
+    answer, status code and body byte for byte (201 or 422), fresh
+    X-Response-* headers
+  - key used before with another path or other bytes -> 422
+    {"error": "idempotency_key_reused", "request_id": K, "message"}
+  - 400/401/403/415, bad signature, injected 500 or replay: nothing
+    recorded, the key stays unused
+  - a business refusal IS recorded: it uses up its key, and is answered
+    422 {"error": "<code>", "message": English, "message_zh": Chinese,
+         "request_id": K, "op": <op>}
+    codes below (BILnnn, SCFnnn); a new attempt needs a new key.
+After an ambiguous outcome ask GET /v1/bills/requests/{K} or
+GET /v1/scf/requests/{K}:
+  200 {"request_id", "op", "path", "http_status", "created_at",
+       "answer": <the original answer body as JSON>}
+  404 {"error": "request_not_found"}     -> not recorded: send again
+Validation errors are 400 as in section 3 step 6 (error, field, message,
+errors); list members are named "invoices[0].amount.amount".
+Paged lists take page=N (1-999999, default 1) and page_size=N (1-500,
+default --page-size) and answer {"<items>": [...], "page", "page_size",
+"total", "total_pages"}; total_pages = ceil(total / page_size) (0 when
+empty); a page after the last is an empty list. Other parameters are
+filters; a filter value out of its set -> 400 invalid_field.
+
+B2. Drafts: model
+-----------------
+A draft (电子商业汇票) has a 30-digit number assigned by the bank:
+kind digit (5 = AC01 bank acceptance, 6 = AC02 commercial acceptance),
+the acceptor's 12-digit bank_code, the issue date YYYYMMDD, an 8-digit
+serial, a Luhn check digit. Its face amount in fen (0.01 CNY) F gives the
+sub-ticket range 1..F; a PIECE is number + sub_range {"from", "to"}
+(integers), amount = to - from + 1 fen. A new draft is one piece 1..F.
+Only a "divisible" draft splits: a partial endorse, discount or pledge
+takes the part [piece.from, to] (it MUST start at the piece's first
+sub-ticket) and leaves the remainder [to + 1, piece.to] as a new piece,
+status held, same history plus a "split" event. Pieces never merge.
+Piece view (every member always present):
+  {"number", "sub_range": {"from", "to"}, "kind": "AC01"|"AC02",
+   "amount": amount (the piece), "face_amount": amount (the draft),
+   "issue_date", "maturity_date", "drawer": party, "acceptor": party,
+   "payee": party, "holder": party|null, "status", "transferable": bool,
+   "divisible": bool,
+   "pending": null | {"op", "direction": "out"|"in", "request_id",
+       "notice_id", "counterparty": party (out: who must sign; in: who
+       sent it), "since": timestamp, "rate", "date", "interest",
+       "proceeds", "account", "claim_amount", "reason", "pool_id",
+       "overdue"}    (members that do not apply are null),
+   "pledge": null | {"pool_id", "pledgee": party, "date"},
+   "updated_at": timestamp}
+Statuses (this is OUR view of the piece):
+  registered          we drew it (出票已登记)
+  pending_acceptance  提示承兑待签收 (out: by us; in: to us as acceptor)
+  accepted            承兑已签收, to be presented for receipt
+  pending_receipt     提示收票待签收 (out: to the payee; in: to us)
+  delivered           the payee signed: not ours any more
+  held                we hold it
+  pending_endorsement 背书待签收 (out: by us; in: to us)
+  endorsed            endorsed away, signed: not ours
+  pending_discount    贴现待签收           discounted   the bank's
+  pending_pledge      质押待签收           pledged      in our pool
+  pending_release     出池(解质押)待签收
+  pending_payment     提示付款待签收 (out: by us; in: to us as acceptor)
+  paid                结清              dishonoured   拒付 (our presentment)
+  pending_recourse    追索待清偿 (out: by us; in: claimed from us)
+  recourse_settled    追索已清偿        withdrawn     撤票 by us (drawer)
+  refused             we refused what was presented to us
+  liable              we accepted it (acceptor): we pay at maturity
+Operation, from which status, where it goes (sign = the counterparty
+signs; refuse = the counterparty refuses; withdraw = we take it back):
+  present_acceptance  registered -> pending_acceptance; sign -> accepted;
+                      refuse/withdraw -> registered
+  present_receipt     accepted -> pending_receipt; sign -> delivered
+                      (holder = payee); refuse/withdraw -> accepted
+  endorse             held -> pending_endorsement; sign -> endorsed
+                      (holder = endorsee); refuse/withdraw -> held
+  discount            held -> pending_discount; sign -> discounted
+                      (holder = the discounting bank; the proceeds are
+                      credited to "account"); refuse/withdraw -> held
+  pledge              held -> pending_pledge; sign -> pledged;
+                      refuse/withdraw -> held
+  release             pledged -> pending_release; sign -> held;
+                      refuse/withdraw -> pledged
+  present_payment     held -> pending_payment; sign -> paid (the piece
+                      amount credited to "account"); refuse (拒付) ->
+                      dishonoured; withdraw -> held
+  recourse            dishonoured -> pending_recourse; sign ->
+                      recourse_settled (the claim credited to
+                      "account"); refuse/withdraw -> dishonoured
+  withdraw            of our own pending operation (direction out):
+                      back as above; of a registered or accepted draft
+                      (撤票): -> withdrawn
+  sign / refuse       of a notice addressed to us (direction in), below
+Notices to us (kind: what was presented; sign -> / refuse ->):
+  present_acceptance  we are the AC02 acceptor: liable / refused
+  present_receipt     we are the payee: held / refused
+  endorse             we are the endorsee: held / refused
+  present_payment     we are the acceptor: paid, the piece amount DEBITED
+                      from "account" / refused
+  recourse            claimed from us: recourse_settled, the claim
+                      DEBITED from "account" / refused
+The counterparty's side is played by the admin hooks (B8) or, with
+auto_sign_ms set, by the bank itself: every outgoing pending operation
+older than auto_sign_ms is signed before the next request is handled.
+History events (detail): {"time", "date", "op", "event": "registered" |
+"requested" | "signed" | "refused" | "withdrawn" | "split", "from":
+party|null, "to": party|null, "status" (after the event), "sub_range",
+"amount" (of the piece then), "request_id", "notice_id", "reason"},
+oldest first. "op" is the business operation (a notice's kind for
+notices; "withdraw" only for 撤票); "from" is who acted (us for our
+requests and answers, the counterparty for its sign/refuse, the sender
+of a notice), "to" the other side. A remainder piece starts with a copy
+of its parent's history and a "split" event.
+
+B3. Drafts: endpoints
+---------------------
+POST /v1/bills/drafts  (issue, 出票; we are the drawer)
+  {"request_id", "kind": "AC01"|"AC02", "amount": amount,
+   "maturity_date": date, "drawer_account": our account,
+   "acceptor": party (AC01: the accepting bank, account optional; AC02:
+               account required),
+   "payee": party (account required),
+   "issue_date": date (optional, must be the bank date),
+   "transferable": bool (optional, default true; false = 不得转让),
+   "divisible": bool (optional, default false; true = 可分包),
+   "memo": text 1-200 (optional)}
+  201 {"request_id", "op": "issue", "result": "accepted",
+       "draft": piece (status registered), "remainder": null}
+POST /v1/bills/drafts/{number}/operations
+  {"op", "request_id", "memo"?, plus per op (R required, O optional,
+   anything else -> 400):
+   present_acceptance  O sub_range
+   present_receipt     O sub_range
+   endorse             R counterparty (the endorsee, account required)
+                       O sub_range
+   discount            R rate, account (credited)  O sub_range,
+                       counterparty (a bank; default this bank), date
+                       (discount date, default the bank date)
+   pledge              O sub_range, pool_id, counterparty (the pledgee:
+                       this bank only: its bank_code, no account)
+   release             O sub_range, pool_id
+   present_payment     R account (credited)  O sub_range, overdue (bool)
+   recourse            R counterparty (whom we claim from), account
+                       (credited), reason (text 1-200)  O sub_range,
+                       amount (the claim, default the piece amount)
+   withdraw            O sub_range
+   sign                R notice_id  O sub_range, account (the account
+                       debited: required for present_payment and
+                       recourse notices, refused for the others)
+   refuse              R notice_id, reason (text 1-200)  O sub_range}
+  sub_range {"from": int >= 1, "to": int >= from}; pool_id and
+  notice_id: text 1-35. {number}: 30 digits, else 400 invalid_field
+  "number".
+  201 {"request_id", "op", "result": "accepted" (took effect) | "pending"
+       (awaits the counterparty), "draft": the piece concerned, after
+       the operation, "remainder": the piece split off, or null}
+  The discount answer's pending carries rate, date, interest (amount *
+  rate * (maturity - date) / 360) and proceeds (amount - interest).
+GET /v1/bills/drafts?status=S&maturity_from=D&maturity_to=D&page=&page_size=
+  every piece the bank keeps for us (also those that left us: every
+  status), ordered by maturity_date, number, sub_range.from; status is one
+  of the statuses of B2, maturity_from / maturity_to inclusive:
+  200 {"drafts": [piece...], "page", "page_size", "total", "total_pages"}
+GET /v1/bills/drafts/{number}
+  200 {"number", "pieces": [piece + "history": [event...]...]} by from
+  404 {"error": "BIL001", "message", "message_zh"}
+GET /v1/bills/notices?page=&page_size=
+  open notices to us ("BN<yyyymmdd><6 digits>"), by notice_id:
+  200 {"notices": [{"notice_id", "kind", "number", "sub_range", "amount",
+       "claim_amount": amount|null, "from": party, "to": party (us),
+       "received_at", "reason": text|null, "status": "open",
+       "draft": piece}...], "page", ...}
+GET /v1/bills/pool  (no parameters)
+  200 {"pool_id", "as_of": bank date, "pledged_count", "pledged_total",
+       "deposit", "quota_total", "quota_used", "quota_available",
+       "ratios": {"AC01": "1.00", "AC02": "0.80"}}
+  pledged_* count pieces in status pledged or pending_release;
+  quota_total = deposit + sum over PLEDGED pieces (not pending_release)
+  of floor(amount * ratio of its kind, 0.01); quota_used is the pool's
+  financing in use (hook B8); quota_available = quota_total - quota_used.
+
+B4. Drafts: refusal codes (422; checked in this order, first wins)
+-------------------------------------------------------------------
+issue: BIL025, BIL015, BIL020 (drawer_account), BIL019 (payee, or an
+AC02 acceptor, is us).
+operations: BIL001 number unknown; sign/refuse: BIL014, BIL013; the rest:
+piece (BIL003, BIL007), BIL004 (endorse, discount, pledge, release,
+present_payment, recourse), the status: BIL002 (withdraw: BIL023 when the
+pending operation was sent to us, BIL002 when nothing of ours is pending
+and the draft is not registered/accepted), the range rule (BIL013 for
+whole-piece operations; BIL008 then BIL012 for endorse, discount,
+pledge), then per op:
+  endorse BIL006 BIL016 BIL019; discount BIL006 BIL016 BIL011 BIL019
+  BIL020; pledge BIL006 BIL016 BIL021 BIL022; release BIL021 BIL010;
+  present_payment BIL005 BIL009 BIL020; recourse BIL017 BIL018 BIL020;
+  sign BIL026 BIL020 BIL024.
+  BIL001 draft not found / 票据不存在
+  BIL002 operation not allowed in status S / 票据状态不允许该业务
+  BIL003 sub-range outside the draft, or across pieces / 子票区间超出票据范围
+  BIL004 not the holder / 非当前持票人
+  BIL005 before maturity / 票据未到期，不能提示付款
+  BIL006 draft not transferable / 票据不得转让
+  BIL007 sub-range required: the draft is split / 票据已分包，须指定子票区间
+  BIL008 draft not divisible / 票据不可分包流转
+  BIL009 presentment period over (maturity + 10 days); send overdue: true
+         / 已超过提示付款期
+  BIL010 pool quota insufficient for the release / 票据池可用额度不足
+  BIL011 discount date not in [bank date, maturity) / 贴现日期无效
+  BIL012 a part must start at the piece's first sub-ticket / 分包须从起始子票号开始
+  BIL013 the operation takes the whole piece / 须针对整个子票区间办理
+  BIL014 notice not found, answered, or of another draft / 待签收通知不存在
+  BIL015 maturity not after issue or more than 6 months after it / 到期日无效
+  BIL016 at or after maturity: no transfer / 票据已到期
+  BIL017 counterparty not liable (drawer, acceptor, payee, or a party of
+         the piece's history, other than us) / 被追索人非票据债务人
+  BIL018 claim below the piece amount / 追索金额低于票面金额
+  BIL019 counterparty is ourselves / 交易对手不能为本企业
+  BIL020 account not ours / 账户不属于本企业
+  BIL021 pool not found (not our pool_id) / 票据池协议不存在
+  BIL022 pledgee must be the pool bank / 质权人须为票据池银行
+  BIL023 not the initiator: withdraw only our own pending operations /
+         非业务发起方，不能撤回
+  BIL024 insufficient funds (--no-overdraft) / 账户余额不足
+  BIL025 issue date is not the bank date / 出票日须为当日
+  BIL026 account required for (only for) payment and recourse notices /
+         账户信息与通知类型不符
+A refusal changes nothing. "In the presentment period" means maturity <=
+bank date <= maturity + 10 days; before it BIL005; after it BIL009 unless
+overdue is true. Endorse, discount and pledge need bank date < maturity
+(BIL016); the discount date must satisfy bank date <= date < maturity.
+Release needs contribution(piece) <= quota_available (BIL010).
+"BIL004 not the holder": the piece has a holder and it is not us (a
+piece we endorsed, discounted or delivered, or one presented to us and
+not yet signed).
+
+B5. Supply-chain financing (应收账款融资 / 反向保理)
+------------------------------------------------
+POST /v1/scf/financing
+  {"request_id", "kind": "receivable"|"reverse_factoring",
+   "requested_amount": amount, "account": our account (receivable:
+   credited at disbursement; both: debited at repayment),
+   "value_date": date (optional), "product", "agreement_ref",
+   "contract_ref": text 1-35 (optional), "memo": text 1-200 (optional),
+   "invoices": [1-100 of
+     {"number": text 1-35, "issue_date": date, "due_date": date
+      (>= issue_date), "amount": amount (the request's currency),
+      "buyer": {"name": text 1-140, "id": text 1-35 (optional)},
+      "seller": same shape,
+      "seller_account": "[0-9A-Z]{1,34}" (reverse_factoring: required,
+                        the supplier paid; receivable: not allowed),
+      "tax_invoice_code": 10 or 12 digits (optional)}]}
+  An invoice is tax_invoice_code + number; twice in one request -> 400.
+  Refusals (422, in this order): SCF005 account not ours; SCF006
+  value_date before the bank date; SCF003 an invoice issued after the
+  bank date or due on or before it; SCF002 an invoice already in
+  another live request (not rejected or cancelled); SCF004
+  requested_amount above floor(ratio * invoice total), ratio 90 %
+  (receivable) or 100 % (reverse_factoring).
+  201 {"request_id", "op": "financing", "financing": view (submitted)}
+GET /v1/scf/financing/{request_id}
+  200 view; 404 {"error": "SCF001", ...}
+  view: {"request_id", "kind", "status", "requested_amount", "account",
+   "value_date": requested|null, "product", "agreement_ref",
+   "contract_ref", "created_at", "updated_at",
+   "approved": null | {"amount", "rate", "value_date", "maturity_date",
+                       "interest"},
+   "rejection": null | {"code", "reason"},
+   "cancellation": null | {"request_id", "reason", "reason_code", "time"},
+   "loan_ref": null | "LN<10 digits>",
+   "financed": null | {"amount", "value_date"},
+   "repayment": null | {"principal", "interest", "amount", "date"},
+   "invoices": [{"number", "tax_invoice_code", "amount", "issue_date",
+     "due_date", "result": "pending"|"accepted"|"rejected",
+     "reason": null | {"code", "message"},
+     "financed_amount": amount|null}]}
+  status: submitted -> under_review -> approved -> financed -> repaid
+  (under_review may be skipped);
+  rejected (from submitted, under_review, approved); cancelled (by us,
+  from submitted, under_review, approved). Approval accepts invoices
+  (some may be rejected), sets amount <= min(requested, ratio * accepted
+  total), rate, value_date, maturity_date and interest = amount * rate *
+  (maturity - value_date) / 360; the accepted invoices' financed_amount
+  split the amount pro rata (floor, the rest on the last accepted one)
+  and add up to it exactly. Disbursement books the amount as a credit on
+  "account" (receivable; reverse factoring pays the sellers, nothing is
+  booked for us) and issues a "due" notice. When the bank date reaches
+  the maturity date (or earlier, by hook) principal + interest are
+  debited from "account" (booked on the maturity date, or the hook's bank
+  date) and a "paid" notice is issued. SCF020 / SCF021 appear only as a
+  rejection's code in the view, never as a 422.
+POST /v1/scf/financing/{request_id}/cancel
+  {"request_id": the cancellation's own id (= Idempotency-Key),
+   "reason": text 1-105, "reason_code": "[A-Z0-9]{1,4}" (optional)}
+  201 {"request_id", "op": "cancel", "financing": view (cancelled)}
+  422 SCF001 not found, SCF010 already financed (disbursed), SCF011
+  already final (rejected, cancelled, repaid).
+GET /v1/scf/notices?request_id=&page=&page_size=
+  200 {"notices": [{"notice_id": "RN<10 digits>", "kind": "due"|"paid",
+       "request_id", "loan_ref", "amount", "principal", "interest",
+       "due_date" (due: when it will be debited; paid: when it was),
+       "account", "created_at"}...], "page", ...}  oldest first
+
+B6. Credit vouchers (电子债权凭证)
+--------------------------------
+A voucher: {"voucher_id": "V<yyyymmdd><6 digits>", "root_id",
+ "parent_id": null for the root, "level": 1 for the root, parent's + 1,
+ "issuer": party (the core enterprise, obligor), "original_holder":
+ party (tier-1), "transferor": party (who sent it), "holder": party (the
+ receiver while pending), "amount", "remaining": amount not passed on to
+ live children, "issue_date", "maturity_date" (the tree's), "status":
+ pending|held|financed|settled|refused|withdrawn, "status_date",
+ "financing": null | {"amount", "rate", "interest", "proceeds", "date",
+ "loan_ref", "account"}, "settlement": null | {"date", "amount",
+ "paid_to": party}, "contract_ref", "created_at", "updated_at"};
+ detail adds "history": [{"time", "date", "op", "event": "requested" |
+ "signed" | "refused" | "withdrawn" | "financed" | "settled" | "lapsed",
+ "by": party, "to": party|null, "amount" (the voucher's), "status"
+ (after), "request_id"}], oldest first.
+Rules: for every voucher amount = remaining + the amounts of its live
+(pending, held, financed, settled) children, so the remaining of a tree's
+live vouchers add up to the root's amount. A transfer takes "amount" off
+the parent's remaining and creates a child (level + 1, pending until the
+receiver signs); a refused or withdrawn child gives its amount back.
+Only a held voucher transfers or finances, before maturity. Financing
+(by this bank, rate = voucher_rate) takes the whole remaining; proceeds =
+remaining - interest (to maturity) are credited to "account". Settlement
+by the issuer, at or after maturity, debits the root amount from the
+issuer's account: pending vouchers of the tree lapse (withdrawn), every
+held or financed one becomes settled, paid its remaining (to the holder;
+a financed one to this bank); our own held vouchers are credited to the
+holder's account (bank_reference = voucher_id). Visible to us: every
+voucher of a tree we issued, and every voucher we hold or sent; any
+other id answers SCF030. With auto_sign_ms set, every pending voucher
+not addressed to us is signed by its receiver after that delay.
+POST /v1/scf/vouchers  (issue; we are the core enterprise)
+  {"request_id", "amount", "maturity_date", "issuer_account": our account,
+   "receiver": party (account required), "contract_ref": text 1-35
+   (optional), "memo" (optional)}
+  201 {"request_id", "op": "issue", "result": "pending", "voucher": the
+       root (pending), "child": null}
+  422 SCF005, SCF041 (maturity not after the bank date or more than one
+  year on), SCF039 (receiver is us), in this order.
+POST /v1/scf/vouchers/{voucher_id}/operations
+  {"op", "request_id", "memo"?, plus per op:
+   sign      -                  refuse    R reason (text 1-200)
+   withdraw  -                  transfer  R amount, to (party, account
+                                            required)
+   finance   R account  O amount (must be the whole remaining)
+   settle    R account (debited; {voucher_id}: any voucher of the tree)}
+  201 {"request_id", "op", "result": "accepted"|"pending", "voucher":
+       the voucher operated on (after), "child": the new child (transfer)
+       or null}
+  422, checked in this order:
+   sign/refuse: SCF030, SCF031 (not pending), SCF038 (not addressed to us)
+   withdraw:    SCF030, SCF031 (not pending), SCF038 (not sent by us)
+   transfer:    SCF030, SCF032, SCF031, SCF034, SCF039, SCF033
+   finance:     SCF030, SCF032, SCF031, SCF034, SCF037, SCF005
+   settle:      SCF030, SCF036, SCF031 (root not held/financed), SCF035,
+                SCF005, SCF040
+GET /v1/scf/vouchers?holder=us|others&status=S&root_id=R&page=&page_size=
+  visible vouchers ("us": we hold them, pending ones addressed to us
+  included; "others": held by others), by root_id then voucher_id:
+  200 {"vouchers": [voucher...], "page", ...}
+GET /v1/scf/vouchers/{voucher_id}
+  200 voucher + history; 404 {"error": "SCF030", ...}
+
+B7. SCF refusal codes
+---------------------
+  SCF001 financing request not found / 融资申请不存在
+  SCF002 invoice already financed or under financing / 发票已融资或在途
+  SCF003 invoice dates invalid (issued after today or already due) /
+         发票日期无效或已到期
+  SCF004 requested amount above the financeable amount / 申请金额超过可融资额度
+  SCF005 account not ours / 账户不属于本企业
+  SCF006 value date before the bank date / 起息日早于当前营业日
+  SCF010 already disbursed: cannot cancel / 已放款，不能撤销
+  SCF011 already final: cannot cancel / 申请已终结，不能撤销
+  SCF020 rejected by credit review (default review code) / 授信审批未通过
+  SCF021 no invoice accepted / 无合格发票
+  SCF030 voucher not found / 债权凭证不存在
+  SCF031 operation not allowed in status S / 凭证状态不允许该业务
+  SCF032 not the holder / 非凭证持有人
+  SCF033 amount exceeds the remaining amount / 金额超过可用余额
+  SCF034 at or after maturity / 凭证已到期
+  SCF035 before maturity: cannot settle / 凭证未到期，不能兑付
+  SCF036 only the issuer settles / 仅开立方可兑付
+  SCF037 financing takes the whole remaining amount / 须按凭证全部余额融资
+  SCF038 not addressed to us / not sent by us / 非本企业待处理业务
+  SCF039 counterparty is ourselves (or the holder) / 交易对手不能为本企业
+  SCF040 insufficient funds (--no-overdraft) / 账户余额不足
+  SCF041 maturity not after today or more than one year on / 到期日无效
+A refusal changes nothing.
+
+B8. Admin hooks (admin port; tests only)
+----------------------------------------
+Plain HTTP on the admin port, JSON in and out, like section 9. Answers
+200 with the objects named; 400 {"error": "invalid_request", "message"}
+for bad input; 404 {"error": "not_found", "message"} for an unknown
+draft, request or voucher; 409 when the rules forbid it: {"error":
+<bank code>, "message", "message_zh"} (the same rules as the API), or
+{"error": "not_pending" | "not_allowed", "message"}.
+POST /admin/settings {"auto_sign_ms": int >= 0 | null, "voucher_rate":
+     rate, "financing_rate": rate}  (any subset) -> the settings
+     (defaults: null, "3.6500", "4.3500"; reset restores the defaults)
+POST /admin/date     (section 9) moves the bank date; repayments due by
+     then are booked on their maturity date
+POST /admin/bills/pool {"deposit": "x.xx", "used": "x.xx"} (any subset)
+     -> pool view; 400 when used would exceed quota_total
+POST /admin/bills/counterparty {"number", "sub_range"?, "action":
+     "sign"|"refuse"|"dishonour", "reason"?}: the counterparty answers
+     our pending operation on that piece (dishonour = refuse of a
+     present_payment) -> {"draft": piece}
+POST /admin/bills/present {"kind": present_acceptance | present_receipt
+     | endorse | present_payment | recourse, "to_account": our account,
+     "from": party (default: the drawer for present_acceptance and
+     present_receipt; required otherwise), "number"? (an existing piece:
+     present_payment / recourse / endorse of a draft we know; with
+     "sub_range" when split), "draft"? (a new draft: {"number"?, "kind",
+     "amount", "issue_date", "maturity_date", "drawer", "acceptor",
+     "payee", "transferable"?, "divisible"?}; one of number and draft),
+     "claim_amount"? (recourse), "reason"?} -> {"notice": notice}
+GET  /admin/bills  {"today", "pool", "pieces": [piece + history],
+     "notices": [every notice, "status" open|signed|refused], "settings"}
+POST /admin/scf/review {"request_id", "decision": "review" | "approve" |
+     "reject" | "disburse" | "repay", approve: "amount"?, "rate"?,
+     "value_date"?, "maturity_date"?, "invoices"?: {"<number>":
+     {"result": "rejected", "code"?, "reason"?}}; reject: "code"?,
+     "reason"?} -> {"financing": view}. approve defaults: the most
+     allowed amount, financing_rate, max(bank date, value_date), the
+     latest due date of the accepted invoices.
+POST /admin/scf/vouchers {"action": ...} an outside party acts:
+     issue    {"issuer": party (not us), "to": party (us: a voucher for
+              us to sign; or anyone), "amount", "maturity_date"}
+     sign | refuse | withdraw  {"voucher_id", "reason"?}
+     transfer {"voucher_id", "to": party, "amount"}
+     finance | settle  {"voucher_id"}
+     same rules as B6 (they may not act for us: 409 SCF038/SCF032/
+     SCF036) -> {"voucher": voucher, "child": voucher|null}
+GET  /admin/scf  {"today", "financing": [view], "vouchers": [voucher +
+     history, all of them], "trees": [{"root_id", "amount",
+     "live_remaining"}], "notices": [...], "settings"}
+GET  /admin/requests  the request log (<state>/requests.jsonl): one line
+     per POST under /v1/bills and /v1/scf: {"time", "client_cn",
+     "family": "bills"|"scf", "path", "idempotency_key", "request_id",
+     "op" (the body's op, else issue | financing | cancel by path),
+     "body_sha256", "outcome", "http_status", "error", "fault"};
+     outcome created | refused (422 business code) | replayed | conflict
+     | rejected_invalid | bad_signature | unauthorized | fault_500 |
+     fault_replay.
+The faults of section 9 apply to these requests too
+(timeout_after_create_next: to requests that get recorded, 201 or 422).
+POST /admin/reset also empties drafts, notices, pool figures, financing,
+vouchers, keys and the request log.
+"""
+
+BILL_CCY = "CNY"
+BILL_PRESENT_DAYS = 10
+BILL_MAX_TERM_MONTHS = 6
+BANK_PARTY_NAME = "H2HD模拟银行"
+DEFAULT_BANK_CODE = "999100000010"
+DEFAULT_CUSTOMER = "H2HD测试企业有限公司"
+DEFAULT_POOL_ID = "POOL0001"
+POOL_RATIO = {"AC01": 100, "AC02": 80}          # percent of the amount
+SCF_RATIO = {"receivable": 90, "reverse_factoring": 100}
+SETTINGS_DEFAULTS = {"auto_sign_ms": None, "voucher_rate": "3.6500",
+                     "financing_rate": "4.3500"}
+
+BILL_STATUSES = (
+    "registered", "pending_acceptance", "accepted", "pending_receipt",
+    "delivered", "held", "pending_endorsement", "endorsed",
+    "pending_discount", "discounted", "pending_pledge", "pledged",
+    "pending_release", "pending_payment", "paid", "dishonoured",
+    "pending_recourse", "recourse_settled", "withdrawn", "refused",
+    "liable")
+# our operation -> (allowed from, pending status, signed status)
+BILL_OUT = {
+    "present_acceptance": (("registered",), "pending_acceptance",
+                           "accepted"),
+    "present_receipt": (("accepted",), "pending_receipt", "delivered"),
+    "endorse": (("held",), "pending_endorsement", "endorsed"),
+    "discount": (("held",), "pending_discount", "discounted"),
+    "pledge": (("held",), "pending_pledge", "pledged"),
+    "release": (("pledged",), "pending_release", "held"),
+    "present_payment": (("held",), "pending_payment", "paid"),
+    "recourse": (("dishonoured",), "pending_recourse", "recourse_settled"),
+}
+# notice kind -> (pending status, status once we signed)
+BILL_IN = {
+    "present_acceptance": ("pending_acceptance", "liable"),
+    "present_receipt": ("pending_receipt", "held"),
+    "endorse": ("pending_endorsement", "held"),
+    "present_payment": ("pending_payment", "paid"),
+    "recourse": ("pending_recourse", "recourse_settled"),
+}
+BILL_HOLDER_OPS = ("endorse", "discount", "pledge", "release",
+                   "present_payment", "recourse")
+BILL_SPLIT_OPS = ("endorse", "discount", "pledge")
+BILL_OPS = tuple(BILL_OUT) + ("withdraw", "sign", "refuse")
+# op -> (required, optional) members besides op, request_id, memo
+BILL_OP_FIELDS = {
+    "present_acceptance": ((), ("sub_range",)),
+    "present_receipt": ((), ("sub_range",)),
+    "endorse": (("counterparty",), ("sub_range",)),
+    "discount": (("rate", "account"), ("sub_range", "counterparty",
+                                       "date")),
+    "pledge": ((), ("sub_range", "pool_id", "counterparty")),
+    "release": ((), ("sub_range", "pool_id")),
+    "present_payment": (("account",), ("sub_range", "overdue")),
+    "recourse": (("counterparty", "account", "reason"),
+                 ("sub_range", "amount")),
+    "withdraw": ((), ("sub_range",)),
+    "sign": (("notice_id",), ("sub_range", "account")),
+    "refuse": (("notice_id", "reason"), ("sub_range",)),
+}
+VOUCHER_STATUSES = ("pending", "held", "financed", "settled", "refused",
+                    "withdrawn")
+VOUCHER_LIVE = ("pending", "held", "financed", "settled")
+VOUCHER_OP_FIELDS = {
+    "sign": ((), ()),
+    "refuse": (("reason",), ()),
+    "withdraw": ((), ()),
+    "transfer": (("amount", "to"), ()),
+    "finance": (("account",), ("amount",)),
+    "settle": (("account",), ()),
+}
+SCF_STATUSES = ("submitted", "under_review", "approved", "rejected",
+                "financed", "repaid", "cancelled")
+
+CODES = {
+    "BIL001": ("draft not found", "票据不存在"),
+    "BIL002": ("operation {op} not allowed in status {status}",
+               "票据状态为{status}，不允许办理{op}"),
+    "BIL003": ("sub-range outside the draft or across pieces",
+               "子票区间超出票据范围或跨越多个子票包"),
+    "BIL004": ("not the holder", "非当前持票人"),
+    "BIL005": ("before maturity", "票据未到期，不能提示付款"),
+    "BIL006": ("draft not transferable", "票据不得转让"),
+    "BIL007": ("sub-range required: the draft is split into pieces",
+               "票据已分包，须指定子票区间"),
+    "BIL008": ("draft not divisible", "票据不可分包流转"),
+    "BIL009": ("presentment period over", "已超过提示付款期"),
+    "BIL010": ("pool quota insufficient for the release",
+               "票据池可用额度不足，不能出池"),
+    "BIL011": ("discount date invalid", "贴现日期无效"),
+    "BIL012": ("a part must start at the piece's first sub-ticket",
+               "分包须从子票区间起始号开始"),
+    "BIL013": ("the operation takes the whole piece",
+               "该业务须针对整个子票区间办理"),
+    "BIL014": ("notice not found or already answered",
+               "待签收通知不存在或已处理"),
+    "BIL015": ("maturity date out of range", "到期日无效"),
+    "BIL016": ("draft at or after maturity", "票据已到期，不能转让"),
+    "BIL017": ("counterparty not liable on this draft",
+               "被追索人非票据债务人"),
+    "BIL018": ("claim below the piece amount", "追索金额低于票面金额"),
+    "BIL019": ("counterparty is ourselves", "交易对手不能为本企业"),
+    "BIL020": ("account not ours", "账户不属于本企业"),
+    "BIL021": ("pool not found", "票据池协议不存在"),
+    "BIL022": ("pledgee must be the pool bank", "质权人须为票据池银行"),
+    "BIL023": ("not the initiator", "非业务发起方，不能撤回"),
+    "BIL024": ("insufficient funds", "账户余额不足"),
+    "BIL025": ("issue date is not the bank date", "出票日须为当日"),
+    "BIL026": ("account does not fit the notice",
+               "账户信息与通知类型不符"),
+    "SCF001": ("financing request not found", "融资申请不存在"),
+    "SCF002": ("invoice already financed or under financing",
+               "发票已融资或在途"),
+    "SCF003": ("invoice dates invalid or invoice due",
+               "发票日期无效或已到期"),
+    "SCF004": ("requested amount above the financeable amount",
+               "申请金额超过可融资额度"),
+    "SCF005": ("account not ours", "账户不属于本企业"),
+    "SCF006": ("value date before the bank date", "起息日早于当前营业日"),
+    "SCF010": ("already disbursed: cannot cancel", "已放款，不能撤销"),
+    "SCF011": ("already final: cannot cancel", "申请已终结，不能撤销"),
+    "SCF020": ("rejected by credit review", "授信审批未通过"),
+    "SCF021": ("no invoice accepted", "无合格发票"),
+    "SCF030": ("voucher not found", "债权凭证不存在"),
+    "SCF031": ("operation {op} not allowed in status {status}",
+               "凭证状态为{status}，不允许办理{op}"),
+    "SCF032": ("not the holder", "非凭证持有人"),
+    "SCF033": ("amount exceeds the remaining amount", "金额超过凭证可用余额"),
+    "SCF034": ("voucher at or after maturity", "凭证已到期"),
+    "SCF035": ("before maturity: cannot settle", "凭证未到期，不能兑付"),
+    "SCF036": ("only the issuer settles", "仅开立方可兑付"),
+    "SCF037": ("financing takes the whole remaining amount",
+               "须按凭证全部余额融资"),
+    "SCF038": ("not addressed to us or not sent by us",
+               "非本企业待处理业务"),
+    "SCF039": ("counterparty is ourselves or the holder",
+               "交易对手不能为本企业或持有人"),
+    "SCF040": ("insufficient funds", "账户余额不足"),
+    "SCF041": ("maturity date out of range", "到期日无效"),
+}
+
+
+class Refusal(Exception):
+    """A business refusal with a bank code (422 on the API, 409 on the
+    admin hooks)."""
+
+    def __init__(self, code, **kw):
+        super().__init__(code)
+        self.code = code
+        self.kw = kw
+
+    def body(self):
+        en, zh = CODES[self.code]
+        return {"error": self.code, "message": en.format(**self.kw),
+                "message_zh": zh.format(**self.kw)}
+
+
+class HookError(Exception):
+    """An admin hook that cannot be done: (status, error, message)."""
+
+    def __init__(self, status, error, message):
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+ACCT_RE = re.compile(r"[0-9A-Z]{1,34}")
+BANK_CODE_RE = re.compile(r"[0-9]{12}")
+RATE_RE = re.compile(r"(0|[1-9][0-9]?)(\.[0-9]{1,4})?")
+AMT2_RE = re.compile(r"(0|[1-9][0-9]{0,14})\.[0-9]{2}")
+DRAFT_NO_RE = re.compile(r"[0-9]{30}")
+SHORT_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,35}")
+VOUCHER_ID_RE = re.compile(r"[A-Za-z0-9]{1,40}")
+TAX_CODE_RE = re.compile(r"[0-9]{10}|[0-9]{12}")
+REASON_CODE_RE = re.compile(r"[A-Z0-9]{1,4}")
+
+
+def add_months(d, n):
+    y, m = divmod(d.month - 1 + n, 12)
+    y += d.year
+    m += 1
+    for day in (d.day, 30, 29, 28):
+        try:
+            return dt.date(y, m, day)
+        except ValueError:
+            continue
+    raise ValueError("no such date")
+
+
+def luhn_digit(digits):
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        v = int(c)
+        if i % 2 == 0:
+            v *= 2
+            if v > 9:
+                v -= 9
+        total += v
+    return str((10 - total % 10) % 10)
+
+
+def m2s(minor):
+    """fen (int >= 0) -> '12.34'"""
+    sign = "-" if minor < 0 else ""
+    a, b = divmod(abs(int(minor)), 100)
+    return "%s%d.%02d" % (sign, a, b)
+
+
+def amt_view(minor, ccy=BILL_CCY):
+    return {"amount": m2s(minor), "currency": ccy}
+
+
+def rate_view(r):
+    return "{:.4f}".format(Decimal(r))
+
+
+def interest_minor(minor, rate, days):
+    from decimal import ROUND_HALF_UP
+    if days <= 0:
+        return 0
+    v = Decimal(minor) * Decimal(rate) / Decimal(100) * Decimal(days) / \
+        Decimal(360)
+    return int(v.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def party_eq(a, b):
+    if not a or not b or a.get("bank_code") != b.get("bank_code"):
+        return False
+    if a.get("account") != b.get("account"):
+        return False
+    return a.get("account") is not None or a.get("name") == b.get("name")
+
+
+# -- strict field checking for the bills / scf bodies ------------------------
+
+_ABSENT = object()
+
+
+class Field:
+    """A member checker: fn(problems, value, path) -> cleaned value or
+    _ABSENT after adding a problem."""
+
+    def __init__(self, fn, required=False):
+        self.fn, self.required = fn, required
+
+
+def _f_text(maxlen, minlen=1):
+    def fn(p, v, path):
+        if not isinstance(v, str):
+            p.add("invalid_field", path, "must be a string")
+        elif not v.strip():
+            p.add("invalid_field", path, "must not be empty or blank")
+        elif len(v) > maxlen or len(v) < minlen:
+            p.add("invalid_field", path, "%d-%d characters" % (minlen,
+                                                               maxlen))
+        elif CTRL_RE.search(v):
+            p.add("invalid_field", path, "control character")
+        else:
+            return v
+        return _ABSENT
+    return fn
+
+
+def _f_re(rx, what):
+    def fn(p, v, path):
+        if isinstance(v, str) and rx.fullmatch(v):
+            return v
+        p.add("invalid_field", path, "not %s" % what)
+        return _ABSENT
+    return fn
+
+
+def _f_enum(values):
+    def fn(p, v, path):
+        if isinstance(v, str) and v in values:
+            return v
+        p.add("invalid_field", path, "one of %s" % ", ".join(values))
+        return _ABSENT
+    return fn
+
+
+def _f_date(p, v, path):
+    d = parse_date(v)
+    if d is None:
+        p.add("invalid_field", path, "not a date YYYY-MM-DD")
+        return _ABSENT
+    return d
+
+
+def _f_bool(p, v, path):
+    if isinstance(v, bool):
+        return v
+    p.add("invalid_field", path, "must be true or false")
+    return _ABSENT
+
+
+def _f_rate(p, v, path):
+    if isinstance(v, str) and RATE_RE.fullmatch(v) and Decimal(v) > 0:
+        return Decimal(v)
+    p.add("invalid_field", path, "a rate string like \"1.35\" (percent "
+          "p.a., > 0, at most 4 decimals)")
+    return _ABSENT
+
+
+def _f_amount(ccys):
+    """amount object -> (minor, ccy); ccys: allowed currencies or None
+    for any ISO 4217 currency with 2 minor digits."""
+    def fn(p, v, path):
+        if not isinstance(v, dict):
+            p.add("invalid_field", path, "must be an object")
+            return _ABSENT
+        n0 = len(p.items)
+        _unknown(p, v, ("amount", "currency"), path + ".")
+        c = v.get("currency")
+        if c is None:
+            p.add("missing_field", path + ".currency", "required")
+        elif not isinstance(c, str) or not CCY_RE.fullmatch(c):
+            p.add("invalid_field", path + ".currency",
+                  "not a three-letter currency code")
+        elif ccys is not None and c not in ccys:
+            p.add("invalid_field", path + ".currency",
+                  "must be %s" % " or ".join(ccys))
+        elif ccys is None and CCY_EXP.get(c) != 2:
+            p.add("invalid_field", path + ".currency",
+                  "not an ISO 4217 currency with 2 minor digits")
+        a = v.get("amount")
+        if a is None:
+            p.add("missing_field", path + ".amount", "required")
+        elif not isinstance(a, str) or not AMT2_RE.fullmatch(a):
+            p.add("invalid_field", path + ".amount",
+                  "a string with exactly 2 decimals, no leading zero, at "
+                  "most 15 integer digits")
+        elif Decimal(a) <= 0:
+            p.add("invalid_field", path + ".amount",
+                  "must be greater than zero")
+        if len(p.items) != n0:
+            return _ABSENT
+        return (int(Decimal(a) * 100), c)
+    return fn
+
+
+def _f_obj(spec):
+    def fn(p, v, path):
+        if not isinstance(v, dict):
+            p.add("invalid_field", path, "must be an object")
+            return _ABSENT
+        n0 = len(p.items)
+        out = check_members(p, v, spec, path + ".")
+        return out if len(p.items) == n0 else _ABSENT
+    return fn
+
+
+def _f_list(item, lo, hi):
+    def fn(p, v, path):
+        if not isinstance(v, list):
+            p.add("invalid_field", path, "must be a list")
+            return _ABSENT
+        if not lo <= len(v) <= hi:
+            p.add("invalid_field", path, "%d-%d items" % (lo, hi))
+            return _ABSENT
+        n0 = len(p.items)
+        out = [item(p, x, "%s[%d]" % (path, i)) for i, x in enumerate(v)]
+        return out if len(p.items) == n0 else _ABSENT
+    return fn
+
+
+def _f_int_pos(p, v, path):
+    if isinstance(v, int) and not isinstance(v, bool) and \
+            1 <= v <= 10 ** 17:
+        return v
+    p.add("invalid_field", path, "an integer >= 1")
+    return _ABSENT
+
+
+def _f_range(p, v, path):
+    if not isinstance(v, dict):
+        p.add("invalid_field", path, "must be an object")
+        return _ABSENT
+    n0 = len(p.items)
+    o = check_members(p, v, {"from": Field(_f_int_pos, True),
+                             "to": Field(_f_int_pos, True)}, path + ".")
+    if len(p.items) != n0:
+        return _ABSENT
+    if o["to"] < o["from"]:
+        p.add("invalid_field", path + ".to", "before from")
+        return _ABSENT
+    return (o["from"], o["to"])
+
+
+PARTY_SPEC = {"name": Field(_f_text(100), True),
+              "account": Field(_f_re(ACCT_RE, "an account number "
+                                     "[0-9A-Z]{1,34}")),
+              "bank_code": Field(_f_re(BANK_CODE_RE, "a 12-digit bank "
+                                       "code"), True)}
+_f_party = _f_obj(PARTY_SPEC)
+SCF_PARTY_SPEC = {"name": Field(_f_text(140), True),
+                  "id": Field(_f_text(35))}
+_f_acct = _f_re(ACCT_RE, "an account number [0-9A-Z]{1,34}")
+_f_req_id = _f_re(IDEM_KEY_RE, "1-64 characters of [A-Za-z0-9._:-]")
+_f_short_id = _f_re(SHORT_ID_RE, "1-35 characters of [A-Za-z0-9._:-]")
+
+
+def check_members(p, obj, spec, prefix=""):
+    """Cleaned members of obj by spec (absent/null/invalid -> None);
+    problems go to p."""
+    _unknown(p, obj, spec, prefix)
+    out = {}
+    for name, f in spec.items():
+        v = obj.get(name)
+        if v is None:
+            if f.required:
+                p.add("missing_field", prefix + name, "required")
+            out[name] = None
+            continue
+        r = f.fn(p, v, prefix + name)
+        out[name] = None if r is _ABSENT else r
+    return out
+
+
+def _parse_body(body):
+    """(obj, None) or (None, Problems) for a JSON object body."""
+    p = Problems()
+    try:
+        obj = strict_json(body)
+    except _DupKey as e:
+        p.add("invalid_json", str(e), "duplicate member")
+        return None, p
+    except (ValueError, RecursionError) as e:
+        p.add("invalid_json", None, "not JSON: %s" % e)
+        return None, p
+    if not isinstance(obj, dict):
+        p.add("invalid_json", None, "not a JSON object")
+        return None, p
+    return obj, None
+
+
+def _check_request_id(p, out, key):
+    if out.get("request_id") is not None and out["request_id"] != key:
+        p.add("invalid_field", "request_id",
+              "must equal the Idempotency-Key header")
+
+
+def _need_account(p, party, path):
+    if party is not None and party.get("account") is None:
+        p.add("missing_field", path + ".account", "required")
+
+
+def _validate_ops(body, key, fields, common, ops):
+    """Validation of an operations body: op plus per-op members."""
+    obj, p = _parse_body(body)
+    if p:
+        return None, p
+    p = Problems()
+    out = check_members(p, obj, dict(common, op=Field(_f_enum(ops), True)))
+    _check_request_id(p, out, key)
+    op = out.get("op")
+    if op is not None:
+        req, opt = fields[op]
+        for name in sorted(obj):
+            if name in common and name not in ("op", "request_id", "memo") \
+                    and name not in req + opt and obj[name] is not None:
+                p.add("invalid_field", name, "not used by op %s" % op)
+        for name in req:
+            if obj.get(name) is None:
+                p.add("missing_field", name, "required for op %s" % op)
+    return (None, p) if p.items else (out, None)
+
+
+BILL_OP_COMMON = {
+    "request_id": Field(_f_req_id, True),
+    "memo": Field(_f_text(200)),
+    "sub_range": Field(_f_range),
+    "counterparty": Field(_f_party),
+    "rate": Field(_f_rate),
+    "date": Field(_f_date),
+    "pool_id": Field(_f_short_id),
+    "notice_id": Field(_f_short_id),
+    "reason": Field(_f_text(200)),
+    "account": Field(_f_acct),
+    "overdue": Field(_f_bool),
+    "amount": Field(_f_amount((BILL_CCY,))),
+}
+
+
+def validate_bill_op(body, key):
+    out, p = _validate_ops(body, key, BILL_OP_FIELDS, BILL_OP_COMMON,
+                           BILL_OPS)
+    if p:
+        return None, p
+    p = Problems()
+    if out["op"] == "endorse":
+        _need_account(p, out["counterparty"], "counterparty")
+    return (None, p) if p.items else (out, None)
+
+
+BILL_ISSUE_SPEC = {
+    "request_id": Field(_f_req_id, True),
+    "kind": Field(_f_enum(("AC01", "AC02")), True),
+    "amount": Field(_f_amount((BILL_CCY,)), True),
+    "issue_date": Field(_f_date),
+    "maturity_date": Field(_f_date, True),
+    "drawer_account": Field(_f_acct, True),
+    "acceptor": Field(_f_party, True),
+    "payee": Field(_f_party, True),
+    "transferable": Field(_f_bool),
+    "divisible": Field(_f_bool),
+    "memo": Field(_f_text(200)),
+}
+
+
+def validate_bill_issue(body, key):
+    obj, p = _parse_body(body)
+    if p:
+        return None, p
+    p = Problems()
+    out = check_members(p, obj, BILL_ISSUE_SPEC)
+    _check_request_id(p, out, key)
+    _need_account(p, out["payee"], "payee")
+    if out["kind"] == "AC02":
+        _need_account(p, out["acceptor"], "acceptor")
+    return (None, p) if p.items else (out, None)
+
+
+INVOICE_SPEC = {
+    "number": Field(_f_text(35), True),
+    "issue_date": Field(_f_date, True),
+    "due_date": Field(_f_date, True),
+    "amount": Field(_f_amount(None), True),
+    "buyer": Field(_f_obj(SCF_PARTY_SPEC), True),
+    "seller": Field(_f_obj(SCF_PARTY_SPEC), True),
+    "seller_account": Field(_f_acct),
+    "tax_invoice_code": Field(_f_re(TAX_CODE_RE, "10 or 12 digits")),
+}
+FINANCING_SPEC = {
+    "request_id": Field(_f_req_id, True),
+    "kind": Field(_f_enum(tuple(SCF_RATIO)), True),
+    "requested_amount": Field(_f_amount(None), True),
+    "account": Field(_f_acct, True),
+    "value_date": Field(_f_date),
+    "product": Field(_f_text(35)),
+    "agreement_ref": Field(_f_text(35)),
+    "contract_ref": Field(_f_text(35)),
+    "memo": Field(_f_text(200)),
+    "invoices": Field(_f_list(_f_obj(INVOICE_SPEC), 1, 100), True),
+}
+
+
+def validate_financing(body, key):
+    obj, p = _parse_body(body)
+    if p:
+        return None, p
+    p = Problems()
+    out = check_members(p, obj, FINANCING_SPEC)
+    _check_request_id(p, out, key)
+    ccy = out["requested_amount"][1] if out["requested_amount"] else None
+    seen = set()
+    for i, inv in enumerate(out["invoices"] or ()):
+        path = "invoices[%d]" % i
+        if ccy and inv["amount"][1] != ccy:
+            p.add("invalid_field", path + ".amount.currency",
+                  "must be the currency of requested_amount")
+        if inv["due_date"] < inv["issue_date"]:
+            p.add("invalid_field", path + ".due_date", "before issue_date")
+        ident = (inv["tax_invoice_code"] or "", inv["number"])
+        if ident in seen:
+            p.add("invalid_field", path + ".number",
+                  "the same invoice twice")
+        seen.add(ident)
+        if out["kind"] == "reverse_factoring" and \
+                inv["seller_account"] is None:
+            p.add("missing_field", path + ".seller_account",
+                  "required for reverse_factoring")
+        if out["kind"] == "receivable" and inv["seller_account"] is not None:
+            p.add("invalid_field", path + ".seller_account",
+                  "not used by kind receivable")
+    return (None, p) if p.items else (out, None)
+
+
+CANCEL_SPEC = {
+    "request_id": Field(_f_req_id, True),
+    "reason": Field(_f_text(105), True),
+    "reason_code": Field(_f_re(REASON_CODE_RE, "[A-Z0-9]{1,4}")),
+}
+
+
+def validate_cancel(body, key):
+    obj, p = _parse_body(body)
+    if p:
+        return None, p
+    p = Problems()
+    out = check_members(p, obj, CANCEL_SPEC)
+    _check_request_id(p, out, key)
+    return (None, p) if p.items else (out, None)
+
+
+VOUCHER_ISSUE_SPEC = {
+    "request_id": Field(_f_req_id, True),
+    "amount": Field(_f_amount((BILL_CCY,)), True),
+    "maturity_date": Field(_f_date, True),
+    "issuer_account": Field(_f_acct, True),
+    "receiver": Field(_f_party, True),
+    "contract_ref": Field(_f_text(35)),
+    "memo": Field(_f_text(200)),
+}
+
+
+def validate_voucher_issue(body, key):
+    obj, p = _parse_body(body)
+    if p:
+        return None, p
+    p = Problems()
+    out = check_members(p, obj, VOUCHER_ISSUE_SPEC)
+    _check_request_id(p, out, key)
+    _need_account(p, out["receiver"], "receiver")
+    return (None, p) if p.items else (out, None)
+
+
+VOUCHER_OP_COMMON = {
+    "request_id": Field(_f_req_id, True),
+    "memo": Field(_f_text(200)),
+    "reason": Field(_f_text(200)),
+    "amount": Field(_f_amount((BILL_CCY,))),
+    "to": Field(_f_party),
+    "account": Field(_f_acct),
+}
+
+
+def validate_voucher_op(body, key):
+    out, p = _validate_ops(body, key, VOUCHER_OP_FIELDS, VOUCHER_OP_COMMON,
+                           tuple(VOUCHER_OP_FIELDS))
+    if p:
+        return None, p
+    p = Problems()
+    if out["op"] == "transfer":
+        _need_account(p, out["to"], "to")
+    return (None, p) if p.items else (out, None)
+
+
+def _hook_check(obj, spec):
+    """Admin hook input -> cleaned dict, or ValueError naming problems."""
+    if not isinstance(obj, dict):
+        raise ValueError("body must be a JSON object")
+    p = Problems()
+    out = check_members(p, obj, spec)
+    if p.items:
+        raise ValueError("; ".join("%s: %s" % (x["field"], x["message"])
+                                   for x in p.items))
+    return out
+
+
+# -- the engine (BankSim mixin; every *_locked runs under sim.lock) ----------
+
+class BillsScfBank:
+
+    def _bs_init(self, bank_code, customer_name, pool_id, auto_sign_ms):
+        if not BANK_CODE_RE.fullmatch(str(bank_code)):
+            raise ValueError("bank code: 12 digits")
+        self.bank_code = str(bank_code)
+        self.customer_name = customer_name
+        self.pool_id = pool_id
+        self.settings_defaults = dict(SETTINGS_DEFAULTS,
+                                      auto_sign_ms=auto_sign_ms)
+        self.settings = dict(self.settings_defaults)
+        self.requests_file = os.path.join(self.state_dir, "requests.jsonl")
+
+    def _bs_fresh(self):
+        self.bills = {"pieces": [], "notices": {}, "requests": {},
+                      "pool": {"deposit": 0, "used": 0}, "serial": 0,
+                      "notice_seq": 0}
+        self.scf = {"financing": {}, "requests": {}, "vouchers": {},
+                    "notices": [], "seq": 0}
+
+    def _bs_load(self, st):
+        if "bills" in st and "scf" in st:
+            self.bills, self.scf = st["bills"], st["scf"]
+        else:
+            self._bs_fresh()
+        if st.get("settings"):
+            self.settings = dict(self.settings_defaults, **st["settings"])
+
+    def _bs_dump(self):
+        return {"bills": self.bills, "scf": self.scf,
+                "settings": self.settings}
+
+    # -- parties --
+
+    def _is_us(self, party):
+        return bool(party) and party.get("bank_code") == self.bank_code \
+            and party.get("account") in self.accounts
+
+    def _us(self, account):
+        return {"name": self.customer_name, "account": account,
+                "bank_code": self.bank_code}
+
+    def _this_bank(self):
+        return {"name": BANK_PARTY_NAME, "account": None,
+                "bank_code": self.bank_code}
+
+    def _our_account(self, account, code):
+        if account not in self.accounts:
+            raise Refusal(code)
+
+    def _funds(self, account, minor, ccy, code):
+        if self.no_overdraft and self._available_locked(
+                account, ccy, self.today()) - Decimal(minor).scaleb(-2) < 0:
+            raise Refusal(code)
+
+    def _book_minor(self, account, minor, ccy, ref, text, cpty=None,
+                    day=None):
+        day = day or self.today()
+        self._book_locked(account, day, day, ccy,
+                          Decimal(minor).scaleb(-2), None,
+                          cpty.get("name") if cpty else None,
+                          cpty.get("account") if cpty else None,
+                          text[:140], ref, None)
+
+    # -- drafts --
+
+    def _piece_view(self, pc, history=False):
+        pend = pc["pending"]
+        pv = None
+        if pend:
+            pv = {"op": pend["op"], "direction": pend["dir"],
+                  "request_id": pend["request_id"],
+                  "notice_id": pend["notice_id"],
+                  "counterparty": pend["counterparty"],
+                  "since": pend["since_ts"],
+                  "rate": rate_view(pend["rate"]) if pend["rate"] else None,
+                  "date": pend["date"],
+                  "interest": amt_view(pend["interest"])
+                  if pend["interest"] is not None else None,
+                  "proceeds": amt_view(pend["proceeds"])
+                  if pend["proceeds"] is not None else None,
+                  "account": pend["account"],
+                  "claim_amount": amt_view(pend["claim"])
+                  if pend["claim"] is not None else None,
+                  "reason": pend["reason"], "pool_id": pend["pool_id"],
+                  "overdue": pend["overdue"]}
+        v = {"number": pc["number"],
+             "sub_range": {"from": pc["from"], "to": pc["to"]},
+             "kind": pc["kind"],
+             "amount": amt_view(pc["to"] - pc["from"] + 1),
+             "face_amount": amt_view(pc["face"]),
+             "issue_date": pc["issue_date"],
+             "maturity_date": pc["maturity_date"],
+             "drawer": pc["drawer"], "acceptor": pc["acceptor"],
+             "payee": pc["payee"], "holder": pc["holder"],
+             "status": pc["status"], "transferable": pc["transferable"],
+             "divisible": pc["divisible"], "pending": pv,
+             "pledge": pc["pledge"], "updated_at": pc["updated_at"]}
+        if history:
+            v["history"] = pc["history"]
+        return v
+
+    @staticmethod
+    def _pminor(pc):
+        return pc["to"] - pc["from"] + 1
+
+    def _event(self, pc, op, event, frm=None, to=None, request_id=None,
+               notice_id=None, reason=None):
+        pc["updated_at"] = rfc3339()
+        pc["history"].append({
+            "time": pc["updated_at"], "date": self.today().isoformat(),
+            "op": op, "event": event, "from": frm, "to": to,
+            "status": pc["status"],
+            "sub_range": {"from": pc["from"], "to": pc["to"]},
+            "amount": amt_view(self._pminor(pc)), "request_id": request_id,
+            "notice_id": notice_id, "reason": reason})
+
+    def _pieces_of(self, number):
+        return sorted((p for p in self.bills["pieces"]
+                       if p["number"] == number), key=lambda p: p["from"])
+
+    def _locate(self, number, rng, unknown="BIL001"):
+        ps = self._pieces_of(number)
+        if not ps:
+            raise Refusal(unknown)
+        if rng is None:
+            if len(ps) > 1:
+                raise Refusal("BIL007")
+            return ps[0]
+        if rng[1] > ps[0]["face"]:
+            raise Refusal("BIL003")
+        for pc in ps:
+            if pc["from"] <= rng[0] and rng[1] <= pc["to"]:
+                return pc
+        raise Refusal("BIL003")
+
+    def _split(self, pc, to, op):
+        rest = json.loads(json.dumps(pc))
+        rest["from"] = to + 1
+        pc["to"] = to
+        rest["pending"] = None
+        rest["status"] = "held"
+        self.bills["pieces"].append(rest)
+        self._event(rest, op, "split")
+        return rest
+
+    def _new_number(self, kind, acceptor, issue_date):
+        self.bills["serial"] += 1
+        body = ("5" if kind == "AC01" else "6") + acceptor["bank_code"] + \
+            issue_date.strftime("%Y%m%d") + "%08d" % (
+                self.bills["serial"] % 10 ** 8)
+        return body + luhn_digit(body)
+
+    def _new_piece(self, number, d, status):
+        face = d["amount"][0]
+        return {"number": number, "from": 1, "to": face, "face": face,
+                "kind": d["kind"],
+                "issue_date": d["issue_date"].isoformat(),
+                "maturity_date": d["maturity_date"].isoformat(),
+                "drawer": d["drawer"], "acceptor": d["acceptor"],
+                "payee": d["payee"], "holder": None, "status": status,
+                "transferable": True if d["transferable"] is None
+                else d["transferable"],
+                "divisible": bool(d["divisible"]), "pending": None,
+                "pledge": None, "history": [], "updated_at": rfc3339()}
+
+    @staticmethod
+    def _pending(op, direction, cpty, prev, request_id=None,
+                 notice_id=None, **kw):
+        p = {"op": op, "dir": direction, "request_id": request_id,
+             "notice_id": notice_id, "counterparty": cpty, "prev": prev,
+             "since": time.time(), "since_ts": rfc3339(), "rate": None,
+             "date": None, "interest": None, "proceeds": None,
+             "account": None, "claim": None, "reason": None,
+             "pool_id": None, "overdue": None}
+        p.update(kw)
+        return p
+
+    def _bill_answer(self, key, op, result, pc, rest=None):
+        return {"request_id": key, "op": op, "result": result,
+                "draft": self._piece_view(pc),
+                "remainder": self._piece_view(rest) if rest else None}
+
+    def _bill_issue_locked(self, key, r):
+        today = self.today()
+        issue = r["issue_date"] or today
+        if issue != today:
+            raise Refusal("BIL025")
+        mat = r["maturity_date"]
+        if mat <= issue or mat > add_months(issue, BILL_MAX_TERM_MONTHS):
+            raise Refusal("BIL015")
+        self._our_account(r["drawer_account"], "BIL020")
+        if self._is_us(r["payee"]) or (r["kind"] == "AC02" and
+                                       self._is_us(r["acceptor"])):
+            raise Refusal("BIL019")
+        d = dict(r, issue_date=issue, drawer=self._us(r["drawer_account"]))
+        number = self._new_number(r["kind"], r["acceptor"], issue)
+        pc = self._new_piece(number, d, "registered")
+        self.bills["pieces"].append(pc)
+        self._event(pc, "issue", "registered", pc["drawer"], None, key)
+        return self._bill_answer(key, "issue", "accepted", pc)
+
+    def _pool_contribution(self, pc):
+        return self._pminor(pc) * POOL_RATIO[pc["kind"]] // 100
+
+    def _pool_figures(self):
+        pool = self.bills["pool"]
+        pledged = [p for p in self.bills["pieces"]
+                   if p["status"] in ("pledged", "pending_release")]
+        total = pool["deposit"] + sum(self._pool_contribution(p)
+                                      for p in pledged
+                                      if p["status"] == "pledged")
+        return pledged, total
+
+    def _pool_view_locked(self):
+        pledged, total = self._pool_figures()
+        used = self.bills["pool"]["used"]
+        return {"pool_id": self.pool_id,
+                "as_of": self.today().isoformat(),
+                "pledged_count": len(pledged),
+                "pledged_total": amt_view(sum(self._pminor(p)
+                                              for p in pledged)),
+                "deposit": amt_view(self.bills["pool"]["deposit"]),
+                "quota_total": amt_view(total),
+                "quota_used": amt_view(used),
+                "quota_available": amt_view(total - used),
+                "ratios": {k: "%d.%02d" % divmod(v, 100)
+                           for k, v in sorted(POOL_RATIO.items())}}
+
+    def _liable(self, pc):
+        out = [pc["drawer"], pc["acceptor"], pc["payee"]]
+        for e in pc["history"]:
+            out += [e["from"], e["to"]]
+        return [p for p in out if p and not self._is_us(p)]
+
+    def _bill_op_locked(self, key, number, r):
+        op = r["op"]
+        today = self.today()
+        if not self._pieces_of(number):
+            raise Refusal("BIL001")
+        if op in ("sign", "refuse"):
+            return self._bill_notice_answer_locked(key, number, r)
+        rng = r["sub_range"]
+        pc = self._locate(number, rng)
+        whole = rng is None or (rng[0] == pc["from"] and rng[1] == pc["to"])
+        if op in BILL_HOLDER_OPS and pc["holder"] is not None and \
+                not self._is_us(pc["holder"]):
+            raise Refusal("BIL004")
+        if op == "withdraw":
+            pend = pc["pending"]
+            if pend is not None and pend["dir"] == "in":
+                raise Refusal("BIL023")
+            if pend is None and pc["status"] not in ("registered",
+                                                     "accepted"):
+                raise Refusal("BIL002", op=op, status=pc["status"])
+            if not whole:
+                raise Refusal("BIL013")
+            if pend is None:
+                pc["status"] = "withdrawn"
+                self._event(pc, "withdraw", "withdrawn", pc["drawer"],
+                            None, key)
+            else:
+                pc["status"] = pend["prev"]
+                pc["pending"] = None
+                self._event(pc, pend["op"], "withdrawn", None,
+                            pend["counterparty"], key)
+            return self._bill_answer(key, op, "accepted", pc)
+        allowed, pending_status, _ = BILL_OUT[op]
+        if pc["status"] not in allowed or pc["pending"] is not None:
+            raise Refusal("BIL002", op=op, status=pc["status"])
+        if op in BILL_SPLIT_OPS:
+            if not whole and not pc["divisible"]:
+                raise Refusal("BIL008")
+            if not whole and rng[0] != pc["from"]:
+                raise Refusal("BIL012")
+        elif not whole:
+            raise Refusal("BIL013")
+        mat = parse_date(pc["maturity_date"])
+        part = (rng[1] - rng[0] + 1) if rng else self._pminor(pc)
+        extra = {}
+        if op in BILL_SPLIT_OPS:
+            if not pc["transferable"]:
+                raise Refusal("BIL006")
+            if today >= mat:
+                raise Refusal("BIL016")
+        if op == "present_acceptance":
+            cpty = pc["acceptor"]
+        elif op == "present_receipt":
+            cpty = pc["payee"]
+        elif op == "endorse":
+            cpty = r["counterparty"]
+            if self._is_us(cpty):
+                raise Refusal("BIL019")
+        elif op == "discount":
+            day = r["date"] or today
+            if day < today or day >= mat:
+                raise Refusal("BIL011")
+            cpty = r["counterparty"] or self._this_bank()
+            if self._is_us(cpty):
+                raise Refusal("BIL019")
+            self._our_account(r["account"], "BIL020")
+            interest = interest_minor(part, r["rate"], (mat - day).days)
+            extra = {"rate": str(r["rate"]), "date": day.isoformat(),
+                     "interest": interest, "proceeds": part - interest,
+                     "account": r["account"]}
+        elif op == "pledge":
+            if r["pool_id"] is not None and r["pool_id"] != self.pool_id:
+                raise Refusal("BIL021")
+            cpty = r["counterparty"] or self._this_bank()
+            if cpty["bank_code"] != self.bank_code or \
+                    cpty.get("account") is not None:
+                raise Refusal("BIL022")
+            extra = {"pool_id": self.pool_id}
+        elif op == "release":
+            if r["pool_id"] is not None and r["pool_id"] != self.pool_id:
+                raise Refusal("BIL021")
+            _, total = self._pool_figures()
+            if self._pool_contribution(pc) > \
+                    total - self.bills["pool"]["used"]:
+                raise Refusal("BIL010")
+            cpty = pc["pledge"]["pledgee"]
+            extra = {"pool_id": self.pool_id}
+        elif op == "present_payment":
+            if today < mat:
+                raise Refusal("BIL005")
+            if today > mat + dt.timedelta(days=BILL_PRESENT_DAYS) and \
+                    not r["overdue"]:
+                raise Refusal("BIL009")
+            self._our_account(r["account"], "BIL020")
+            cpty = pc["acceptor"]
+            extra = {"account": r["account"], "overdue": bool(r["overdue"])}
+        elif op == "recourse":
+            cpty = r["counterparty"]
+            if not any(party_eq(cpty, x) for x in self._liable(pc)):
+                raise Refusal("BIL017")
+            claim = r["amount"][0] if r["amount"] else part
+            if claim < part:
+                raise Refusal("BIL018")
+            self._our_account(r["account"], "BIL020")
+            extra = {"account": r["account"], "claim": claim,
+                     "reason": r["reason"]}
+        rest = None
+        if not whole:
+            rest = self._split(pc, rng[1], op)
+        me = pc["holder"] or pc["drawer"]
+        pc["pending"] = self._pending(op, "out", cpty, pc["status"], key,
+                                      **extra)
+        pc["status"] = pending_status
+        self._event(pc, op, "requested", me, cpty, key)
+        return self._bill_answer(key, op, "pending", pc, rest)
+
+    def _bill_notice_answer_locked(self, key, number, r):
+        n = self.bills["notices"].get(r["notice_id"])
+        if n is None or n["status"] != "open" or n["number"] != number:
+            raise Refusal("BIL014")
+        pc = self._locate(number, (n["from"], n["to"]), "BIL014")
+        rng = r["sub_range"]
+        if rng is not None and rng != (pc["from"], pc["to"]):
+            raise Refusal("BIL013")
+        pend = pc["pending"]
+        kind = n["kind"]
+        if r["op"] == "sign":
+            pays = kind in ("present_payment", "recourse")
+            if pays != (r["account"] is not None):
+                raise Refusal("BIL026")
+            if pays:
+                self._our_account(r["account"], "BIL020")
+                minor = pend["claim"] if kind == "recourse" \
+                    else self._pminor(pc)
+                self._funds(r["account"], minor, BILL_CCY, "BIL024")
+                self._book_minor(r["account"], -minor, BILL_CCY,
+                                 n["notice_id"], "%s %s %d-%d" % (
+                                     kind, pc["number"], pc["from"],
+                                     pc["to"]), n["sender"])
+            pc["status"] = BILL_IN[kind][1]
+            if kind in ("present_receipt", "endorse"):
+                pc["holder"] = n["receiver"]
+            n["status"] = "signed"
+            event = "signed"
+        else:
+            pc["status"] = "refused"
+            n["status"] = "refused"
+            event = "refused"
+        n["answered_at"] = rfc3339()
+        pc["pending"] = None
+        self._event(pc, kind, event, n["receiver"], n["sender"], key,
+                    n["notice_id"], r["reason"])
+        return self._bill_answer(key, r["op"], "accepted", pc)
+
+    def _bill_cpty_locked(self, pc, action, reason=None):
+        """The counterparty answers our pending operation on pc."""
+        pend = pc["pending"]
+        op = pend["op"]
+        cpty = pend["counterparty"]
+        if action == "sign":
+            pc["status"] = BILL_OUT[op][2]
+            if op == "present_receipt":
+                pc["holder"] = pc["payee"]
+            elif op in ("endorse", "discount"):
+                pc["holder"] = cpty
+            elif op == "pledge":
+                pc["pledge"] = {"pool_id": pend["pool_id"],
+                                "pledgee": cpty,
+                                "date": self.today().isoformat()}
+            elif op == "release":
+                pc["pledge"] = None
+            text = "%s %s %d-%d" % (op, pc["number"], pc["from"], pc["to"])
+            if op == "discount":
+                self._book_minor(pend["account"], pend["proceeds"],
+                                 BILL_CCY, pend["request_id"], text, cpty)
+            elif op == "present_payment":
+                self._book_minor(pend["account"], self._pminor(pc),
+                                 BILL_CCY, pend["request_id"], text, cpty)
+            elif op == "recourse":
+                self._book_minor(pend["account"], pend["claim"], BILL_CCY,
+                                 pend["request_id"], text, cpty)
+            event = "signed"
+        else:
+            pc["status"] = "dishonoured" if op == "present_payment" \
+                else pend["prev"]
+            event = "refused"
+        pc["pending"] = None
+        self._event(pc, op, event, cpty, None, pend["request_id"],
+                    None, reason)
+
+    def _notice_view(self, n):
+        # the piece that holds the notice's first sub-ticket (it may have
+        # been split since the notice was answered)
+        pc = self._locate(n["number"], (n["from"], n["from"]))
+        return {"notice_id": n["notice_id"], "kind": n["kind"],
+                "number": n["number"],
+                "sub_range": {"from": n["from"], "to": n["to"]},
+                "amount": amt_view(n["to"] - n["from"] + 1),
+                "claim_amount": amt_view(n["claim"])
+                if n["claim"] is not None else None,
+                "from": n["sender"], "to": n["receiver"],
+                "received_at": n["received_at"], "reason": n["reason"],
+                "status": n["status"], "draft": self._piece_view(pc)}
+
+    # -- supply-chain financing --
+
+    def _fin_view(self, f):
+        c = f["currency"]
+        a = f["approved"]
+        return {
+            "request_id": f["request_id"], "kind": f["kind"],
+            "status": f["status"],
+            "requested_amount": amt_view(f["requested"], c),
+            "account": f["account"], "value_date": f["value_date"],
+            "product": f["product"], "agreement_ref": f["agreement_ref"],
+            "contract_ref": f["contract_ref"],
+            "created_at": f["created_at"], "updated_at": f["updated_at"],
+            "approved": None if a is None else {
+                "amount": amt_view(a["amount"], c),
+                "rate": rate_view(a["rate"]),
+                "value_date": a["value_date"],
+                "maturity_date": a["maturity_date"],
+                "interest": amt_view(a["interest"], c)},
+            "rejection": f["rejection"], "cancellation": f["cancellation"],
+            "loan_ref": f["loan_ref"],
+            "financed": None if f["financed"] is None else {
+                "amount": amt_view(f["financed"]["amount"], c),
+                "value_date": f["financed"]["value_date"]},
+            "repayment": None if f["repayment"] is None else {
+                "principal": amt_view(f["repayment"]["principal"], c),
+                "interest": amt_view(f["repayment"]["interest"], c),
+                "amount": amt_view(f["repayment"]["amount"], c),
+                "date": f["repayment"]["date"]},
+            "invoices": [{
+                "number": i["number"],
+                "tax_invoice_code": i["tax_invoice_code"],
+                "amount": amt_view(i["amount"], c),
+                "issue_date": i["issue_date"], "due_date": i["due_date"],
+                "result": i["result"], "reason": i["reason"],
+                "financed_amount": amt_view(i["financed"], c)
+                if i["financed"] is not None else None}
+                for i in f["invoices"]]}
+
+    def _fin_create_locked(self, key, r):
+        today = self.today()
+        self._our_account(r["account"], "SCF005")
+        if r["value_date"] is not None and r["value_date"] < today:
+            raise Refusal("SCF006")
+        for inv in r["invoices"]:
+            if inv["issue_date"] > today or inv["due_date"] <= today:
+                raise Refusal("SCF003")
+        live = set()
+        for f in self.scf["financing"].values():
+            if f["status"] in ("rejected", "cancelled"):
+                continue
+            for i in f["invoices"]:
+                if i["result"] != "rejected":
+                    live.add((i["tax_invoice_code"] or "", i["number"]))
+        for inv in r["invoices"]:
+            if (inv["tax_invoice_code"] or "", inv["number"]) in live:
+                raise Refusal("SCF002")
+        total = sum(i["amount"][0] for i in r["invoices"])
+        if r["requested_amount"][0] > total * SCF_RATIO[r["kind"]] // 100:
+            raise Refusal("SCF004")
+        now = rfc3339()
+        f = {"request_id": key, "kind": r["kind"],
+             "currency": r["requested_amount"][1],
+             "requested": r["requested_amount"][0], "account": r["account"],
+             "value_date": r["value_date"].isoformat()
+             if r["value_date"] else None,
+             "product": r["product"], "agreement_ref": r["agreement_ref"],
+             "contract_ref": r["contract_ref"], "status": "submitted",
+             "created_at": now, "updated_at": now, "approved": None,
+             "rejection": None, "cancellation": None, "loan_ref": None,
+             "financed": None, "repayment": None,
+             "invoices": [{"number": i["number"],
+                           "tax_invoice_code": i["tax_invoice_code"],
+                           "issue_date": i["issue_date"].isoformat(),
+                           "due_date": i["due_date"].isoformat(),
+                           "amount": i["amount"][0],
+                           "seller_account": i["seller_account"],
+                           "result": "pending", "reason": None,
+                           "financed": None} for i in r["invoices"]]}
+        self.scf["financing"][key] = f
+        return {"request_id": key, "op": "financing",
+                "financing": self._fin_view(f)}
+
+    def _fin_cancel_locked(self, key, fin_id, r):
+        f = self.scf["financing"].get(fin_id)
+        if f is None:
+            raise Refusal("SCF001")
+        if f["status"] == "financed":
+            raise Refusal("SCF010")
+        if f["status"] in ("rejected", "cancelled", "repaid"):
+            raise Refusal("SCF011")
+        f["status"] = "cancelled"
+        f["updated_at"] = rfc3339()
+        f["cancellation"] = {"request_id": key, "reason": r["reason"],
+                             "reason_code": r["reason_code"],
+                             "time": f["updated_at"]}
+        return {"request_id": key, "op": "cancel",
+                "financing": self._fin_view(f)}
+
+    def _scf_notice(self, f, kind, day):
+        self.scf["seq"] += 1
+        a = f["approved"]
+        c = f["currency"]
+        self.scf["notices"].append({
+            "notice_id": "RN%010d" % self.scf["seq"], "kind": kind,
+            "request_id": f["request_id"], "loan_ref": f["loan_ref"],
+            "amount": amt_view(a["amount"] + a["interest"], c),
+            "principal": amt_view(a["amount"], c),
+            "interest": amt_view(a["interest"], c),
+            "due_date": day, "account": f["account"],
+            "created_at": rfc3339()})
+
+    def _fin_repay_locked(self, f, day):
+        a = f["approved"]
+        total = a["amount"] + a["interest"]
+        self._book_minor(f["account"], -total, f["currency"],
+                         f["loan_ref"], "repayment %s %s" % (
+                             f["loan_ref"], f["request_id"]), None, day)
+        f["status"] = "repaid"
+        f["updated_at"] = rfc3339()
+        f["repayment"] = {"principal": a["amount"], "interest":
+                          a["interest"], "amount": total,
+                          "date": day.isoformat()}
+        self._scf_notice(f, "paid", day.isoformat())
+
+    # -- vouchers --
+
+    def _v_view(self, v, history=False):
+        out = {k: v[k] for k in (
+            "voucher_id", "root_id", "parent_id", "level", "issuer",
+            "original_holder", "transferor", "holder")}
+        out["amount"] = amt_view(v["amount"])
+        out["remaining"] = amt_view(v["remaining"])
+        for k in ("issue_date", "maturity_date", "status", "status_date"):
+            out[k] = v[k]
+        fin = v["financing"]
+        out["financing"] = None if fin is None else {
+            "amount": amt_view(fin["amount"]),
+            "rate": rate_view(fin["rate"]),
+            "interest": amt_view(fin["interest"]),
+            "proceeds": amt_view(fin["proceeds"]), "date": fin["date"],
+            "loan_ref": fin["loan_ref"], "account": fin["account"]}
+        st = v["settlement"]
+        out["settlement"] = None if st is None else {
+            "date": st["date"], "amount": amt_view(st["amount"]),
+            "paid_to": st["paid_to"]}
+        out["contract_ref"] = v["contract_ref"]
+        out["created_at"] = v["created_at"]
+        out["updated_at"] = v["updated_at"]
+        if history:
+            out["history"] = v["history"]
+        return out
+
+    def _v_visible(self, v):
+        root = self.scf["vouchers"][v["root_id"]]
+        return self._is_us(root["issuer"]) or self._is_us(v["holder"]) or \
+            self._is_us(v["transferor"])
+
+    def _v_event(self, v, op, event, by, to=None, request_id=None):
+        v["updated_at"] = rfc3339()
+        v["history"].append({"time": v["updated_at"],
+                             "date": self.today().isoformat(), "op": op,
+                             "event": event, "by": by, "to": to,
+                             "amount": amt_view(v["amount"]),
+                             "status": v["status"],
+                             "request_id": request_id})
+
+    def _v_status(self, v, status):
+        v["status"] = status
+        v["status_date"] = self.today().isoformat()
+
+    def _v_new(self, parent, issuer, transferor, to, minor, maturity,
+               contract_ref, request_id):
+        self.scf["seq"] += 1
+        today = self.today()
+        vid = "V%s%06d" % (today.strftime("%Y%m%d"),
+                           self.scf["seq"] % 10 ** 6)
+        now = rfc3339()
+        v = {"voucher_id": vid,
+             "root_id": parent["root_id"] if parent else vid,
+             "parent_id": parent["voucher_id"] if parent else None,
+             "level": parent["level"] + 1 if parent else 1,
+             "issuer": issuer,
+             "original_holder": parent["original_holder"] if parent else to,
+             "transferor": transferor, "holder": to, "amount": minor,
+             "remaining": minor, "issue_date": today.isoformat(),
+             "maturity_date": maturity, "status": "pending",
+             "status_date": today.isoformat(), "financing": None,
+             "settlement": None, "contract_ref": contract_ref,
+             "created_at": now, "updated_at": now, "history": [],
+             "since": time.time(), "request_id": request_id}
+        self.scf["vouchers"][vid] = v
+        return v
+
+    def _v_issue_locked(self, issuer, to, minor, maturity, contract_ref,
+                        request_id):
+        today = self.today()
+        if maturity <= today or maturity > add_months(today, 12):
+            raise Refusal("SCF041")
+        v = self._v_new(None, issuer, issuer, to, minor,
+                        maturity.isoformat(), contract_ref, request_id)
+        self._v_event(v, "issue", "requested", issuer, to, request_id)
+        return v
+
+    def _v_give_back(self, v):
+        if v["parent_id"]:
+            self.scf["vouchers"][v["parent_id"]]["remaining"] += v["amount"]
+
+    def _v_tree(self, root_id):
+        return [v for v in self.scf["vouchers"].values()
+                if v["root_id"] == root_id]
+
+    def _v_act_locked(self, v, op, r, by_us, request_id=None):
+        """op on voucher v, by us (API) or by the outside party the
+        operation belongs to (hook). -> (result, voucher, child)."""
+        today = self.today()
+        mat = parse_date(v["maturity_date"])
+        if op in ("sign", "refuse", "withdraw"):
+            if v["status"] != "pending":
+                raise Refusal("SCF031", op=op, status=v["status"])
+            who = v["transferor"] if op == "withdraw" else v["holder"]
+            if self._is_us(who) != by_us:
+                raise Refusal("SCF038")
+            if op == "sign":
+                self._v_status(v, "held")
+                self._v_event(v, "sign", "signed", v["holder"], None,
+                              request_id)
+            else:
+                self._v_status(v, "refused" if op == "refuse"
+                               else "withdrawn")
+                self._v_give_back(v)
+                self._v_event(v, op, "refused" if op == "refuse"
+                              else "withdrawn", who, None, request_id)
+            return "accepted", v, None
+        if op in ("transfer", "finance"):
+            if self._is_us(v["holder"]) != by_us:
+                raise Refusal("SCF032")
+            if v["status"] != "held":
+                raise Refusal("SCF031", op=op, status=v["status"])
+            if today >= mat:
+                raise Refusal("SCF034")
+        if op == "transfer":
+            to = r["to"]
+            if party_eq(to, v["holder"]) or (by_us and self._is_us(to)):
+                raise Refusal("SCF039")
+            minor = r["amount"][0]
+            if minor > v["remaining"]:
+                raise Refusal("SCF033")
+            v["remaining"] -= minor
+            child = self._v_new(v, v["issuer"], v["holder"], to, minor,
+                                v["maturity_date"], v["contract_ref"],
+                                request_id)
+            self._v_event(v, "transfer", "requested", v["holder"], to,
+                          request_id)
+            self._v_event(child, "transfer", "requested", v["holder"], to,
+                          request_id)
+            return "pending", v, child
+        if op == "finance":
+            if v["remaining"] == 0 or (r.get("amount") and
+                                       r["amount"][0] != v["remaining"]):
+                raise Refusal("SCF037")
+            if by_us:
+                self._our_account(r["account"], "SCF005")
+            rate = Decimal(self.settings["voucher_rate"])
+            interest = interest_minor(v["remaining"], rate,
+                                      (mat - today).days)
+            self.scf["seq"] += 1
+            v["financing"] = {
+                "amount": v["remaining"], "rate": str(rate),
+                "interest": interest,
+                "proceeds": v["remaining"] - interest,
+                "date": today.isoformat(),
+                "loan_ref": "LN%010d" % self.scf["seq"],
+                "account": r["account"] if by_us else
+                v["holder"].get("account")}
+            self._v_status(v, "financed")
+            if by_us:
+                self._book_minor(r["account"], v["financing"]["proceeds"],
+                                 BILL_CCY, request_id or v["voucher_id"],
+                                 "voucher financing %s" % v["voucher_id"],
+                                 self._this_bank())
+            self._v_event(v, "finance", "financed", v["holder"],
+                          self._this_bank(), request_id)
+            return "accepted", v, None
+        # settle
+        root = self.scf["vouchers"][v["root_id"]]
+        if self._is_us(root["issuer"]) != by_us:
+            raise Refusal("SCF036")
+        if root["status"] not in ("held", "financed"):
+            raise Refusal("SCF031", op=op, status=root["status"])
+        if today < mat:
+            raise Refusal("SCF035")
+        if by_us:
+            self._our_account(r["account"], "SCF005")
+            self._funds(r["account"], root["amount"], BILL_CCY, "SCF040")
+        tree = self._v_tree(root["voucher_id"])
+        for x in sorted(tree, key=lambda x: -x["level"]):
+            if x["status"] == "pending":
+                self._v_status(x, "withdrawn")
+                self._v_give_back(x)
+                self._v_event(x, "settle", "lapsed", root["issuer"], None,
+                              request_id)
+        if by_us:
+            self._book_minor(r["account"], -root["amount"], BILL_CCY,
+                             request_id or root["voucher_id"],
+                             "voucher settlement %s" % root["voucher_id"],
+                             None)
+        for x in sorted(tree, key=lambda x: x["voucher_id"]):
+            if x["status"] not in ("held", "financed"):
+                continue
+            paid_to = self._this_bank() if x["status"] == "financed" \
+                else x["holder"]
+            x["settlement"] = {"date": today.isoformat(),
+                               "amount": x["remaining"],
+                               "paid_to": paid_to}
+            if x["status"] == "held" and self._is_us(x["holder"]) and \
+                    x["remaining"] > 0:
+                self._book_minor(x["holder"]["account"], x["remaining"],
+                                 BILL_CCY, x["voucher_id"],
+                                 "voucher settled %s" % x["voucher_id"],
+                                 root["issuer"])
+            self._v_status(x, "settled")
+            self._v_event(x, "settle", "settled", root["issuer"], paid_to,
+                          request_id)
+        return "accepted", v, None
+
+    def _voucher_answer(self, key, op, result, v, child):
+        return {"request_id": key, "op": op, "result": result,
+                "voucher": self._v_view(v),
+                "child": self._v_view(child) if child else None}
+
+    # -- time passing: auto-sign, repayments at maturity --
+
+    def _bs_tick_locked(self):
+        changed = False
+        ms = self.settings["auto_sign_ms"]
+        now = time.time()
+        if ms is not None:
+            for pc in list(self.bills["pieces"]):
+                pend = pc["pending"]
+                if pend and pend["dir"] == "out" and \
+                        pend["since"] + ms / 1000.0 <= now:
+                    self._bill_cpty_locked(pc, "sign")
+                    changed = True
+            for v in sorted(self.scf["vouchers"].values(),
+                            key=lambda v: v["voucher_id"]):
+                if v["status"] == "pending" and \
+                        not self._is_us(v["holder"]) and \
+                        v["since"] + ms / 1000.0 <= now:
+                    self._v_act_locked(v, "sign", {}, False)
+                    changed = True
+        today = self.today()
+        for f in self.scf["financing"].values():
+            if f["status"] == "financed" and \
+                    parse_date(f["approved"]["maturity_date"]) <= today:
+                self._fin_repay_locked(
+                    f, parse_date(f["approved"]["maturity_date"]))
+                changed = True
+        if changed:
+            self._save_locked()
+
+    # -- admin hooks (public, take the lock) --
+
+    def bills_state(self):
+        with self.lock:
+            self._settle_locked()
+            self._bs_tick_locked()
+            return {"today": self.today().isoformat(),
+                    "pool": self._pool_view_locked(),
+                    "pieces": [self._piece_view(p, True) for p in sorted(
+                        self.bills["pieces"],
+                        key=lambda p: (p["number"], p["from"]))],
+                    "notices": [self._notice_view(n) for _, n in sorted(
+                        self.bills["notices"].items())],
+                    "settings": dict(self.settings)}
+
+    def scf_state(self):
+        with self.lock:
+            self._settle_locked()
+            self._bs_tick_locked()
+            vs = sorted(self.scf["vouchers"].values(),
+                        key=lambda v: v["voucher_id"])
+            trees = []
+            for v in vs:
+                if v["parent_id"] is None:
+                    trees.append({"root_id": v["voucher_id"],
+                                  "amount": amt_view(v["amount"]),
+                                  "live_remaining": amt_view(sum(
+                                      x["remaining"] for x in
+                                      self._v_tree(v["voucher_id"])
+                                      if x["status"] in VOUCHER_LIVE))})
+            return {"today": self.today().isoformat(),
+                    "financing": [self._fin_view(f) for _, f in sorted(
+                        self.scf["financing"].items())],
+                    "vouchers": [self._v_view(v, True) for v in vs],
+                    "trees": trees,
+                    "notices": list(self.scf["notices"]),
+                    "settings": dict(self.settings)}
+
+    def set_settings(self, **kw):
+        known = set(SETTINGS_DEFAULTS)
+        bad = sorted(set(kw) - known)
+        if bad:
+            raise ValueError("unknown setting %s" % ", ".join(bad))
+        if "auto_sign_ms" in kw and kw["auto_sign_ms"] is not None and (
+                not isinstance(kw["auto_sign_ms"], int) or
+                isinstance(kw["auto_sign_ms"], bool) or
+                kw["auto_sign_ms"] < 0):
+            raise ValueError("auto_sign_ms: an integer >= 0 or null")
+        for k in ("voucher_rate", "financing_rate"):
+            if k in kw and (not isinstance(kw[k], str) or
+                            not RATE_RE.fullmatch(kw[k]) or
+                            Decimal(kw[k]) <= 0):
+                raise ValueError("%s: a rate string" % k)
+        with self.lock:
+            for k, v in kw.items():
+                self.settings[k] = rate_view(v) if k.endswith("rate") else v
+            self._save_locked()
+            return dict(self.settings)
+
+    def set_pool(self, **kw):
+        out = _hook_check(kw, {"deposit": Field(_f_re(
+            AMT2_RE, "an amount with 2 decimals")), "used": Field(_f_re(
+                AMT2_RE, "an amount with 2 decimals"))})
+        with self.lock:
+            pool = self.bills["pool"]
+            new = dict(pool)
+            for k in ("deposit", "used"):
+                if out[k] is not None:
+                    new[k] = int(Decimal(out[k]) * 100)
+            old, self.bills["pool"] = pool, new
+            _, total = self._pool_figures()
+            if new["used"] > total:
+                self.bills["pool"] = old
+                raise ValueError("used would exceed quota_total %s" %
+                                 m2s(total))
+            self._save_locked()
+            return self._pool_view_locked()
+
+    def bill_counterparty(self, **kw):
+        out = _hook_check(kw, {
+            "number": Field(_f_re(DRAFT_NO_RE, "30 digits"), True),
+            "sub_range": Field(_f_range),
+            "action": Field(_f_enum(("sign", "refuse", "dishonour")), True),
+            "reason": Field(_f_text(200))})
+        with self.lock:
+            self._settle_locked()
+            self._bs_tick_locked()
+            try:
+                pc = self._locate(out["number"], out["sub_range"])
+            except Refusal as e:
+                if e.code == "BIL001":
+                    raise HookError(404, "not_found", "no such draft")
+                raise
+            pend = pc["pending"]
+            if pend is None or pend["dir"] != "out":
+                raise HookError(409, "not_pending",
+                                "no pending operation of ours on this piece")
+            if out["action"] == "dishonour" and \
+                    pend["op"] != "present_payment":
+                raise HookError(409, "not_pending",
+                                "dishonour answers a present_payment only")
+            self._bill_cpty_locked(pc, "sign" if out["action"] == "sign"
+                                   else "refuse", out["reason"])
+            self._save_locked()
+            return {"draft": self._piece_view(pc)}
+
+    def bill_present(self, **kw):
+        draft_spec = dict(BILL_ISSUE_SPEC)
+        for k in ("request_id", "drawer_account", "memo"):
+            del draft_spec[k]
+        draft_spec["number"] = Field(_f_re(DRAFT_NO_RE, "30 digits"))
+        draft_spec["drawer"] = Field(_f_party, True)
+        draft_spec["issue_date"] = Field(_f_date, True)
+        out = _hook_check(kw, {
+            "kind": Field(_f_enum(tuple(BILL_IN)), True),
+            "to_account": Field(_f_acct, True),
+            "from": Field(_f_party),
+            "number": Field(_f_re(DRAFT_NO_RE, "30 digits")),
+            "sub_range": Field(_f_range),
+            "draft": Field(_f_obj(draft_spec)),
+            "claim_amount": Field(_f_amount((BILL_CCY,))),
+            "reason": Field(_f_text(200))})
+        if (out["number"] is None) == (out["draft"] is None):
+            raise ValueError("give one of number and draft")
+        kind = out["kind"]
+        with self.lock:
+            self._settle_locked()
+            self._bs_tick_locked()
+            if out["to_account"] not in self.accounts:
+                raise ValueError("to_account is not one of the client's "
+                                 "accounts")
+            us = self._us(out["to_account"])
+            if out["number"] is not None:
+                try:
+                    pc = self._locate(out["number"], out["sub_range"])
+                except Refusal as e:
+                    raise HookError(404 if e.code == "BIL001" else 409,
+                                    "not_found" if e.code == "BIL001"
+                                    else e.code, e.body()["message"])
+                if pc["pending"] is not None or (
+                        pc["holder"] is not None and
+                        self._is_us(pc["holder"])):
+                    raise HookError(409, "not_pending", "the piece is "
+                                    "pending or held by the client")
+                drawer = pc["drawer"]
+            else:
+                d = out["draft"]
+                if d["number"] and self._pieces_of(d["number"]):
+                    raise ValueError("draft.number exists: give number")
+                drawer = d["drawer"]
+            sender = out["from"]
+            if sender is None:
+                if kind not in ("present_acceptance", "present_receipt"):
+                    raise ValueError("from: required for %s" % kind)
+                sender = drawer
+            if self._is_us(sender):
+                raise ValueError("from: not the client")
+            if out["number"] is None:
+                number = d["number"] or self._new_number(
+                    d["kind"], d["acceptor"], d["issue_date"])
+                pc = self._new_piece(number, d, None)
+                self.bills["pieces"].append(pc)
+            claim = None
+            if kind == "recourse":
+                claim = out["claim_amount"][0] if out["claim_amount"] \
+                    else self._pminor(pc)
+            self.bills["notice_seq"] += 1
+            nid = "BN%s%06d" % (self.today().strftime("%Y%m%d"),
+                                self.bills["notice_seq"] % 10 ** 6)
+            if kind in ("endorse", "present_payment", "recourse"):
+                pc["holder"] = sender
+            pc["pending"] = self._pending(kind, "in", sender, pc["status"],
+                                          None, nid, claim=claim,
+                                          reason=out["reason"])
+            pc["status"] = BILL_IN[kind][0]
+            n = {"notice_id": nid, "kind": kind, "number": pc["number"],
+                 "from": pc["from"], "to": pc["to"], "sender": sender,
+                 "receiver": us, "received_at": rfc3339(), "claim": claim,
+                 "reason": out["reason"], "status": "open",
+                 "answered_at": None}
+            self.bills["notices"][nid] = n
+            self._event(pc, kind, "requested", sender, us, None, nid,
+                        out["reason"])
+            self._save_locked()
+            return {"notice": self._notice_view(n)}
+
+    def scf_review(self, **kw):
+        out = _hook_check(kw, {
+            "request_id": Field(_f_req_id, True),
+            "decision": Field(_f_enum(("review", "approve", "reject",
+                                       "disburse", "repay")), True),
+            "amount": Field(_f_re(AMT2_RE, "an amount with 2 decimals")),
+            "rate": Field(_f_rate), "value_date": Field(_f_date),
+            "maturity_date": Field(_f_date),
+            "invoices": Field(lambda p, v, path: v if isinstance(v, dict)
+                              else p.add("invalid_field", path,
+                                         "an object") or _ABSENT),
+            "code": Field(_f_re(re.compile(r"SCF[0-9]{3}"), "SCFnnn")),
+            "reason": Field(_f_text(200))})
+        dec = out["decision"]
+        with self.lock:
+            self._settle_locked()
+            self._bs_tick_locked()
+            f = self.scf["financing"].get(out["request_id"])
+            if f is None:
+                raise HookError(404, "not_found", "no such financing")
+            st = f["status"]
+            allowed = {"review": ("submitted",),
+                       "approve": ("submitted", "under_review"),
+                       "reject": ("submitted", "under_review", "approved"),
+                       "disburse": ("approved",),
+                       "repay": ("financed",)}[dec]
+            if st not in allowed:
+                raise HookError(409, "not_allowed", "%s in status %s" %
+                                (dec, st))
+            today = self.today()
+            if dec == "review":
+                f["status"] = "under_review"
+            elif dec == "approve":
+                self._fin_approve(f, out, today)
+            elif dec == "reject":
+                code = out["code"] or "SCF020"
+                reason = out["reason"] or CODES.get(
+                    code, CODES["SCF020"])[0]
+                f["status"] = "rejected"
+                f["rejection"] = {"code": code, "reason": reason}
+                for i in f["invoices"]:
+                    i["result"] = "rejected"
+                    i["financed"] = None
+                    i["reason"] = i["reason"] or {"code": code,
+                                                  "message": reason}
+            elif dec == "disburse":
+                self.scf["seq"] += 1
+                f["loan_ref"] = "LN%010d" % self.scf["seq"]
+                a = f["approved"]
+                f["status"] = "financed"
+                f["financed"] = {"amount": a["amount"],
+                                 "value_date": today.isoformat()}
+                if f["kind"] == "receivable":
+                    self._book_minor(f["account"], a["amount"],
+                                     f["currency"], f["loan_ref"],
+                                     "financing %s %s" % (f["loan_ref"],
+                                                          f["request_id"]))
+                self._scf_notice(f, "due", a["maturity_date"])
+            else:
+                self._fin_repay_locked(f, today)
+            f["updated_at"] = rfc3339()
+            self._bs_tick_locked()
+            self._save_locked()
+            return {"financing": self._fin_view(f)}
+
+    def _fin_approve(self, f, out, today):
+        verdicts = out["invoices"] or {}
+        known = {i["number"] for i in f["invoices"]}
+        for num, verdict in verdicts.items():
+            if num not in known or not isinstance(verdict, dict) or \
+                    set(verdict) - {"result", "code", "reason"} or \
+                    verdict.get("result") != "rejected":
+                raise ValueError("invoices: {number: {\"result\": "
+                                 "\"rejected\", \"code\"?, \"reason\"?}}")
+        acc = [i for i in f["invoices"] if i["number"] not in verdicts]
+        plan = None
+        if acc:
+            acc_total = sum(i["amount"] for i in acc)
+            cap = min(f["requested"],
+                      acc_total * SCF_RATIO[f["kind"]] // 100)
+            amount = int(Decimal(out["amount"]) * 100) if out["amount"] \
+                else cap
+            if not 0 < amount <= cap:
+                raise ValueError("amount: 0.01 to %s" % m2s(cap))
+            rate = out["rate"] or Decimal(self.settings["financing_rate"])
+            vd = out["value_date"] or max(
+                today, parse_date(f["value_date"]) if f["value_date"]
+                else today)
+            md = out["maturity_date"] or max(parse_date(i["due_date"])
+                                             for i in acc)
+            if md <= vd:
+                raise ValueError("maturity_date must be after value_date")
+            plan = (acc_total, amount, rate, vd, md)
+        for i in f["invoices"]:
+            v = verdicts.get(i["number"])
+            if v:
+                i["result"] = "rejected"
+                i["financed"] = None
+                i["reason"] = {"code": v.get("code") or "SCF003",
+                               "message": v.get("reason") or
+                               "invoice not accepted"}
+            else:
+                i["result"] = "accepted"
+        if plan is None:
+            f["status"] = "rejected"
+            f["rejection"] = {"code": "SCF021",
+                              "reason": CODES["SCF021"][0]}
+            return
+        acc_total, amount, rate, vd, md = plan
+        given = 0
+        for n, i in enumerate(acc):
+            share = amount - given if n == len(acc) - 1 else \
+                amount * i["amount"] // acc_total
+            i["financed"] = share
+            given += share
+        f["status"] = "approved"
+        f["approved"] = {"amount": amount, "rate": str(rate),
+                         "value_date": vd.isoformat(),
+                         "maturity_date": md.isoformat(),
+                         "interest": interest_minor(amount, rate,
+                                                    (md - vd).days)}
+
+    def voucher_hook(self, **kw):
+        action = kw.get("action")
+        specs = {
+            "issue": {"issuer": Field(_f_party, True),
+                      "to": Field(_f_party, True),
+                      "amount": Field(_f_amount((BILL_CCY,)), True),
+                      "maturity_date": Field(_f_date, True)},
+            "transfer": {"voucher_id": Field(_f_text(40), True),
+                         "to": Field(_f_party, True),
+                         "amount": Field(_f_amount((BILL_CCY,)), True)},
+        }
+        spec = specs.get(action, {"voucher_id": Field(_f_text(40), True),
+                                  "reason": Field(_f_text(200))})
+        if action not in ("issue", "transfer", "sign", "refuse",
+                          "withdraw", "finance", "settle"):
+            raise ValueError("action: issue, sign, refuse, withdraw, "
+                             "transfer, finance or settle")
+        out = _hook_check({k: v for k, v in kw.items() if k != "action"},
+                          spec)
+        for k in ("issuer", "to"):
+            if out.get(k) is not None and out[k].get("account") is None:
+                raise ValueError("%s.account: required" % k)
+        with self.lock:
+            self._settle_locked()
+            self._bs_tick_locked()
+            if action == "issue":
+                if self._is_us(out["issuer"]):
+                    raise ValueError("issuer: not the client (use the API)")
+                v = self._v_issue_locked(out["issuer"], out["to"],
+                                         out["amount"][0],
+                                         out["maturity_date"], None, None)
+                res = (v, None)
+            else:
+                v = self.scf["vouchers"].get(out["voucher_id"])
+                if v is None:
+                    raise HookError(404, "not_found", "no such voucher")
+                _, a, b = self._v_act_locked(v, action, out, False)
+                res = (a, b)
+            self._save_locked()
+            return {"voucher": self._v_view(res[0]),
+                    "child": self._v_view(res[1]) if res[1] else None}
+
+    def requests_log(self):
+        with self._arr_lock:
+            try:
+                with open(self.requests_file, encoding="utf-8") as f:
+                    return [json.loads(x) for x in f if x.strip()]
+            except FileNotFoundError:
+                return []
+
+    def count_requests(self, request_id=None, outcome=None, family=None):
+        return sum(1 for a in self.requests_log()
+                   if (request_id is None or a["request_id"] == request_id)
+                   and (outcome is None or a["outcome"] == outcome)
+                   and (family is None or a["family"] == family))
+
+
+def _page_args(query, sim):
+    """(page, page_size) or ValueError(field)."""
+    page, size = 1, sim.page_size
+    if "page" in query:
+        if not re.fullmatch(r"[1-9][0-9]{0,5}", query["page"]):
+            raise ValueError("page")
+        page = int(query["page"])
+    if "page_size" in query:
+        if not re.fullmatch(r"[1-9][0-9]{0,3}", query["page_size"]) or \
+                int(query["page_size"]) > MAX_LIMIT:
+            raise ValueError("page_size")
+        size = int(query["page_size"])
+    return page, size
+
+
+def _paged(name, items, page, size):
+    total = len(items)
+    return {name: items[(page - 1) * size:page * size], "page": page,
+            "page_size": size, "total": total,
+            "total_pages": (total + size - 1) // size}
+
+
+class BillsScfHandler:
+    """ApiHandler mixin: the /v1/bills and /v1/scf resources."""
+
+    @staticmethod
+    def bs_route(method, parts):
+        """(route, allow, scope) for a /v1/bills or /v1/scf path."""
+        fam = parts[2]
+        rest = parts[3:]
+        n = len(rest)
+        if fam == "bills":
+            if rest == ["drafts"]:
+                return "drafts", "GET, POST", fam
+            if n == 2 and rest[0] == "drafts" and rest[1]:
+                return "draft", "GET", fam
+            if n == 3 and rest[0] == "drafts" and rest[1] and \
+                    rest[2] == "operations":
+                return "draft_op", "POST", fam
+            if rest in (["pool"], ["notices"]):
+                return rest[0], "GET", fam
+            if n == 2 and rest[0] == "requests" and rest[1]:
+                return "bill_request", "GET", fam
+        else:
+            if rest == ["financing"]:
+                return "financing", "POST", fam
+            if n == 2 and rest[0] == "financing" and rest[1]:
+                return "financing_one", "GET", fam
+            if n == 3 and rest[0] == "financing" and rest[1] and \
+                    rest[2] == "cancel":
+                return "financing_cancel", "POST", fam
+            if rest == ["notices"]:
+                return "scf_notices", "GET", fam
+            if rest == ["vouchers"]:
+                return "vouchers", "GET, POST", fam
+            if n == 2 and rest[0] == "vouchers" and rest[1]:
+                return "voucher", "GET", fam
+            if n == 3 and rest[0] == "vouchers" and rest[1] and \
+                    rest[2] == "operations":
+                return "voucher_op", "POST", fam
+            if n == 2 and rest[0] == "requests" and rest[1]:
+                return "scf_request", "GET", fam
+        return None
+
+    def bs_dispatch(self, route, method, parts, body, query):
+        sim = self.server.sim
+        arg = unquote(parts[4]) if len(parts) > 4 else None
+        if method == "POST":
+            if route == "drafts":
+                return self._bs_post("bills", validate_bill_issue, query,
+                                     body, sim._bill_issue_locked)
+            if route == "draft_op":
+                if not DRAFT_NO_RE.fullmatch(arg):
+                    return self._bs_bad_path("number", "30 digits")
+                return self._bs_post(
+                    "bills", validate_bill_op, query, body,
+                    lambda k, r: sim._bill_op_locked(k, arg, r))
+            if route == "financing":
+                return self._bs_post("scf", validate_financing, query,
+                                     body, sim._fin_create_locked)
+            if route == "financing_cancel":
+                if not IDEM_KEY_RE.fullmatch(arg):
+                    return self._bs_bad_path("request_id", "not a request "
+                                             "id")
+                return self._bs_post(
+                    "scf", validate_cancel, query, body,
+                    lambda k, r: sim._fin_cancel_locked(k, arg, r))
+            if route == "vouchers":
+                return self._bs_post("scf", validate_voucher_issue, query,
+                                     body, self._bs_voucher_issue)
+            if route == "voucher_op":
+                if not VOUCHER_ID_RE.fullmatch(arg):
+                    return self._bs_bad_path("voucher_id", "1-40 letters "
+                                             "or digits")
+                return self._bs_post(
+                    "scf", validate_voucher_op, query, body,
+                    lambda k, r: self._bs_voucher_op(k, arg, r))
+        return self._bs_get(route, arg, query)
+
+    def _bs_bad_path(self, field, msg):
+        self._log_arrival("rejected_invalid", http_status=400,
+                          error="invalid_field")
+        return self._v1_send(400, {"error": "invalid_field", "field": field,
+                                   "message": msg})
+
+    def _bs_voucher_issue(self, key, r):
+        sim = self.server.sim
+        sim._our_account(r["issuer_account"], "SCF005")
+        today = sim.today()
+        if r["maturity_date"] <= today or \
+                r["maturity_date"] > add_months(today, 12):
+            raise Refusal("SCF041")
+        if sim._is_us(r["receiver"]):
+            raise Refusal("SCF039")
+        v = sim._v_issue_locked(sim._us(r["issuer_account"]), r["receiver"],
+                                r["amount"][0], r["maturity_date"],
+                                r["contract_ref"], key)
+        return sim._voucher_answer(key, "issue", "pending", v, None)
+
+    def _bs_voucher_op(self, key, vid, r):
+        sim = self.server.sim
+        v = sim.scf["vouchers"].get(vid)
+        if v is None or not sim._v_visible(v):
+            raise Refusal("SCF030")
+        result, a, b = sim._v_act_locked(v, r["op"], r, True, key)
+        return sim._voucher_answer(key, r["op"], result, a, b)
+
+    def _bs_post(self, family, validate, query, body, apply):
+        sim = self.server.sim
+        if query:
+            k = sorted(query)[0]
+            self._log_arrival("rejected_invalid", http_status=400,
+                              error="invalid_field")
+            return self._v1_send(400, {"error": "invalid_field", "field": k,
+                                       "message": "unknown query parameter"})
+        keys = self.headers.get_all("Idempotency-Key") or []
+        if len(keys) != 1 or not IDEM_KEY_RE.fullmatch(keys[0]):
+            self._log_arrival("rejected_invalid", http_status=400,
+                              error="invalid_header")
+            return self._v1_send(400, {
+                "error": "invalid_header", "field": "Idempotency-Key",
+                "message": "required once, 1-64 characters of "
+                           "[A-Za-z0-9._:-]"})
+        key = keys[0]
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0]
+        if ctype.strip().lower() != "application/json":
+            self._log_arrival("rejected_invalid", http_status=415,
+                              error="unsupported_media_type")
+            return self._v1_send(415, {"error": "unsupported_media_type",
+                                       "message": "application/json only"})
+        why = self._signature_problem(body)
+        if why:
+            self._log_arrival("bad_signature", http_status=400,
+                              error="invalid_signature")
+            return self._v1_send(400, {"error": "invalid_signature",
+                                       "message": why})
+        sha = hashlib.sha256(body).hexdigest()
+        path = urlsplit(self.path).path
+        store = sim.bills["requests"] if family == "bills" else \
+            sim.scf["requests"]
+        with sim.lock:
+            prev = store.get(key)
+        if prev is not None:
+            return self._bs_idem(prev, path, sha)
+        obj, probs = validate(body, key)
+        if probs:
+            ans = probs.answer()
+            self._log_arrival("rejected_invalid", http_status=400,
+                              error=ans["error"])
+            return self._v1_send(400, ans)
+        tmo = False
+        with sim.lock:
+            store = sim.bills["requests"] if family == "bills" else \
+                sim.scf["requests"]
+            prev = store.get(key)
+            if prev is None:
+                snapshot = json.dumps(sim._bs_dump()["bills" if family ==
+                                                     "bills" else "scf"])
+                n_entries = len(sim.entries)
+                try:
+                    status, ans = 201, apply(key, obj)
+                except Refusal as e:
+                    # a refusal changes nothing: put back what may have moved
+                    restored = json.loads(snapshot)
+                    restored["requests"] = store
+                    if family == "bills":
+                        sim.bills = restored
+                    else:
+                        sim.scf = restored
+                    del sim.entries[n_entries:]
+                    status = 422
+                    ans = dict(e.body(), request_id=key, op=obj.get("op") or
+                               self._bs_op_name(path))
+                rec = {"request_id": key, "op": obj.get("op") or
+                       self._bs_op_name(path), "path": path,
+                       "body_sha256": sha, "http_status": status,
+                       "response": jdump(ans).decode("utf-8"),
+                       "created_at": rfc3339()}
+                (sim.bills if family == "bills" else
+                 sim.scf)["requests"][key] = rec
+                sim._save_locked()
+                if sim.faults["timeout_after_create_next"] > 0:
+                    sim.faults["timeout_after_create_next"] -= 1
+                    tmo = True
+                    mode = sim.faults["timeout_mode"]
+                    hold = sim.faults["timeout_hold_s"]
+        if prev is not None:
+            return self._bs_idem(prev, path, sha)
+        outcome = "created" if status == 201 else "refused"
+        err = None if status == 201 else ans["error"]
+        if tmo:
+            self._log_arrival(outcome, error=err,
+                              fault="timeout_after_create:%s" % mode)
+            return self._no_answer(mode, hold)
+        self._log_arrival(outcome, http_status=status, error=err)
+        return self._v1_send(status, raw=rec["response"].encode("utf-8"))
+
+    @staticmethod
+    def _bs_op_name(path):
+        if path.endswith("/cancel"):
+            return "cancel"
+        if path.endswith("/financing"):
+            return "financing"
+        return "issue"
+
+    def _bs_idem(self, prev, path, sha):
+        if prev["body_sha256"] == sha and prev["path"] == path:
+            self._log_arrival("replayed", http_status=prev["http_status"])
+            return self._v1_send(prev["http_status"],
+                                 raw=prev["response"].encode("utf-8"))
+        self._log_arrival("conflict", http_status=422,
+                          error="idempotency_key_reused")
+        return self._v1_send(422, {
+            "error": "idempotency_key_reused",
+            "request_id": prev["request_id"],
+            "message": "this Idempotency-Key was used with another body "
+                       "or path"})
+
+    def _bs_get(self, route, arg, query):
+        sim = self.server.sim
+
+        def bad(field, msg="bad query parameter"):
+            return self._v1_send(400, {"error": "invalid_field",
+                                       "field": field, "message": msg})
+
+        def refused(code):
+            return self._v1_send(404, Refusal(code).body())
+        paged = route in ("drafts", "notices", "scf_notices", "vouchers")
+        filters = {"drafts": ("status", "maturity_from", "maturity_to"),
+                   "scf_notices": ("request_id",),
+                   "vouchers": ("holder", "status", "root_id")}
+        allowed = filters.get(route, ()) + (("page", "page_size")
+                                            if paged else ())
+        if not self._only(query, allowed):
+            return
+        if paged:
+            try:
+                page, size = _page_args(query, sim)
+            except ValueError as e:
+                return bad(str(e), "an integer in range")
+        if route == "drafts":
+            st = query.get("status")
+            if st is not None and st not in BILL_STATUSES:
+                return bad("status", "not a draft status")
+            days = {}
+            for k in ("maturity_from", "maturity_to"):
+                if k in query:
+                    days[k] = parse_date(query[k])
+                    if days[k] is None:
+                        return bad(k, "not a date YYYY-MM-DD")
+            if len(days) == 2 and days["maturity_from"] > \
+                    days["maturity_to"]:
+                return bad("maturity_to", "before maturity_from")
+            with sim.lock:
+                rows = [sim._piece_view(p) for p in sorted(
+                    sim.bills["pieces"], key=lambda p: (
+                        p["maturity_date"], p["number"], p["from"]))
+                    if (st is None or p["status"] == st) and
+                    ("maturity_from" not in days or p["maturity_date"] >=
+                     days["maturity_from"].isoformat()) and
+                    ("maturity_to" not in days or p["maturity_date"] <=
+                     days["maturity_to"].isoformat())]
+            return self._v1_send(200, _paged("drafts", rows, page, size))
+        if route == "draft":
+            if not DRAFT_NO_RE.fullmatch(arg):
+                return bad("number", "30 digits")
+            with sim.lock:
+                ps = [sim._piece_view(p, True) for p in sim._pieces_of(arg)]
+            if not ps:
+                return refused("BIL001")
+            return self._v1_send(200, {"number": arg, "pieces": ps})
+        if route == "notices":
+            with sim.lock:
+                rows = [sim._notice_view(n) for _, n in sorted(
+                    sim.bills["notices"].items()) if n["status"] == "open"]
+            return self._v1_send(200, _paged("notices", rows, page, size))
+        if route == "pool":
+            with sim.lock:
+                return self._v1_send(200, sim._pool_view_locked())
+        if route in ("bill_request", "scf_request"):
+            store = sim.bills["requests"] if route == "bill_request" else \
+                sim.scf["requests"]
+            with sim.lock:
+                rec = store.get(arg)
+            if rec is None:
+                return self._v1_send(404, {"error": "request_not_found"})
+            return self._v1_send(200, {
+                "request_id": rec["request_id"], "op": rec["op"],
+                "path": rec["path"], "http_status": rec["http_status"],
+                "created_at": rec["created_at"],
+                "answer": json.loads(rec["response"])})
+        if route == "financing_one":
+            with sim.lock:
+                f = sim.scf["financing"].get(arg)
+                view = sim._fin_view(f) if f else None
+            if view is None:
+                return refused("SCF001")
+            return self._v1_send(200, view)
+        if route == "scf_notices":
+            rid = query.get("request_id")
+            with sim.lock:
+                rows = [n for n in sim.scf["notices"]
+                        if rid is None or n["request_id"] == rid]
+            return self._v1_send(200, _paged("notices", rows, page, size))
+        if route == "vouchers":
+            holder = query.get("holder")
+            if holder is not None and holder not in ("us", "others"):
+                return bad("holder", "us or others")
+            st = query.get("status")
+            if st is not None and st not in VOUCHER_STATUSES:
+                return bad("status", "not a voucher status")
+            with sim.lock:
+                rows = [sim._v_view(v) for v in sorted(
+                    sim.scf["vouchers"].values(),
+                    key=lambda v: (v["root_id"], v["voucher_id"]))
+                    if sim._v_visible(v) and
+                    (st is None or v["status"] == st) and
+                    (query.get("root_id") is None or
+                     v["root_id"] == query["root_id"]) and
+                    (holder is None or
+                     sim._is_us(v["holder"]) == (holder == "us"))]
+            return self._v1_send(200, _paged("vouchers", rows, page, size))
+        if route == "voucher":
+            with sim.lock:
+                v = sim.scf["vouchers"].get(arg)
+                view = sim._v_view(v, True) if v and sim._v_visible(v) \
+                    else None
+            if view is None:
+                return refused("SCF030")
+            return self._v1_send(200, view)
+        return self._v1_send(404, {"error": "not_found",
+                                   "message": "no such resource"})
+
+
+# --------------------------------------------------------------------------
 # The bank
 
 class Stop(Exception):
@@ -897,7 +3610,7 @@ def _peer_cn(sock):
     return None
 
 
-class ApiHandler(http.server.BaseHTTPRequestHandler):
+class ApiHandler(BillsScfHandler, http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "bank-openapi-sim/1"
 
@@ -1044,7 +3757,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
             parts = scope.split(" ")
             if not scope or any(s not in SCOPES for s in parts):
                 return bad(400, "invalid_scope",
-                           "scope is a subset of 'payments accounts'")
+                           "scope is a subset of 'payments accounts bills "
+                           "scf'")
             scopes = set(parts)
         else:
             scopes = set(SCOPES)
@@ -1095,7 +3809,31 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         sim = self.server.sim
         body, err = self._read_body()
         is_pay = method == "POST" and u.path == "/v1/payments"
+        is_bs = method == "POST" and (u.path.startswith("/v1/bills/") or
+                                      u.path.startswith("/v1/scf/"))
         self.arrival = None
+        self.arrival_kind = "payments"
+        if is_bs:
+            key = self.headers.get("Idempotency-Key")
+            self.arrival_kind = "requests"
+            self.arrival = {
+                "time": rfc3339(), "client_cn": self.cn,
+                "family": u.path.split("/")[2], "path": u.path,
+                "idempotency_key": key[:100] if key is not None else None,
+                "request_id": None, "op": None,
+                "body_sha256": hashlib.sha256(body or b"").hexdigest(),
+                "outcome": None, "http_status": None, "error": None,
+                "fault": None}
+            try:
+                o = strict_json(body or b"")
+                if isinstance(o, dict):
+                    for k in ("request_id", "op"):
+                        if isinstance(o.get(k), str):
+                            self.arrival[k] = o[k][:100]
+            except (ValueError, RecursionError):
+                pass
+            if self.arrival["op"] is None:
+                self.arrival["op"] = self._bs_op_name(u.path)
         if is_pay:
             key = self.headers.get("Idempotency-Key")
             self.arrival = {
@@ -1116,6 +3854,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         f500 = False
         with sim.lock:
             sim._settle_locked()
+            sim._bs_tick_locked()
             f = sim.faults
             if f["replay_last_response_next"] > 0 and \
                     sim.last_response is not None:
@@ -1181,6 +3920,10 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         elif len(parts) == 5 and parts[2] == "accounts" and parts[3] and \
                 parts[4] in ("balances", "transactions"):
             route, allow, scope = parts[4], "GET", "accounts"
+        elif len(parts) >= 4 and parts[2] in ("bills", "scf"):
+            bs = self.bs_route(method, parts)
+            if bs is not None:
+                route, allow, scope = bs
         if route is None:
             return self._v1_send(404, {"error": "not_found",
                                        "message": "no such resource"})
@@ -1203,6 +3946,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
             return self._v1_send(400, {"error": "invalid_field",
                                        "field": str(e),
                                        "message": "bad query parameter"})
+        if scope in ("bills", "scf"):
+            return self.bs_dispatch(route, method, parts, body, query)
         if route == "payments" and method == "POST":
             return self._create_payment(body, query)
         if route == "payments":
@@ -1242,7 +3987,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         rec = dict(self.arrival)
         rec["outcome"] = outcome
         rec.update(kw)
-        self.server.sim._append_arrival(rec)
+        self.server.sim._append_arrival(rec, self.arrival_kind)
         self.arrival = None
 
     # -- payments --
@@ -1270,23 +4015,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
                               error="unsupported_media_type")
             return self._v1_send(415, {"error": "unsupported_media_type",
                                        "message": "application/json only"})
-        sigs = self.headers.get_all("X-Request-Signature") or []
-        why = None
-        if len(sigs) != 1:
-            why = "X-Request-Signature required once"
-        else:
-            s = sigs[0].strip()
-            try:
-                if not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", s) or \
-                        len(s) % 4:
-                    raise ValueError
-                der = base64.b64decode(s, validate=True)
-            except ValueError:
-                der = None
-                why = "X-Request-Signature is not base64"
-            if der is not None:
-                why = verify_detached(body, der, sim.client_sign_ca,
-                                      sim.client_sign_cert)
+        why = self._signature_problem(body)
         if why:
             self._log_arrival("bad_signature", http_status=400,
                               error="invalid_signature")
@@ -1328,6 +4057,22 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
                           http_status=201, error=rec["status_reason"])
         return self._v1_send(201, raw=rec["response"].encode("utf-8"),
                              extra=[("Location", "/v1/payments/" + pid)])
+
+    def _signature_problem(self, body):
+        """None when X-Request-Signature verifies over body, else why."""
+        sim = self.server.sim
+        sigs = self.headers.get_all("X-Request-Signature") or []
+        if len(sigs) != 1:
+            return "X-Request-Signature required once"
+        s = sigs[0].strip()
+        try:
+            if not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", s) or len(s) % 4:
+                raise ValueError
+            der = base64.b64decode(s, validate=True)
+        except ValueError:
+            return "X-Request-Signature is not base64"
+        return verify_detached(body, der, sim.client_sign_ca,
+                               sim.client_sign_cert)
 
     def _idem_answer(self, prev, sha):
         pid = prev["payment_id"]
@@ -1495,6 +4240,12 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
             return self._send(200, sim.ledger())
         if p == "/admin/payments":
             return self._send(200, sim.payments_list())
+        if p == "/admin/bills":
+            return self._send(200, sim.bills_state())
+        if p == "/admin/scf":
+            return self._send(200, sim.scf_state())
+        if p == "/admin/requests":
+            return self._send(200, sim.requests_log())
         return self._send(404, {"error": "not_found"})
 
     def do_POST(self):
@@ -1521,6 +4272,19 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
                     raise ValueError("only 'entries'")
                 return self._send(200, {"entries": sim.add_entries(
                     obj["entries"])})
+            hooks = {"/admin/settings": sim.set_settings,
+                     "/admin/bills/pool": sim.set_pool,
+                     "/admin/bills/counterparty": sim.bill_counterparty,
+                     "/admin/bills/present": sim.bill_present,
+                     "/admin/scf/review": sim.scf_review,
+                     "/admin/scf/vouchers": sim.voucher_hook}
+            if p in hooks:
+                return self._send(200, hooks[p](**obj))
+        except Refusal as e:
+            return self._send(409, e.body())
+        except HookError as e:
+            return self._send(e.status, {"error": e.error,
+                                         "message": e.message})
         except (ValueError, TypeError) as e:
             return self._send(400, {"error": "invalid_request",
                                     "message": str(e)})
@@ -1533,7 +4297,7 @@ FAULT_DEFAULTS = {"latency_ms": 0, "http_500_next": 0,
                   "replay_last_response_next": 0}
 
 
-class BankSim:
+class BankSim(BillsScfBank):
     """The simulator; start() serves, stop() ends. See the module text."""
 
     def __init__(self, state_dir, cert, key, ca, client_id, sign_cert,
@@ -1542,7 +4306,9 @@ class BankSim:
                  client_sign_cert=None, seed=None, page_size=50,
                  token_ttl=300, max_amount=None, lifetime=900, port=0,
                  admin_port=0, opening_balance="1000000", no_overdraft=False,
-                 today=None, verbose=False, log=None):
+                 today=None, verbose=False, log=None,
+                 bank_code=DEFAULT_BANK_CODE, customer_name=DEFAULT_CUSTOMER,
+                 pool_id=DEFAULT_POOL_ID, auto_sign_ms=None):
         if (client_sign_ca is None) == (client_sign_cert is None):
             raise ValueError("give exactly one of client_sign_ca, "
                              "client_sign_cert")
@@ -1603,6 +4369,7 @@ class BankSim:
             self.cursor_key = f.read()
         self.seed = self._load_seed(seed) if seed else {"accounts": [],
                                                         "entries": []}
+        self._bs_init(bank_code, customer_name, pool_id, auto_sign_ms)
         self._load_state()
 
     def log(self, msg):
@@ -1619,6 +4386,7 @@ class BankSim:
         self.accounts = {}
         self.entries = []
         self.next_seq = 1
+        self._bs_fresh()
         for a in self.seed["accounts"]:
             self.accounts.setdefault(a["iban"], {})[a["currency"]] = \
                 a["opening_balance"]
@@ -1643,6 +4411,7 @@ class BankSim:
                 e["amount"] = Decimal(e["amount"])
                 self.entries.append(e)
             self.next_seq = st["next_seq"]
+            self._bs_load(st)
             if st.get("today_override"):
                 self.today_override = parse_date(st["today_override"])
 
@@ -1655,6 +4424,7 @@ class BankSim:
               "next_seq": self.next_seq,
               "today_override": self.today_override.isoformat()
               if self.today_override else None}
+        st.update(self._bs_dump())
         atomic_write(self.state_file, json.dumps(st).encode())
 
     def _load_seed(self, fn):
@@ -1906,10 +4676,12 @@ class BankSim:
         except (ValueError, KeyError, TypeError):
             return None
 
-    def _append_arrival(self, rec):
+    def _append_arrival(self, rec, kind="payments"):
         line = json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n"
+        fn = self.arrivals_file if kind == "payments" else \
+            self.requests_file
         with self._arr_lock:
-            with open(self.arrivals_file, "a", encoding="utf-8") as f:
+            with open(fn, "a", encoding="utf-8") as f:
                 f.write(line)
 
     def _conns_add(self, s):
@@ -1956,6 +4728,7 @@ class BankSim:
     def ledger(self):
         with self.lock:
             self._settle_locked()
+            self._bs_tick_locked()
             out = []
             for iban in sorted(self.accounts):
                 out.append({
@@ -2025,6 +4798,7 @@ class BankSim:
         with self.lock:
             self.today_override = d
             self._settle_locked()
+            self._bs_tick_locked()
             self._save_locked()
 
     def add_entries(self, entries):
@@ -2042,10 +4816,12 @@ class BankSim:
             self.faults = dict(FAULT_DEFAULTS)
             self.last_response = None
             self.today_override = None
+            self.settings = dict(self.settings_defaults)
             self._fresh_state()
             self._save_locked()
         with self._arr_lock:
             open(self.arrivals_file, "w").close()
+            open(self.requests_file, "w").close()
 
     def _tls_context(self):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -2138,6 +4914,15 @@ def main(argv=None):
     ap.add_argument("--opening-balance", default="1000000")
     ap.add_argument("--no-overdraft", action="store_true")
     ap.add_argument("--today", help="bank date YYYY-MM-DD (default: UTC)")
+    ap.add_argument("--bank-code", default=DEFAULT_BANK_CODE,
+                    help="this bank's 12-digit CNAPS code (bills, scf)")
+    ap.add_argument("--customer-name", default=DEFAULT_CUSTOMER,
+                    help="the client enterprise's name (bills, scf)")
+    ap.add_argument("--pool-id", default=DEFAULT_POOL_ID,
+                    help="the client's bill pool agreement")
+    ap.add_argument("--auto-sign-ms", type=int, default=None,
+                    help="counterparties sign our pending bill and voucher "
+                         "operations after this many ms (default: never)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args(argv)
     try:
@@ -2148,6 +4933,8 @@ def main(argv=None):
             raise ValueError("--today: YYYY-MM-DD")
         if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", a.opening_balance):
             raise ValueError("--opening-balance: a decimal number")
+        if a.auto_sign_ms is not None and a.auto_sign_ms < 0:
+            raise ValueError("--auto-sign-ms: >= 0")
         sim = BankSim(
             state_dir=a.state, cert=a.cert, key=a.key, ca=a.ca,
             client_id=a.client_id, client_secret_file=a.client_secret_file,
@@ -2157,7 +4944,9 @@ def main(argv=None):
             token_ttl=a.token_ttl, max_amount=a.max_amount,
             lifetime=a.lifetime, port=a.port, admin_port=a.admin_port,
             opening_balance=a.opening_balance, no_overdraft=a.no_overdraft,
-            today=a.today, verbose=a.verbose)
+            today=a.today, verbose=a.verbose, bank_code=a.bank_code,
+            customer_name=a.customer_name, pool_id=a.pool_id,
+            auto_sign_ms=a.auto_sign_ms)
         sim.start()
     except (ValueError, OSError, ssl.SSLError, KeyError) as e:
         print("bank_openapi: %s" % e, file=sys.stderr)
