@@ -30,6 +30,8 @@
 #include "canon_common.h"
 #include "testutil.h"
 
+#define XSD "formats/schemas/bills.xsd"
+
 #define NUM "530158000001202401150000123456"
 #define NUM2 "630158000002202402010000654321"
 #define NUM3 "530158000001202401150000777777"
@@ -38,70 +40,50 @@ static char tmpdir[256];
 
 /* ---- building models ----------------------------------------------------- */
 
-static char *dup(const char *s)
-{
-    char *c = s ? strdup(s) : NULL;
-    if (s && !c)
-        abort();
-    return c;
-}
-
-static void set(char **dst, const char *s)
-{
-    free(*dst);
-    *dst = dup(s);
-}
-
-static struct fmt_amount cny(int64_t minor)
-{
-    struct fmt_amount a = {minor, "CNY"};
-    return a;
-}
-
 /* Every field, each value marked with tag so parties differ. */
 static void fill_postal(struct fmt_postal *a, const char *tag)
 {
     char b[128];
     snprintf(b, sizeof(b), "财务部 %s", tag);
-    a->dept = dup(b);
+    a->dept = tu_dup(b);
     snprintf(b, sizeof(b), "南京西路 %s 号", tag);
-    a->street = dup(b);
-    a->building = dup(tag);
-    a->postcode = dup("200041");
-    a->town = dup("上海");
-    a->subdivision = dup("上海市");
-    a->country = dup("CN");
+    a->street = tu_dup(b);
+    a->building = tu_dup(tag);
+    a->postcode = tu_dup("200041");
+    a->town = tu_dup("上海");
+    a->subdivision = tu_dup("上海市");
+    a->country = tu_dup("CN");
     snprintf(b, sizeof(b), "静安区 %s", tag);
-    a->lines[0] = dup(b);
-    a->lines[1] = dup("B座 12F");
+    a->lines[0] = tu_dup(b);
+    a->lines[1] = tu_dup("B座 12F");
 }
 
 static void fill_party(struct fmt_party *p, const char *name, const char *tag)
 {
     char b[64];
-    p->name = dup(name);
+    p->name = tu_dup(name);
     fill_postal(&p->addr, tag);
     snprintf(b, sizeof(b), "BIC%sXX", tag);
-    p->org_bic = dup(b);
+    p->org_bic = tu_dup(b);
     snprintf(b, sizeof(b), "91310000MA1FL%s", tag);
-    p->org_id = dup(b);
-    p->org_id_scheme = dup("USCC");
+    p->org_id = tu_dup(b);
+    p->org_id_scheme = tu_dup("USCC");
     snprintf(b, sizeof(b), "P-%s", tag);
-    p->prvt_id = dup(b);
-    p->ctry_of_res = dup("CN");
+    p->prvt_id = tu_dup(b);
+    p->ctry_of_res = tu_dup("CN");
 }
 
 static void fill_account(struct fmt_account *a, const char *no, const char *tag)
 {
     char b[64];
     snprintf(b, sizeof(b), "CN%s", tag);
-    a->iban = dup(b);
-    a->other_id = dup(no);
-    a->other_scheme = dup("BBAN");
-    a->ccy = dup("CNY");
+    a->iban = tu_dup(b);
+    a->other_id = tu_dup(no);
+    a->other_scheme = tu_dup("BBAN");
+    a->ccy = tu_dup("CNY");
     snprintf(b, sizeof(b), "基本户 %s", tag);
-    a->name = dup(b);
-    a->type = dup("CACC");
+    a->name = tu_dup(b);
+    a->type = tu_dup("CACC");
 }
 
 /* A bill party: name, account, bank; with full, every other field too. */
@@ -114,21 +96,21 @@ static void bparty(struct fmt_bill_party *p, const char *name, const char *acct,
         if (acct)
             fill_account(&p->acct, acct, tag);
     } else {
-        p->party.name = dup(name);
-        p->acct.other_id = dup(acct);
+        p->party.name = tu_dup(name);
+        p->acct.other_id = tu_dup(acct);
     }
-    p->bank_code = dup(bank);
+    p->bank_code = tu_dup(bank);
 }
 
 /* A draft with every field set (full) or the usual ones. */
 static void mk_draft(struct fmt_draft *d, const char *number, int full)
 {
     memset(d, 0, sizeof(*d));
-    d->number = dup(number);
+    d->number = tu_dup(number);
     d->kind = FMT_DRAFT_AC02;
-    d->amount = cny(1000000);
-    d->issue_date = dup("2024-01-15");
-    d->maturity_date = dup("2024-07-15");
+    d->amount = tu_cny(1000000);
+    d->issue_date = tu_dup("2024-01-15");
+    d->maturity_date = tu_dup("2024-07-15");
     bparty(&d->drawer, "华东贸易有限公司", "110000000000000001", "102100099996",
            full ? "D1" : NULL);
     bparty(&d->acceptor, "华东贸易有限公司 (承兑)", "110000000000000009",
@@ -157,8 +139,8 @@ static void mk_req(struct fmt_bill_request *rq, enum fmt_bill_op op)
     memset(rq, 0, sizeof(*rq));
     rq->op = op;
     snprintf(id, sizeof(id), "TR-2024.%02d_x", (int)op);
-    rq->req_id = dup(id);
-    rq->memo = dup("备注: 2024年 Q1 <票据> & \"结算\"");
+    rq->req_id = tu_dup(id);
+    rq->memo = tu_dup("备注: 2024年 Q1 <票据> & \"结算\"");
     switch (op) {
     case FMT_BILL_OP_ISSUE:
         mk_draft(&rq->draft, NUM, 0);
@@ -167,43 +149,45 @@ static void mk_req(struct fmt_bill_request *rq, enum fmt_bill_op op)
         rq->draft.status = FMT_DRAFT_NONE;
         rq->draft.sub_from = rq->draft.sub_to = 0;
         return;
-    case FMT_BILL_OP_POOL_OVERVIEW: rq->pool_id = dup("PJC-2024-0001"); return;
+    case FMT_BILL_OP_POOL_OVERVIEW:
+        rq->pool_id = tu_dup("PJC-2024-0001");
+        return;
     case FMT_BILL_OP_NOTICES: return;
     case FMT_BILL_OP_DRAFTS:
         rq->f_status = FMT_DRAFT_PLEDGED;
-        rq->f_maturity_from = dup("2024-07-01");
-        rq->f_maturity_to = dup("2024-07-31");
+        rq->f_maturity_from = tu_dup("2024-07-01");
+        rq->f_maturity_to = tu_dup("2024-07-31");
         return;
     default: break;
     }
-    rq->draft_no = dup(NUM);
+    rq->draft_no = tu_dup(NUM);
     switch (op) {
     case FMT_BILL_OP_ENDORSE:
         rq->sub_from = 1;
         rq->sub_to = 500000;
-        rq->amount = cny(500000);
+        rq->amount = tu_cny(500000);
         bparty(&rq->cpty, "岭南配件有限公司", "330000000000000003",
                "104100000045", NULL);
         break;
     case FMT_BILL_OP_DISCOUNT:
         bparty(&rq->cpty, "宁波银行股份有限公司", NULL, "313332082914", NULL);
         rq->rate_ppm = 13500;
-        rq->date = dup("2024-03-05");
-        rq->proceeds_acct.other_id = dup("220000000000000002");
+        rq->date = tu_dup("2024-03-05");
+        rq->proceeds_acct.other_id = tu_dup("220000000000000002");
         break;
     case FMT_BILL_OP_PLEDGE:
-    case FMT_BILL_OP_RELEASE: rq->pool_id = dup("PJC-2024-0001"); break;
+    case FMT_BILL_OP_RELEASE: rq->pool_id = tu_dup("PJC-2024-0001"); break;
     case FMT_BILL_OP_PRESENT_PAYMENT: rq->overdue = 1; break;
     case FMT_BILL_OP_RECOURSE:
-        rq->amount = cny(1001250);
+        rq->amount = tu_cny(1001250);
         bparty(&rq->cpty, "华东贸易有限公司", "110000000000000001",
                "102100099996", NULL);
-        rq->reason = dup("到期拒付");
+        rq->reason = tu_dup("到期拒付");
         break;
-    case FMT_BILL_OP_SIGN: rq->notice_id = dup("NT-88001"); break;
+    case FMT_BILL_OP_SIGN: rq->notice_id = tu_dup("NT-88001"); break;
     case FMT_BILL_OP_REFUSE:
-        rq->notice_id = dup("NT-88002");
-        rq->reason = dup("货物未到");
+        rq->notice_id = tu_dup("NT-88002");
+        rq->reason = tu_dup("货物未到");
         break;
     default: break;
     }
@@ -215,28 +199,28 @@ static void mk_req_all(struct fmt_bill_request *rq)
     mk_req(rq, FMT_BILL_OP_DISCOUNT);
     rq->sub_from = 1;
     rq->sub_to = 500000;
-    rq->amount = cny(500000);
+    rq->amount = tu_cny(500000);
     bparty(&rq->cpty, "宁波银行股份有限公司", "313000000000000001",
            "313332082914", "C5");
     rq->rate_ppm = 13512; /* 1.3512 % */
     fmt_account_release(&rq->proceeds_acct);
     fill_account(&rq->proceeds_acct, "220000000000000002", "PA");
-    rq->pool_id = dup("PJC-2024-0001");
+    rq->pool_id = tu_dup("PJC-2024-0001");
     rq->overdue = 1;
     mk_draft(&rq->draft, NUM, 1);
-    rq->notice_id = dup("NT-1");
+    rq->notice_id = tu_dup("NT-1");
     /* CR, LF and tab survive; CR is written as a character reference */
-    rq->reason = dup("line 1\r\nline 2\ttab <&> \xF0\x9F\x98\x80");
+    rq->reason = tu_dup("line 1\r\nline 2\ttab <&> \xF0\x9F\x98\x80");
     rq->f_status = FMT_DRAFT_PLEDGED;
-    rq->f_maturity_from = dup("2024-07-01");
-    rq->f_maturity_to = dup("2024-07-31");
+    rq->f_maturity_from = tu_dup("2024-07-01");
+    rq->f_maturity_to = tu_dup("2024-07-31");
 }
 
 static void mk_event(struct fmt_draft_event *e, int i)
 {
     memset(e, 0, sizeof(*e));
     if (i == 0) {
-        e->time = dup("2024-01-15T09:30:00+08:00");
+        e->time = tu_dup("2024-01-15T09:30:00+08:00");
         e->op = FMT_BILL_OP_ISSUE;
         bparty(&e->from, "华东贸易有限公司", "110000000000000001",
                "102100099996", "E1");
@@ -245,14 +229,14 @@ static void mk_event(struct fmt_draft_event *e, int i)
         e->status = FMT_DRAFT_REGISTERED;
         e->sub_from = 1;
         e->sub_to = 1000000;
-        e->amount = cny(1000000);
+        e->amount = tu_cny(1000000);
     } else if (i == 1) {
         e->op = FMT_BILL_OP_WITHDRAW; /* a bank that lists little */
     } else {
-        e->time = dup("2024-03-01 14:05:12");
+        e->time = tu_dup("2024-03-01 14:05:12");
         e->op = FMT_BILL_OP_SIGN;
         e->status = FMT_DRAFT_HELD;
-        e->amount = cny(500000);
+        e->amount = tu_cny(500000);
     }
 }
 
@@ -260,24 +244,24 @@ static void mk_notice(struct fmt_bill_notice *n, enum fmt_bill_op kind,
                       const char *id)
 {
     memset(n, 0, sizeof(*n));
-    n->notice_id = dup(id);
+    n->notice_id = tu_dup(id);
     n->kind = kind;
     mk_draft(&n->draft, NUM2, 1);
     bparty(&n->from, "北方钢材贸易有限公司", "550000000000000005",
            "103100000026", "F6");
-    n->time = dup("2024-03-02T10:15:00+08:00");
-    n->amount = cny(kind == FMT_BILL_OP_RECOURSE ? 1001250 : 1000000);
-    n->reason = dup("请于 10 日内签收");
+    n->time = tu_dup("2024-03-02T10:15:00+08:00");
+    n->amount = tu_cny(kind == FMT_BILL_OP_RECOURSE ? 1001250 : 1000000);
+    n->reason = tu_dup("请于 10 日内签收");
 }
 
 static void mk_result(struct fmt_bill_result *r)
 {
     memset(r, 0, sizeof(*r));
-    r->req_id = dup("TR-20240901-003");
+    r->req_id = tu_dup("TR-20240901-003");
     r->op = FMT_BILL_OP_DRAFT_DETAIL;
     r->outcome = FMT_BILL_PENDING;
-    r->bank_code = dup("E1001");
-    r->bank_text = dup("处理中 <待签收> & \"稍后\"");
+    r->bank_code = tu_dup("E1001");
+    r->bank_text = tu_dup("处理中 <待签收> & \"稍后\"");
     r->n_drafts = 2;
     r->drafts = calloc(2, sizeof(*r->drafts));
     r->n_history = 3;
@@ -293,242 +277,138 @@ static void mk_result(struct fmt_bill_result *r)
     mk_notice(&r->notices[0], FMT_BILL_OP_ENDORSE, "NT-1");
     mk_notice(&r->notices[1], FMT_BILL_OP_RECOURSE, "NT-2");
     r->has_pool = 1;
-    r->pool.pool_id = dup("PJC-2024-0001");
-    r->pool.as_of = dup("2024-09-01T08:00:00+08:00");
+    r->pool.pool_id = tu_dup("PJC-2024-0001");
+    r->pool.as_of = tu_dup("2024-09-01T08:00:00+08:00");
     r->pool.pledged_count = 3;
-    r->pool.pledged_total = cny(35000000);
-    r->pool.deposit = cny(2000000);
-    r->pool.quota_total = cny(37000000);
-    r->pool.quota_used = cny(12000000);
-    r->pool.quota_available = cny(25000000);
+    r->pool.pledged_total = tu_cny(35000000);
+    r->pool.deposit = tu_cny(2000000);
+    r->pool.quota_total = tu_cny(37000000);
+    r->pool.quota_used = tu_cny(12000000);
+    r->pool.quota_available = tu_cny(25000000);
 }
 
 /* ---- field-by-field comparison ------------------------------------------- */
 
-static int mismatches;
-
-static void cmp_s(const char *path, const char *f, const char *a, const char *b)
-{
-    if ((a == NULL) != (b == NULL) || (a && strcmp(a, b))) {
-        fprintf(stderr, "  mismatch %s.%s: \"%s\" != \"%s\"\n", path, f,
-                a ? a : "(null)", b ? b : "(null)");
-        mismatches++;
-    }
-}
-
-static void cmp_i(const char *path, const char *f, long long a, long long b)
-{
-    if (a != b) {
-        fprintf(stderr, "  mismatch %s.%s: %lld != %lld\n", path, f, a, b);
-        mismatches++;
-    }
-}
-
-#define CS(fld) cmp_s(path, #fld, a->fld, b->fld)
-#define CI(fld) cmp_i(path, #fld, (long long)(a->fld), (long long)(b->fld))
-#define CSUB(fn, fld)                                                          \
-    do {                                                                       \
-        char p_[256];                                                          \
-        snprintf(p_, sizeof(p_), "%s.%s", path, #fld);                         \
-        fn(p_, &a->fld, &b->fld);                                              \
-    } while (0)
-
-static void cmp_amount(const char *path, const struct fmt_amount *a,
-                       const struct fmt_amount *b)
-{
-    CI(minor);
-    CS(ccy);
-}
-
-static void cmp_postal(const char *path, const struct fmt_postal *a,
-                       const struct fmt_postal *b)
-{
-    CS(dept);
-    CS(street);
-    CS(building);
-    CS(postcode);
-    CS(town);
-    CS(subdivision);
-    CS(country);
-    for (int i = 0; i < 7; i++) {
-        char f[16];
-        snprintf(f, sizeof(f), "lines[%d]", i);
-        cmp_s(path, f, a->lines[i], b->lines[i]);
-    }
-}
-
-static void cmp_party(const char *path, const struct fmt_party *a,
-                      const struct fmt_party *b)
-{
-    CS(name);
-    CSUB(cmp_postal, addr);
-    CS(org_bic);
-    CS(org_id);
-    CS(org_id_scheme);
-    CS(prvt_id);
-    CS(ctry_of_res);
-}
-
-static void cmp_account(const char *path, const struct fmt_account *a,
-                        const struct fmt_account *b)
-{
-    CS(iban);
-    CS(other_id);
-    CS(other_scheme);
-    CS(ccy);
-    CS(name);
-    CS(type);
-}
-
 static void cmp_bparty(const char *path, const struct fmt_bill_party *a,
                        const struct fmt_bill_party *b)
 {
-    CSUB(cmp_party, party);
-    CSUB(cmp_account, acct);
-    CS(bank_code);
+    TU_CSUB(tu_cmp_party, party);
+    TU_CSUB(tu_cmp_account, acct);
+    TU_CS(bank_code);
 }
 
 static void cmp_draft(const char *path, const struct fmt_draft *a,
                       const struct fmt_draft *b)
 {
-    CS(number);
-    CI(kind);
-    CSUB(cmp_amount, amount);
-    CS(issue_date);
-    CS(maturity_date);
-    CSUB(cmp_bparty, drawer);
-    CSUB(cmp_bparty, acceptor);
-    CSUB(cmp_bparty, payee);
-    CSUB(cmp_bparty, holder);
-    CI(status);
-    CI(prev_status);
-    CI(pending_dir);
-    CI(not_transferable);
-    CI(divisible);
-    CI(sub_from);
-    CI(sub_to);
+    TU_CS(number);
+    TU_CI(kind);
+    TU_CSUB(tu_cmp_amount, amount);
+    TU_CS(issue_date);
+    TU_CS(maturity_date);
+    TU_CSUB(cmp_bparty, drawer);
+    TU_CSUB(cmp_bparty, acceptor);
+    TU_CSUB(cmp_bparty, payee);
+    TU_CSUB(cmp_bparty, holder);
+    TU_CI(status);
+    TU_CI(prev_status);
+    TU_CI(pending_dir);
+    TU_CI(not_transferable);
+    TU_CI(divisible);
+    TU_CI(sub_from);
+    TU_CI(sub_to);
 }
 
 static void cmp_request(const char *path, const struct fmt_bill_request *a,
                         const struct fmt_bill_request *b)
 {
-    CI(op);
-    CS(req_id);
-    CS(draft_no);
-    CI(sub_from);
-    CI(sub_to);
-    CSUB(cmp_amount, amount);
-    CSUB(cmp_bparty, cpty);
-    CI(rate_ppm);
-    CS(date);
-    CSUB(cmp_account, proceeds_acct);
-    CS(pool_id);
-    CI(overdue);
-    CSUB(cmp_draft, draft);
-    CS(notice_id);
-    CS(reason);
-    CS(memo);
-    CI(f_status);
-    CS(f_maturity_from);
-    CS(f_maturity_to);
+    TU_CI(op);
+    TU_CS(req_id);
+    TU_CS(draft_no);
+    TU_CI(sub_from);
+    TU_CI(sub_to);
+    TU_CSUB(tu_cmp_amount, amount);
+    TU_CSUB(cmp_bparty, cpty);
+    TU_CI(rate_ppm);
+    TU_CS(date);
+    TU_CSUB(tu_cmp_account, proceeds_acct);
+    TU_CS(pool_id);
+    TU_CI(overdue);
+    TU_CSUB(cmp_draft, draft);
+    TU_CS(notice_id);
+    TU_CS(reason);
+    TU_CS(memo);
+    TU_CI(f_status);
+    TU_CS(f_maturity_from);
+    TU_CS(f_maturity_to);
 }
 
 static void cmp_event(const char *path, const struct fmt_draft_event *a,
                       const struct fmt_draft_event *b)
 {
-    CS(time);
-    CI(op);
-    CSUB(cmp_bparty, from);
-    CSUB(cmp_bparty, to);
-    CI(status);
-    CI(sub_from);
-    CI(sub_to);
-    CSUB(cmp_amount, amount);
+    TU_CS(time);
+    TU_CI(op);
+    TU_CSUB(cmp_bparty, from);
+    TU_CSUB(cmp_bparty, to);
+    TU_CI(status);
+    TU_CI(sub_from);
+    TU_CI(sub_to);
+    TU_CSUB(tu_cmp_amount, amount);
 }
 
 static void cmp_notice(const char *path, const struct fmt_bill_notice *a,
                        const struct fmt_bill_notice *b)
 {
-    CS(notice_id);
-    CI(kind);
-    CSUB(cmp_draft, draft);
-    CSUB(cmp_bparty, from);
-    CS(time);
-    CSUB(cmp_amount, amount);
-    CS(reason);
+    TU_CS(notice_id);
+    TU_CI(kind);
+    TU_CSUB(cmp_draft, draft);
+    TU_CSUB(cmp_bparty, from);
+    TU_CS(time);
+    TU_CSUB(tu_cmp_amount, amount);
+    TU_CS(reason);
 }
 
 static void cmp_pool(const char *path, const struct fmt_bill_pool *a,
                      const struct fmt_bill_pool *b)
 {
-    CS(pool_id);
-    CS(as_of);
-    CI(pledged_count);
-    CSUB(cmp_amount, pledged_total);
-    CSUB(cmp_amount, deposit);
-    CSUB(cmp_amount, quota_total);
-    CSUB(cmp_amount, quota_used);
-    CSUB(cmp_amount, quota_available);
+    TU_CS(pool_id);
+    TU_CS(as_of);
+    TU_CI(pledged_count);
+    TU_CSUB(tu_cmp_amount, pledged_total);
+    TU_CSUB(tu_cmp_amount, deposit);
+    TU_CSUB(tu_cmp_amount, quota_total);
+    TU_CSUB(tu_cmp_amount, quota_used);
+    TU_CSUB(tu_cmp_amount, quota_available);
 }
 
 static void cmp_result(const char *path, const struct fmt_bill_result *a,
                        const struct fmt_bill_result *b)
 {
     char p[256];
-    CS(req_id);
-    CI(op);
-    CI(outcome);
-    CS(bank_code);
-    CS(bank_text);
-    CI(n_drafts);
+    TU_CS(req_id);
+    TU_CI(op);
+    TU_CI(outcome);
+    TU_CS(bank_code);
+    TU_CS(bank_text);
+    TU_CI(n_drafts);
     for (size_t i = 0; i < a->n_drafts && i < b->n_drafts; i++) {
         snprintf(p, sizeof(p), "%s.drafts[%zu]", path, i);
         cmp_draft(p, &a->drafts[i], &b->drafts[i]);
     }
-    CI(n_history);
+    TU_CI(n_history);
     for (size_t i = 0; i < a->n_history && i < b->n_history; i++) {
         snprintf(p, sizeof(p), "%s.history[%zu]", path, i);
         cmp_event(p, &a->history[i], &b->history[i]);
     }
-    CI(n_notices);
+    TU_CI(n_notices);
     for (size_t i = 0; i < a->n_notices && i < b->n_notices; i++) {
         snprintf(p, sizeof(p), "%s.notices[%zu]", path, i);
         cmp_notice(p, &a->notices[i], &b->notices[i]);
     }
-    CI(has_pool);
-    CSUB(cmp_pool, pool);
+    TU_CI(has_pool);
+    TU_CSUB(cmp_pool, pool);
 }
 
 /* ---- files, schema, diag ------------------------------------------------- */
-
-static int xsd_valid(const char *path)
-{
-    char xsd[1024];
-    snprintf(xsd, sizeof(xsd), "%s", tu_src("formats/schemas/bills.xsd"));
-    return tu_system("xmllint --noout --nonet --schema '%s' '%s' "
-                     ">/dev/null 2>&1",
-                     xsd, path);
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[4][512];
-    static int next;
-    char *b = buf[next++ % 4];
-    snprintf(b, 512, "%s/%s", tmpdir, name);
-    return b;
-}
-
-/* Validate a document given as a string. */
-static int xsd_valid_doc(const char *doc)
-{
-    const char *p = tmp_path("doc.xml");
-    if (tu_write_file(p, doc, strlen(doc)) != 0)
-        return -1;
-    return xsd_valid(p);
-}
-
-typedef int (*write_fn)(FILE *, const void *, struct h2h_err *);
 
 static int w_req(FILE *f, const void *o, struct h2h_err *e)
 {
@@ -543,41 +423,6 @@ static int w_ntc(FILE *f, const void *o, struct h2h_err *e)
     return fmt_canon_bill_write_notice(f, o, e);
 }
 
-/* Write obj to path with fn; returns fn's code (file closed). */
-static int write_to(const char *path, write_fn fn, const void *obj,
-                    struct h2h_err *err)
-{
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    int rc = fn(f, obj, err);
-    fclose(f);
-    if (rc)
-        fprintf(stderr, "  write %s: %d %s\n", path, rc, err->msg);
-    return rc;
-}
-
-static long file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
-static int has_problem(const struct fmt_diag *d, const char *rule, int line,
-                       const char *where)
-{
-    for (size_t i = 0; i < d->n; i++)
-        if (!strcmp(d->v[i].rule, rule) &&
-            (line == 0 || d->v[i].line == line) &&
-            (!where || (d->v[i].where && !strcmp(d->v[i].where, where))))
-            return 1;
-    return 0;
-}
-
-static int contains(const char *hay, const char *needle)
-{
-    return hay && strstr(hay, needle) != NULL;
-}
-
 /* ---- round trips --------------------------------------------------------- */
 
 static void roundtrip_request(const struct fmt_bill_request *rq,
@@ -586,9 +431,9 @@ static void roundtrip_request(const struct fmt_bill_request *rq,
     char file[96];
     struct h2h_err err = {0};
     snprintf(file, sizeof(file), "req_%s.xml", name);
-    const char *path = tmp_path(file);
-    CU_ASSERT_EQUAL(write_to(path, w_req, rq, &err), 0);
-    int valid = xsd_valid(path);
+    const char *path = tu_path(tmpdir, file);
+    CU_ASSERT_EQUAL(tu_write_to(path, w_req, rq, &err), 0);
+    int valid = tu_xsd_valid(XSD, path);
     if (valid)
         fprintf(stderr, "  %s is not valid against bills.xsd\n", path);
     CU_ASSERT_EQUAL(valid, 0);
@@ -600,9 +445,9 @@ static void roundtrip_request(const struct fmt_bill_request *rq,
     fmt_diag_print(&d, stderr);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_EQUAL(d.n, 0);
-    mismatches = 0;
+    tu_mismatches = 0;
     cmp_request(name, rq, &back);
-    CU_ASSERT_EQUAL(mismatches, 0);
+    CU_ASSERT_EQUAL(tu_mismatches, 0);
     if (text)
         *text = tu_read_file(path, NULL);
     fmt_bill_request_release(&back);
@@ -619,19 +464,19 @@ static void test_request_every_op(void)
         CU_ASSERT_EQUAL(fmt_bill_request_check(&rq, &e), 0);
         char *text = NULL;
         roundtrip_request(&rq, fmt_bill_op_name((enum fmt_bill_op)op), &text);
-        CU_ASSERT(contains(text, "<Op>"));
+        CU_ASSERT(tu_contains(text, "<Op>"));
         /* Chinese text goes out as UTF-8, not as character references */
         CU_ASSERT(
-            contains(text, "备注: 2024年 Q1 &lt;票据&gt; &amp; \"结算\""));
+            tu_contains(text, "备注: 2024年 Q1 &lt;票据&gt; &amp; \"结算\""));
         if (op == FMT_BILL_OP_ENDORSE) {
-            CU_ASSERT(contains(text, "<Nm>岭南配件有限公司</Nm>"));
-            CU_ASSERT(contains(text, "<SubRg>"));
-            CU_ASSERT(contains(text, "<Amt Ccy=\"CNY\">5000.00</Amt>"));
+            CU_ASSERT(tu_contains(text, "<Nm>岭南配件有限公司</Nm>"));
+            CU_ASSERT(tu_contains(text, "<SubRg>"));
+            CU_ASSERT(tu_contains(text, "<Amt Ccy=\"CNY\">5000.00</Amt>"));
         }
         if (op == FMT_BILL_OP_DISCOUNT)
-            CU_ASSERT(contains(text, "<Rate>1.35</Rate>"));
+            CU_ASSERT(tu_contains(text, "<Rate>1.35</Rate>"));
         if (op == FMT_BILL_OP_PRESENT_PAYMENT)
-            CU_ASSERT(contains(text, "<Ovrdue>true</Ovrdue>"));
+            CU_ASSERT(tu_contains(text, "<Ovrdue>true</Ovrdue>"));
         free(text);
         fmt_bill_request_release(&rq);
     }
@@ -643,11 +488,11 @@ static void test_request_every_field(void)
     char *text = NULL;
     mk_req_all(&rq);
     roundtrip_request(&rq, "all", &text);
-    CU_ASSERT(contains(text, "<Rate>1.3512</Rate>"));
-    CU_ASSERT(contains(text, "line 1&#13;\nline 2\ttab &lt;&amp;&gt; "));
-    CU_ASSERT(contains(text, "<AdrLine>B座 12F</AdrLine>"));
-    CU_ASSERT(contains(text, "<PdgDir>out</PdgDir>"));
-    CU_ASSERT(contains(text, "<NotTrfbl>true</NotTrfbl>"));
+    CU_ASSERT(tu_contains(text, "<Rate>1.3512</Rate>"));
+    CU_ASSERT(tu_contains(text, "line 1&#13;\nline 2\ttab &lt;&amp;&gt; "));
+    CU_ASSERT(tu_contains(text, "<AdrLine>B座 12F</AdrLine>"));
+    CU_ASSERT(tu_contains(text, "<PdgDir>out</PdgDir>"));
+    CU_ASSERT(tu_contains(text, "<NotTrfbl>true</NotTrfbl>"));
     free(text);
     fmt_bill_request_release(&rq);
 }
@@ -657,9 +502,9 @@ static void roundtrip_result(const struct fmt_bill_result *r, const char *name)
     char file[96];
     struct h2h_err err = {0};
     snprintf(file, sizeof(file), "res_%s.xml", name);
-    const char *path = tmp_path(file);
-    CU_ASSERT_EQUAL(write_to(path, w_res, r, &err), 0);
-    CU_ASSERT_EQUAL(xsd_valid(path), 0);
+    const char *path = tu_path(tmpdir, file);
+    CU_ASSERT_EQUAL(tu_write_to(path, w_res, r, &err), 0);
+    CU_ASSERT_EQUAL(tu_xsd_valid(XSD, path), 0);
     struct fmt_bill_result back;
     struct fmt_diag d;
     struct fmt_src src = {.path = path};
@@ -668,9 +513,9 @@ static void roundtrip_result(const struct fmt_bill_result *r, const char *name)
     fmt_diag_print(&d, stderr);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_EQUAL(d.n, 0);
-    mismatches = 0;
+    tu_mismatches = 0;
     cmp_result(name, r, &back);
-    CU_ASSERT_EQUAL(mismatches, 0);
+    CU_ASSERT_EQUAL(tu_mismatches, 0);
     fmt_bill_result_release(&back);
     fmt_diag_release(&d);
 }
@@ -684,32 +529,32 @@ static void test_result_roundtrip(void)
 
     /* the least a result has: a rejection without anything else */
     memset(&r, 0, sizeof(r));
-    r.req_id = dup("TR-1");
+    r.req_id = tu_dup("TR-1");
     r.op = FMT_BILL_OP_ENDORSE;
     r.outcome = FMT_BILL_REJECTED;
-    r.bank_code = dup("PJ0042");
-    r.bank_text = dup("票据状态不允许背书");
+    r.bank_code = tu_dup("PJ0042");
+    r.bank_text = tu_dup("票据状态不允许背书");
     roundtrip_result(&r, "rejected");
     fmt_bill_result_release(&r);
 
     /* an empty pool: the count is written as 0, amounts as 0.00 */
     memset(&r, 0, sizeof(r));
-    r.req_id = dup("TR-2");
+    r.req_id = tu_dup("TR-2");
     r.op = FMT_BILL_OP_POOL_OVERVIEW;
     r.outcome = FMT_BILL_ACCEPTED;
     r.has_pool = 1;
-    r.pool.quota_total = cny(0);
+    r.pool.quota_total = tu_cny(0);
     roundtrip_result(&r, "empty_pool");
-    char *text = tu_read_file(tmp_path("res_empty_pool.xml"), NULL);
-    CU_ASSERT(contains(text, "<PldgdNb>0</PldgdNb>"));
-    CU_ASSERT(contains(text, "<QtaTtl Ccy=\"CNY\">0.00</QtaTtl>"));
-    CU_ASSERT(!contains(text, "PldgdAmt"));
+    char *text = tu_read_file(tu_path(tmpdir, "res_empty_pool.xml"), NULL);
+    CU_ASSERT(tu_contains(text, "<PldgdNb>0</PldgdNb>"));
+    CU_ASSERT(tu_contains(text, "<QtaTtl Ccy=\"CNY\">0.00</QtaTtl>"));
+    CU_ASSERT(!tu_contains(text, "PldgdAmt"));
     free(text);
     fmt_bill_result_release(&r);
 
     /* a split: the result carries both pieces */
     memset(&r, 0, sizeof(r));
-    r.req_id = dup("TR-3");
+    r.req_id = tu_dup("TR-3");
     r.op = FMT_BILL_OP_PLEDGE;
     r.outcome = FMT_BILL_ACCEPTED;
     r.n_drafts = 2;
@@ -719,9 +564,9 @@ static void test_result_roundtrip(void)
     mk_draft(&r.drafts[1], NUM, 0);
     r.drafts[0].status = FMT_DRAFT_PLEDGED;
     r.drafts[0].sub_to = 300000;
-    r.drafts[0].amount = cny(300000);
+    r.drafts[0].amount = tu_cny(300000);
     r.drafts[1].sub_from = 300001;
-    r.drafts[1].amount = cny(700000);
+    r.drafts[1].amount = tu_cny(700000);
     roundtrip_result(&r, "split");
     fmt_bill_result_release(&r);
 }
@@ -742,17 +587,17 @@ static void test_notice_roundtrip(void)
         const char *name = fmt_bill_op_name(kinds[i]);
         mk_notice(&n, kinds[i], "NT-8800X");
         snprintf(file, sizeof(file), "ntc_%s.xml", name);
-        const char *path = tmp_path(file);
-        CU_ASSERT_EQUAL(write_to(path, w_ntc, &n, &err), 0);
-        CU_ASSERT_EQUAL(xsd_valid(path), 0);
+        const char *path = tu_path(tmpdir, file);
+        CU_ASSERT_EQUAL(tu_write_to(path, w_ntc, &n, &err), 0);
+        CU_ASSERT_EQUAL(tu_xsd_valid(XSD, path), 0);
         struct fmt_src src = {.path = path};
         fmt_diag_init(&d, path);
         CU_ASSERT_EQUAL(fmt_canon_bill_read_notice(&src, &back, &d, &err), 0);
         fmt_diag_print(&d, stderr);
         CU_ASSERT_EQUAL(d.n, 0);
-        mismatches = 0;
+        tu_mismatches = 0;
         cmp_notice(name, &n, &back);
-        CU_ASSERT_EQUAL(mismatches, 0);
+        CU_ASSERT_EQUAL(tu_mismatches, 0);
         fmt_bill_notice_release(&back);
         fmt_bill_notice_release(&n);
         fmt_diag_release(&d);
@@ -765,14 +610,14 @@ static void test_comparison_fails(void)
     struct fmt_bill_result a, b;
     mk_result(&a);
     mk_result(&b);
-    mismatches = 0;
+    tu_mismatches = 0;
     cmp_result("same", &a, &b);
-    CU_ASSERT_EQUAL(mismatches, 0);
-    set(&b.notices[1].draft.holder.party.addr.lines[1], "C座");
+    CU_ASSERT_EQUAL(tu_mismatches, 0);
+    tu_set(&b.notices[1].draft.holder.party.addr.lines[1], "C座");
     b.history[0].sub_to--;
     b.drafts[0].acceptor.acct.type[0] = 'X';
     cmp_result("changed", &a, &b);
-    CU_ASSERT_EQUAL(mismatches, 3);
+    CU_ASSERT_EQUAL(tu_mismatches, 3);
     fmt_bill_result_release(&a);
     fmt_bill_result_release(&b);
 
@@ -780,30 +625,21 @@ static void test_comparison_fails(void)
     mk_req_all(&r1);
     mk_req_all(&r2);
     r2.f_status = FMT_DRAFT_HELD;
-    mismatches = 0;
+    tu_mismatches = 0;
     cmp_request("changed", &r1, &r2);
-    CU_ASSERT_EQUAL(mismatches, 1);
+    CU_ASSERT_EQUAL(tu_mismatches, 1);
     fmt_bill_request_release(&r1);
     fmt_bill_request_release(&r2);
 }
 
 /* ---- fixtures ------------------------------------------------------------ */
 
-static const char *fixture(const char *name)
-{
-    static char buf[1024];
-    char rel[256];
-    snprintf(rel, sizeof(rel), "tests/fixtures/bills/%s", name);
-    snprintf(buf, sizeof(buf), "%s", tu_src(rel));
-    return buf;
-}
-
 static int read_fixture_request(const char *name, struct fmt_bill_request *rq)
 {
     char path[1024];
     struct h2h_err err = {0};
     struct fmt_diag d;
-    snprintf(path, sizeof(path), "%s", fixture(name));
+    snprintf(path, sizeof(path), "%s", tu_fixture("bills", name));
     struct fmt_src src = {.path = path};
     fmt_diag_init(&d, path);
     int rc = fmt_canon_bill_read_request(&src, rq, &d, &err);
@@ -811,7 +647,7 @@ static int read_fixture_request(const char *name, struct fmt_bill_request *rq)
         fprintf(stderr, "  %s: %s\n", name, err.msg);
     fmt_diag_print(&d, stderr);
     CU_ASSERT_EQUAL(d.n, 0);
-    CU_ASSERT_EQUAL(xsd_valid(path), 0);
+    CU_ASSERT_EQUAL(tu_xsd_valid(XSD, path), 0);
     fmt_diag_release(&d);
     return rc;
 }
@@ -888,9 +724,10 @@ static void test_fixtures_outputs(void)
     struct fmt_bill_result r;
     struct fmt_bill_notice n;
 
-    snprintf(path, sizeof(path), "%s", fixture("result_draft_detail.xml"));
+    snprintf(path, sizeof(path), "%s",
+             tu_fixture("bills", "result_draft_detail.xml"));
     struct fmt_src src = {.path = path};
-    CU_ASSERT_EQUAL(xsd_valid(path), 0);
+    CU_ASSERT_EQUAL(tu_xsd_valid(XSD, path), 0);
     fmt_diag_init(&d, path);
     CU_ASSERT_EQUAL(fmt_canon_bill_read_result(&src, &r, &d, &err), 0);
     CU_ASSERT_EQUAL(d.n, 0);
@@ -913,8 +750,9 @@ static void test_fixtures_outputs(void)
     fmt_bill_result_release(&r);
     fmt_diag_release(&d);
 
-    snprintf(path, sizeof(path), "%s", fixture("result_pool_overview.xml"));
-    CU_ASSERT_EQUAL(xsd_valid(path), 0);
+    snprintf(path, sizeof(path), "%s",
+             tu_fixture("bills", "result_pool_overview.xml"));
+    CU_ASSERT_EQUAL(tu_xsd_valid(XSD, path), 0);
     fmt_diag_init(&d, path);
     CU_ASSERT_EQUAL(fmt_canon_bill_read_result(&src, &r, &d, &err), 0);
     CU_ASSERT_EQUAL(d.n, 0);
@@ -925,8 +763,9 @@ static void test_fixtures_outputs(void)
     fmt_bill_result_release(&r);
     fmt_diag_release(&d);
 
-    snprintf(path, sizeof(path), "%s", fixture("notice_endorse.xml"));
-    CU_ASSERT_EQUAL(xsd_valid(path), 0);
+    snprintf(path, sizeof(path), "%s",
+             tu_fixture("bills", "notice_endorse.xml"));
+    CU_ASSERT_EQUAL(tu_xsd_valid(XSD, path), 0);
     fmt_diag_init(&d, path);
     CU_ASSERT_EQUAL(fmt_canon_bill_read_notice(&src, &n, &d, &err), 0);
     CU_ASSERT_EQUAL(d.n, 0);
@@ -1159,8 +998,8 @@ static void test_broken_requests(void)
         struct h2h_err err = {0};
         fmt_diag_init(&d, b->label);
         int rc = fmt_canon_bill_read_request(&src, &rq, &d, &err);
-        int found = has_problem(&d, b->rule, b->line, b->where);
-        int xsd = xsd_valid_doc(b->doc);
+        int found = tu_diag_has(&d, b->rule, b->line, b->where);
+        int xsd = tu_xsd_valid_doc(XSD, tu_path(tmpdir, "doc.xml"), b->doc);
         if (rc != H2H_EINVALID || !found || (xsd == 0) != b->xsd_ok) {
             fprintf(stderr,
                     "  case \"%s\": rc %d, xsd %d; want %s line %d "
@@ -1173,8 +1012,8 @@ static void test_broken_requests(void)
         CU_ASSERT(found);
         CU_ASSERT_EQUAL(xsd == 0, b->xsd_ok);
         /* err summarises for a caller without diag */
-        CU_ASSERT(contains(err.msg, b->label));
-        CU_ASSERT(contains(err.msg, "problem"));
+        CU_ASSERT(tu_contains(err.msg, b->label));
+        CU_ASSERT(tu_contains(err.msg, "problem"));
         /* the request check speaks whenever the request is incomplete */
         if (!strcmp(b->rule, "bill.request"))
             CU_ASSERT_EQUAL(d.n, 1);
@@ -1203,10 +1042,11 @@ static void test_request_check_reason(void)
     if (d.n == 1) {
         CU_ASSERT_STRING_EQUAL(d.v[0].rule, "bill.request");
         CU_ASSERT_EQUAL(d.v[0].line, 1);
-        CU_ASSERT(contains(d.v[0].msg, "endorsee's account number is missing"));
+        CU_ASSERT(
+            tu_contains(d.v[0].msg, "endorsee's account number is missing"));
     }
-    CU_ASSERT(contains(err.msg, "endorse.xml: 1 problem, the first: line 1: "
-                                "BillRequest: "));
+    CU_ASSERT(tu_contains(err.msg, "endorse.xml: 1 problem, the first: line 1: "
+                                   "BillRequest: "));
     /* what was read is kept for the log */
     CU_ASSERT_STRING_EQUAL(rq.req_id, "R20");
     CU_ASSERT_STRING_EQUAL(rq.cpty.party.name, "岭南配件有限公司");
@@ -1221,9 +1061,9 @@ static void test_request_check_reason(void)
     CU_ASSERT_EQUAL(fmt_canon_bill_read_request(&src2, &rq, &d, &err),
                     H2H_EINVALID);
     CU_ASSERT_EQUAL(d.n, 1);
-    CU_ASSERT(has_problem(&d, "bill.enum", 2, "Op"));
-    CU_ASSERT(d.n == 1 && contains(d.v[0].msg, "\"transfer\" is not a bill "
-                                               "operation (issue, "));
+    CU_ASSERT(tu_diag_has(&d, "bill.enum", 2, "Op"));
+    CU_ASSERT(d.n == 1 && tu_contains(d.v[0].msg, "\"transfer\" is not a bill "
+                                                  "operation (issue, "));
     fmt_bill_request_release(&rq);
     fmt_diag_release(&d);
 
@@ -1231,7 +1071,7 @@ static void test_request_check_reason(void)
     memset(&err, 0, sizeof(err));
     CU_ASSERT_EQUAL(fmt_canon_bill_read_request(&src, &rq, NULL, &err),
                     H2H_EINVALID);
-    CU_ASSERT(contains(err.msg, "account number is missing"));
+    CU_ASSERT(tu_contains(err.msg, "account number is missing"));
     fmt_bill_request_release(&rq);
 }
 
@@ -1252,10 +1092,10 @@ static void test_several_problems(void)
     CU_ASSERT_EQUAL(fmt_canon_bill_read_request(&src, &rq, &d, &err),
                     H2H_EINVALID);
     CU_ASSERT_EQUAL(d.n, 2);
-    CU_ASSERT(has_problem(&d, "bill.amount", 5, "Amt"));
-    CU_ASSERT(has_problem(&d, "bill.unknown", 6, "Colour"));
-    CU_ASSERT(contains(err.msg, "<memory>: 2 problems, the first: line 5: "
-                                "Amt: "));
+    CU_ASSERT(tu_diag_has(&d, "bill.amount", 5, "Amt"));
+    CU_ASSERT(tu_diag_has(&d, "bill.unknown", 6, "Colour"));
+    CU_ASSERT(tu_contains(err.msg, "<memory>: 2 problems, the first: line 5: "
+                                   "Amt: "));
     /* the counterparty after the problems was still read */
     CU_ASSERT_STRING_EQUAL(rq.cpty.bank_code, "104100000045");
     fmt_bill_request_release(&rq);
@@ -1397,14 +1237,15 @@ static void test_broken_results_notices(void)
             fmt_bill_result_release(&r);
         }
         int found =
-            has_problem(&d, cases[i].rule, cases[i].line, cases[i].where);
+            tu_diag_has(&d, cases[i].rule, cases[i].line, cases[i].where);
         if (rc != H2H_EINVALID || !found) {
             fprintf(stderr, "  case \"%s\": rc %d; got:\n", cases[i].label, rc);
             fmt_diag_print(&d, stderr);
         }
         CU_ASSERT_EQUAL(rc, H2H_EINVALID);
         CU_ASSERT(found);
-        CU_ASSERT_NOT_EQUAL(xsd_valid_doc(cases[i].doc), 0);
+        CU_ASSERT_NOT_EQUAL(
+            tu_xsd_valid_doc(XSD, tu_path(tmpdir, "doc.xml"), cases[i].doc), 0);
         fmt_diag_release(&d);
     }
 }
@@ -1428,7 +1269,8 @@ static void test_any_order(void)
     CU_ASSERT_EQUAL(d.n, 0);
     CU_ASSERT_EQUAL(rq.op, FMT_BILL_OP_ENDORSE);
     CU_ASSERT_STRING_EQUAL(rq.cpty.acct.other_id, "3");
-    CU_ASSERT_NOT_EQUAL(xsd_valid_doc(doc), 0);
+    CU_ASSERT_NOT_EQUAL(tu_xsd_valid_doc(XSD, tu_path(tmpdir, "doc.xml"), doc),
+                        0);
     fmt_bill_request_release(&rq);
     fmt_diag_release(&d);
 
@@ -1449,31 +1291,31 @@ static void test_any_order(void)
     CU_ASSERT_EQUAL(rq.rate_ppm, 25000);
     /* free text is kept exactly */
     CU_ASSERT_STRING_EQUAL(rq.cpty.party.name, " 宁波银行 ");
-    CU_ASSERT_EQUAL(xsd_valid_doc(ws), 0);
+    CU_ASSERT_EQUAL(tu_xsd_valid_doc(XSD, tu_path(tmpdir, "doc.xml"), ws), 0);
     fmt_bill_request_release(&rq);
     fmt_diag_release(&d);
 }
 
 /* ---- the writer refuses -------------------------------------------------- */
 
-static void expect_refused(const char *label, write_fn fn, const void *obj,
+static void expect_refused(const char *label, tu_write_fn fn, const void *obj,
                            int code, const char *msg)
 {
     struct h2h_err err = {0};
-    const char *path = tmp_path("refused.xml");
+    const char *path = tu_path(tmpdir, "refused.xml");
     FILE *f = fopen(path, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     int rc = fn(f, obj, &err);
     fclose(f);
-    if (rc != code || !contains(err.msg, msg))
+    if (rc != code || !tu_contains(err.msg, msg))
         fprintf(stderr,
                 "  case \"%s\": rc %d (want %d): \"%s\" (want "
                 "\"%s\")\n",
                 label, rc, code, err.msg, msg);
     CU_ASSERT_EQUAL(rc, code);
-    CU_ASSERT(contains(err.msg, msg));
+    CU_ASSERT(tu_contains(err.msg, msg));
     /* nothing reached the file */
-    CU_ASSERT_EQUAL(file_size(path), 0);
+    CU_ASSERT_EQUAL(tu_file_size(path), 0);
 }
 
 static void test_writer_refuses(void)
@@ -1490,40 +1332,41 @@ static void test_writer_refuses(void)
     fmt_bill_request_release(&rq);
 
     mk_req(&rq, FMT_BILL_OP_ISSUE);
-    set(&rq.draft.payee.party.name, "江南\x01供应链");
+    tu_set(&rq.draft.payee.party.name, "江南\x01供应链");
     expect_refused("control character", w_req, &rq, H2H_ECHARSET,
                    "BillRequest/Drft/Pyee/Nm: character U+0001");
     fmt_bill_request_release(&rq);
 
     mk_result(&r);
-    set(&r.bank_text, "ok \xC3\x28");
+    tu_set(&r.bank_text, "ok \xC3\x28");
     expect_refused("invalid UTF-8", w_res, &r, H2H_ECHARSET,
                    "BillResult/BkRtrTxt: text is not valid UTF-8");
-    set(&r.bank_text, "ok \xEF\xBF\xBE");
+    tu_set(&r.bank_text, "ok \xEF\xBF\xBE");
     expect_refused("U+FFFE", w_res, &r, H2H_ECHARSET, "U+FFFE");
-    set(&r.bank_text, NULL);
-    set(&r.drafts[1].number, "123");
+    tu_set(&r.bank_text, NULL);
+    tu_set(&r.drafts[1].number, "123");
     expect_refused("draft number", w_res, &r, H2H_EINVALID,
                    "BillResult/Drfts/Drft[2]/Nb: \"123\" is not a draft "
                    "number");
-    set(&r.drafts[1].number, NUM3);
+    tu_set(&r.drafts[1].number, NUM3);
     r.history[2].amount.minor = -1;
     expect_refused("negative amount", w_res, &r, H2H_EINVALID,
                    "BillResult/Hist/Evt[3]/Amt: negative amount");
-    r.history[2].amount = cny(INT64_C(1000000000000000000));
+    r.history[2].amount = tu_cny(INT64_C(1000000000000000000));
     expect_refused("19 digits", w_res, &r, H2H_ETOOBIG,
                    "BillResult/Hist/Evt[3]/Amt: amount has more than 18");
-    r.history[2].amount = cny(INT64_C(999999999999999999));
-    CU_ASSERT_EQUAL(write_to(tmp_path("res_big.xml"), w_res, &r, &err), 0);
-    CU_ASSERT_EQUAL(xsd_valid(tmp_path("res_big.xml")), 0);
-    r.history[2].amount = cny(1);
+    r.history[2].amount = tu_cny(INT64_C(999999999999999999));
+    CU_ASSERT_EQUAL(
+        tu_write_to(tu_path(tmpdir, "res_big.xml"), w_res, &r, &err), 0);
+    CU_ASSERT_EQUAL(tu_xsd_valid(XSD, tu_path(tmpdir, "res_big.xml")), 0);
+    r.history[2].amount = tu_cny(1);
     strcpy(r.pool.deposit.ccy, "QQQ");
     expect_refused("unknown currency", w_res, &r, H2H_EINVALID,
                    "BillResult/Pool/Dpst: amount without a known ISO 4217");
     r.pool.deposit.ccy[0] = '\0';
     expect_refused("amount without currency", w_res, &r, H2H_EINVALID,
                    "Pool/Dpst");
-    r.pool.deposit = cny(7);
+    r.pool.deposit = tu_cny(7);
     r.notices[0].kind = FMT_BILL_OP_DISCOUNT;
     expect_refused("notice kind", w_res, &r, H2H_EINVALID,
                    "BillResult/Ntces/Ntce[1]/Op: value 5 is not a notice kind");
@@ -1543,17 +1386,17 @@ static void test_writer_refuses(void)
              (int)FMT_DRAFT_STATUS_COUNT);
     expect_refused("status out of range", w_res, &r, H2H_EINVALID, want);
     r.drafts[0].status = FMT_DRAFT_HELD;
-    set(&r.drafts[0].issue_date, "2024-1-15");
+    tu_set(&r.drafts[0].issue_date, "2024-1-15");
     expect_refused("date", w_res, &r, H2H_EINVALID,
                    "IsseDt: \"2024-1-15\" is not a date");
-    set(&r.drafts[0].issue_date, "2024-01-15");
-    set(&r.drafts[0].holder.bank_code, "10410000004X");
+    tu_set(&r.drafts[0].issue_date, "2024-01-15");
+    tu_set(&r.drafts[0].holder.bank_code, "10410000004X");
     expect_refused("bank code", w_res, &r, H2H_EINVALID, "Hldr/BkCd");
-    set(&r.drafts[0].holder.bank_code, NULL);
-    set(&r.req_id, NULL);
+    tu_set(&r.drafts[0].holder.bank_code, NULL);
+    tu_set(&r.req_id, NULL);
     expect_refused("no request id", w_res, &r, H2H_EINVALID,
                    "BillResult/ReqId: required element is missing");
-    set(&r.req_id, "TR-9");
+    tu_set(&r.req_id, "TR-9");
     r.outcome = FMT_BILL_OUTCOME_NONE;
     expect_refused("no outcome", w_res, &r, H2H_EINVALID, "Outcm");
     r.outcome = FMT_BILL_ACCEPTED;
@@ -1563,18 +1406,19 @@ static void test_writer_refuses(void)
                    "2 elements but no array");
     r.drafts = keep;
     /* after all of that the result is whole again and writes */
-    CU_ASSERT_EQUAL(write_to(tmp_path("res_again.xml"), w_res, &r, &err), 0);
+    CU_ASSERT_EQUAL(
+        tu_write_to(tu_path(tmpdir, "res_again.xml"), w_res, &r, &err), 0);
     fmt_bill_result_release(&r);
 
     mk_notice(&n, FMT_BILL_OP_ENDORSE, "N1");
-    set(&n.draft.number, NULL);
+    tu_set(&n.draft.number, NULL);
     expect_refused("notice draft without number", w_ntc, &n, H2H_EINVALID,
                    "BillNotice/Drft/Nb: required element is missing");
     fmt_bill_notice_release(&n);
 
     /* out fails */
     mk_notice(&n, FMT_BILL_OP_ENDORSE, "N2");
-    FILE *ro = fopen(tmp_path("res_again.xml"), "r");
+    FILE *ro = fopen(tu_path(tmpdir, "res_again.xml"), "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ro);
     CU_ASSERT_EQUAL(fmt_canon_bill_write_notice(ro, &n, &err), H2H_EIO);
     fclose(ro);
@@ -1632,7 +1476,7 @@ static void test_detect(void)
 
     /* a fixture as written to disk is detected */
     size_t len;
-    char *buf = tu_read_file(fixture("endorse.xml"), &len);
+    char *buf = tu_read_file(tu_fixture("bills", "endorse.xml"), &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
     CU_ASSERT_EQUAL(fmt_canon_bill_detect(buf, len), FMT_CANON_BILL_REQUEST);
     free(buf);
@@ -1726,8 +1570,8 @@ static void test_damaged_documents(void)
     struct fmt_bill_result r;
     struct h2h_err err = {0};
     mk_result(&r);
-    const char *path = tmp_path("res_damage.xml");
-    CU_ASSERT_EQUAL(write_to(path, w_res, &r, &err), 0);
+    const char *path = tu_path(tmpdir, "res_damage.xml");
+    CU_ASSERT_EQUAL(tu_write_to(path, w_res, &r, &err), 0);
     fmt_bill_result_release(&r);
     size_t len;
     char *doc = tu_read_file(path, &len);
@@ -1795,9 +1639,9 @@ static void test_common_engine(void)
                                 &rep, &err),
                     0);
     CU_ASSERT_EQUAL(rep.n, 0);
-    mismatches = 0;
-    cmp_party("flat", &p, &fl.p);
-    CU_ASSERT_EQUAL(mismatches, 0);
+    tu_mismatches = 0;
+    tu_cmp_party("flat", &p, &fl.p);
+    CU_ASSERT_EQUAL(tu_mismatches, 0);
     free(buf);
     fmt_party_release(&fl.p);
     fmt_party_release(&p);
@@ -1818,7 +1662,7 @@ static void test_common_engine(void)
         CU_ASSERT_EQUAL(fmt_cc_write(m, "urn:t", "F", &d_flat, &fl, &err), 0);
         fclose(m);
         snprintf(want, sizeof(want), "<Rate>%s</Rate>", rates[i].text);
-        CU_ASSERT(contains(buf, want));
+        CU_ASSERT(tu_contains(buf, want));
         struct flat back;
         memset(&back, 0, sizeof(back));
         src.buf = buf;

@@ -36,6 +36,8 @@
 #include "canon_scf.h"
 #include "testutil.h"
 
+#define XSD "formats/schemas/scf.xsd"
+
 #define CORE "91440300MA5G8T1X2K" /* 华南精密制造集团有限公司, issuer */
 #define TIER1 "91441900MA51XKQ67B" /* 东莞市恒达五金制品有限公司 */
 #define TIER2 "91440605MA4WAT9E3H" /* 佛山市南海区永盛塑胶有限公司 */
@@ -45,26 +47,6 @@
 static char tmpdir[256];
 
 /* ---- building models ----------------------------------------------------- */
-
-static char *dup(const char *s)
-{
-    char *c = s ? strdup(s) : NULL;
-    if (s && !c)
-        abort();
-    return c;
-}
-
-static void set(char **dst, const char *s)
-{
-    free(*dst);
-    *dst = dup(s);
-}
-
-static struct fmt_amount cny(int64_t minor)
-{
-    struct fmt_amount a = {minor, "CNY"};
-    return a;
-}
 
 static void *xcalloc(size_t n, size_t sz)
 {
@@ -79,70 +61,70 @@ static void fill_postal(struct fmt_postal *a, const char *tag)
 {
     char b[128];
     snprintf(b, sizeof(b), "财务部 %s", tag);
-    a->dept = dup(b);
+    a->dept = tu_dup(b);
     snprintf(b, sizeof(b), "深南大道 %s 号", tag);
-    a->street = dup(b);
-    a->building = dup(tag);
-    a->postcode = dup("518000");
-    a->town = dup("深圳");
-    a->subdivision = dup("广东省");
-    a->country = dup("CN");
+    a->street = tu_dup(b);
+    a->building = tu_dup(tag);
+    a->postcode = tu_dup("518000");
+    a->town = tu_dup("深圳");
+    a->subdivision = tu_dup("广东省");
+    a->country = tu_dup("CN");
     snprintf(b, sizeof(b), "南山区 %s", tag);
-    a->lines[0] = dup(b);
-    a->lines[1] = dup("A座 23F");
+    a->lines[0] = tu_dup(b);
+    a->lines[1] = tu_dup("A座 23F");
 }
 
 static void fill_party(struct fmt_party *p, const char *name, const char *tag)
 {
     char b[64];
-    p->name = dup(name);
+    p->name = tu_dup(name);
     fill_postal(&p->addr, tag);
     snprintf(b, sizeof(b), "BIC%sXX", tag);
-    p->org_bic = dup(b);
+    p->org_bic = tu_dup(b);
     snprintf(b, sizeof(b), "9144030%sMA5G", tag);
-    p->org_id = dup(b);
-    p->org_id_scheme = dup("USCC");
+    p->org_id = tu_dup(b);
+    p->org_id_scheme = tu_dup("USCC");
     snprintf(b, sizeof(b), "P-%s", tag);
-    p->prvt_id = dup(b);
-    p->ctry_of_res = dup("CN");
+    p->prvt_id = tu_dup(b);
+    p->ctry_of_res = tu_dup("CN");
 }
 
 static void fill_account(struct fmt_account *a, const char *no, const char *tag)
 {
     char b[64];
     snprintf(b, sizeof(b), "CN%s", tag);
-    a->iban = dup(b);
-    a->other_id = dup(no);
-    a->other_scheme = dup("BBAN");
-    a->ccy = dup("CNY");
+    a->iban = tu_dup(b);
+    a->other_id = tu_dup(no);
+    a->other_scheme = tu_dup("BBAN");
+    a->ccy = tu_dup("CNY");
     snprintf(b, sizeof(b), "基本户 %s", tag);
-    a->name = dup(b);
-    a->type = dup("CACC");
+    a->name = tu_dup(b);
+    a->type = tu_dup("CACC");
 }
 
 static void fill_agent(struct fmt_agent *a, const char *bic, const char *tag)
 {
     char b[64];
-    a->bic = dup(bic);
-    a->clr_sys = dup("CNAPS");
+    a->bic = tu_dup(bic);
+    a->clr_sys = tu_dup("CNAPS");
     snprintf(b, sizeof(b), "3085840000%s", tag);
-    a->clr_mmb_id = dup(b);
+    a->clr_mmb_id = tu_dup(b);
     snprintf(b, sizeof(b), "招商银行股份有限公司深圳%s支行", tag);
-    a->name = dup(b);
+    a->name = tu_dup(b);
     fill_postal(&a->addr, tag);
     snprintf(b, sizeof(b), "AG-%s", tag);
-    a->other_id = dup(b);
+    a->other_id = tu_dup(b);
 }
 
 static void fill_reason(struct fmt_reason *r, const char *tag)
 {
     char b[64];
     snprintf(b, sizeof(b), "AC%s", tag);
-    r->code = dup(b);
+    r->code = tu_dup(b);
     snprintf(b, sizeof(b), "SCF%s", tag);
-    r->prtry = dup(b);
+    r->prtry = tu_dup(b);
     snprintf(b, sizeof(b), "发票未确权 %s\n第二行", tag);
-    r->addtl_info = dup(b);
+    r->addtl_info = tu_dup(b);
 }
 
 /* Invoice k of a request of kind; full: every field. */
@@ -155,43 +137,43 @@ static void mk_invoice(struct fmt_scf_invoice *iv, int k,
     char b[64];
     fmt_scf_invoice_init(iv);
     snprintf(b, sizeof(b), "0452137%d", k);
-    iv->number = dup(b);
+    iv->number = tu_dup(b);
     snprintf(b, sizeof(b), "2025-01-%02d", 8 + k);
-    iv->issue_date = dup(b);
+    iv->issue_date = tu_dup(b);
     snprintf(b, sizeof(b), "2025-06-%02d", 10 + k);
-    iv->due_date = dup(b);
+    iv->due_date = tu_dup(b);
     int64_t taxable = 10000000 * (k + 1); /* 100000.00 CNY each step */
-    iv->amount = cny(taxable + taxable * 13 / 100);
+    iv->amount = tu_cny(taxable + taxable * 13 / 100);
     if (full || k != 1) {
-        iv->taxable = cny(taxable);
-        iv->tax = cny(taxable * 13 / 100);
+        iv->taxable = tu_cny(taxable);
+        iv->tax = tu_cny(taxable * 13 / 100);
     }
     if (full && k == 1)
         iv->requested_rate = 855 * RATE1 / 10; /* 85.5 % */
     else
-        iv->requested = cny(iv->amount.minor * 9 / 10);
+        iv->requested = tu_cny(iv->amount.minor * 9 / 10);
     if (kind == FMT_SCF_RECEIVABLE) {
-        iv->buyer.name = dup("华南精密制造集团有限公司");
-        iv->buyer.org_id = dup(CORE);
+        iv->buyer.name = tu_dup("华南精密制造集团有限公司");
+        iv->buyer.org_id = tu_dup(CORE);
     } else {
         snprintf(b, sizeof(b), "S%d", k);
         if (full) {
             fill_party(&iv->seller, suppliers[k % 3], b);
             fill_account(&iv->seller_acct, "769900123410201", b);
         } else {
-            iv->seller.name = dup(suppliers[k % 3]);
-            iv->seller_acct.other_id = dup("769900123410201");
+            iv->seller.name = tu_dup(suppliers[k % 3]);
+            iv->seller_acct.other_id = tu_dup("769900123410201");
         }
     }
     if (full) {
         if (kind == FMT_SCF_REVERSE_FACTORING)
             fill_party(&iv->buyer, "华南精密制造集团有限公司", "RQ");
         else
-            iv->seller.name = dup("深圳市宝安区鑫源电子科技有限公司");
-        iv->pmt_method = dup(k ? "CHK" : "TRF");
+            iv->seller.name = tu_dup("深圳市宝安区鑫源电子科技有限公司");
+        iv->pmt_method = tu_dup(k ? "CHK" : "TRF");
         snprintf(b, sizeof(b), "HN-CG-2025-%04d", k);
-        iv->contract_ref = dup(b);
-        iv->tax_invoice_code = dup(k == 2 ? "440023113012" : "4403231130");
+        iv->contract_ref = tu_dup(b);
+        iv->tax_invoice_code = tu_dup(k == 2 ? "440023113012" : "4403231130");
     }
 }
 
@@ -202,7 +184,7 @@ static void mk_fincg(struct fmt_canon_scf_request *rq, enum fmt_scf_kind kind,
     struct fmt_scf_request *r = &rq->fincg;
     fmt_canon_scf_request_init(rq);
     rq->kind = FMT_CANON_SCF_FINANCING;
-    r->request_id = dup(kind ? "RF-2025.0301_x" : "AR-2025-0042");
+    r->request_id = tu_dup(kind ? "RF-2025.0301_x" : "AR-2025-0042");
     r->kind = kind;
     if (full) {
         fill_party(&r->requestor, "华南精密制造集团有限公司", "RQ");
@@ -210,19 +192,19 @@ static void mk_fincg(struct fmt_canon_scf_request *rq, enum fmt_scf_kind kind,
         fill_account(&r->financing_acct, "755912345699999", "FA");
         fill_agent(&r->bank, BANK, "B1");
         fill_agent(&r->intermediary, "BKCHCNBJ", "I2");
-        r->cre_dt_tm = dup("2025-03-05T09:30:00+08:00");
-        r->product = dup("FB-RF-01");
-        r->agreement_ref = dup("招银深保理(2024)字第0088号");
-        r->contract_ref = dup("HN-CG-2024-1107");
-        r->value_date = dup("2025-03-10");
+        r->cre_dt_tm = tu_dup("2025-03-05T09:30:00+08:00");
+        r->product = tu_dup("FB-RF-01");
+        r->agreement_ref = tu_dup("招银深保理(2024)字第0088号");
+        r->contract_ref = tu_dup("HN-CG-2024-1107");
+        r->value_date = tu_dup("2025-03-10");
         /* CR, LF and tab survive; CR is written as a character reference */
-        r->addtl_info = dup("备注 <一季度> & \"第一批\"\r\nline 2\ttab "
-                            "\xF0\x9F\x98\x80");
+        r->addtl_info = tu_dup("备注 <一季度> & \"第一批\"\r\nline 2\ttab "
+                               "\xF0\x9F\x98\x80");
     } else {
-        r->requestor.name = dup("深圳市宝安区鑫源电子科技有限公司");
+        r->requestor.name = tu_dup("深圳市宝安区鑫源电子科技有限公司");
         if (kind == FMT_SCF_RECEIVABLE)
-            r->credit_acct.other_id = dup("44250100003809876543");
-        r->bank.bic = dup(BANK);
+            r->credit_acct.other_id = tu_dup("44250100003809876543");
+        r->bank.bic = tu_dup(BANK);
     }
     memcpy(r->ccy, "CNY", 4);
     r->n_invoices = 3;
@@ -235,7 +217,7 @@ static void mk_fincg(struct fmt_canon_scf_request *rq, enum fmt_scf_kind kind,
         else
             rated += r->invoices[k].amount.minor / 2;
     }
-    r->requested = cny(asked + rated);
+    r->requested = tu_cny(asked + rated);
 }
 
 /* A voucher operation whose shape fmt_canon_scf_vop_check accepts. */
@@ -246,28 +228,28 @@ static void mk_vop(struct fmt_canon_scf_request *rq, enum fmt_voucher_op_kind k)
     fmt_canon_scf_request_init(rq);
     rq->kind = FMT_CANON_SCF_VOUCHER_OP;
     snprintf(b, sizeof(b), "V%d-2025-0012", (int)k);
-    w->req_id = dup(b);
+    w->req_id = tu_dup(b);
     w->kind = k;
-    w->voucher_id = dup("RX-2025-000123");
-    w->actor = dup(k == FMT_VOUCHER_ISSUE || k == FMT_VOUCHER_SETTLE ? CORE
-                   : k == FMT_VOUCHER_REFUSE                         ? TIER2
-                                                                     : TIER1);
-    w->date = dup(k == FMT_VOUCHER_SETTLE ? "2025-08-10" : "2025-03-03");
+    w->voucher_id = tu_dup("RX-2025-000123");
+    w->actor = tu_dup(k == FMT_VOUCHER_ISSUE || k == FMT_VOUCHER_SETTLE ? CORE
+                      : k == FMT_VOUCHER_REFUSE                         ? TIER2
+                                                : TIER1);
+    w->date = tu_dup(k == FMT_VOUCHER_SETTLE ? "2025-08-10" : "2025-03-03");
     switch (k) {
     case FMT_VOUCHER_ISSUE:
-        w->counterparty = dup(TIER1);
-        w->amount = cny(100000000);
-        w->maturity_date = dup("2025-08-10");
+        w->counterparty = tu_dup(TIER1);
+        w->amount = tu_cny(100000000);
+        w->maturity_date = tu_dup("2025-08-10");
         break;
     case FMT_VOUCHER_TRANSFER:
-        w->counterparty = dup(TIER2);
-        w->amount = cny(40000000);
-        w->new_id = dup("RX-2025-000123-01");
+        w->counterparty = tu_dup(TIER2);
+        w->amount = tu_cny(40000000);
+        w->new_id = tu_dup("RX-2025-000123-01");
         break;
     case FMT_VOUCHER_FINANCE:
-        w->counterparty = dup(BANK);
-        w->amount = cny(60000000);
-        w->ref = dup("招银融信-2025-0310-01 <&>");
+        w->counterparty = tu_dup(BANK);
+        w->amount = tu_cny(60000000);
+        w->ref = tu_dup("招银融信-2025-0310-01 <&>");
         break;
     default: break;
     }
@@ -277,9 +259,9 @@ static void mk_inq(struct fmt_canon_scf_request *rq)
 {
     fmt_canon_scf_request_init(rq);
     rq->kind = FMT_CANON_SCF_INQUIRY;
-    rq->inq.inquiry_id = dup("RFQ-2025-0301-1");
-    rq->inq.cre_dt_tm = dup("2025-03-07T16:00:00+08:00");
-    rq->inq.request_id = dup("RF-2025-0301");
+    rq->inq.inquiry_id = tu_dup("RFQ-2025-0301-1");
+    rq->inq.cre_dt_tm = tu_dup("2025-03-07T16:00:00+08:00");
+    rq->inq.request_id = tu_dup("RF-2025-0301");
 }
 
 static void mk_cxl(struct fmt_canon_scf_request *rq, int full)
@@ -287,16 +269,16 @@ static void mk_cxl(struct fmt_canon_scf_request *rq, int full)
     struct fmt_scf_cancel *c = &rq->cxl;
     fmt_canon_scf_request_init(rq);
     rq->kind = FMT_CANON_SCF_CANCEL;
-    c->cancel_id = dup("AR-2025-0042-C1");
-    c->orgnl_request_id = dup("AR-2025-0042");
-    c->reason = dup("买方已提前付款, 撤销融资申请");
+    c->cancel_id = tu_dup("AR-2025-0042-C1");
+    c->orgnl_request_id = tu_dup("AR-2025-0042");
+    c->reason = tu_dup("买方已提前付款, 撤销融资申请");
     if (!full)
         return;
-    c->cre_dt_tm = dup("2025-03-06T10:12:00+08:00");
-    c->orgnl_cre_dt_tm = dup("2025-03-05T09:30:00+08:00");
+    c->cre_dt_tm = tu_dup("2025-03-06T10:12:00+08:00");
+    c->orgnl_cre_dt_tm = tu_dup("2025-03-05T09:30:00+08:00");
     c->nb_of_invoices = 0; /* 0 is a count, not "absent" */
-    c->total_invoice_amount = cny(47600000);
-    c->reason_code = dup("DUPL");
+    c->total_invoice_amount = tu_cny(47600000);
+    c->reason_code = tu_dup("DUPL");
     fill_party(&c->requestor, "深圳市宝安区鑫源电子科技有限公司", "CX");
     fill_agent(&c->bank, "PCBCCNBJ", "C3");
 }
@@ -306,14 +288,14 @@ static void mk_vinq(struct fmt_canon_scf_request *rq, int full)
     struct fmt_voucher_inquiry *q = &rq->vinq;
     fmt_canon_scf_request_init(rq);
     rq->kind = FMT_CANON_SCF_VOUCHER_INQ;
-    q->inquiry_id = dup("VQ-2025-0303");
-    q->party = dup(TIER1);
+    q->inquiry_id = tu_dup("VQ-2025-0303");
+    q->party = tu_dup(TIER1);
     if (!full)
         return;
-    q->voucher_id = dup("RX-2025-000123");
+    q->voucher_id = tu_dup("RX-2025-000123");
     q->status = FMT_VOUCHER_PENDING; /* 0: a status, not "any" */
-    q->maturity_from = dup("2025-07-01");
-    q->maturity_to = dup("2025-09-30");
+    q->maturity_from = tu_dup("2025-07-01");
+    q->maturity_to = tu_dup("2025-09-30");
 }
 
 /* A voucher; full: every field (financed), else what a bare list gives. */
@@ -321,27 +303,27 @@ static void mk_voucher(struct fmt_voucher *v, const char *id, int level,
                        int full)
 {
     memset(v, 0, sizeof(*v));
-    v->id = dup(id);
-    v->amount = cny(level == 1 ? 100000000 : 40000000);
+    v->id = tu_dup(id);
+    v->amount = tu_cny(level == 1 ? 100000000 : 40000000);
     v->remaining = level == 1 ? 60000000 : 0; /* 0 is written */
     v->status = level == 1 ? FMT_VOUCHER_FINANCED : FMT_VOUCHER_PENDING;
     if (!full)
         return;
     if (level > 1)
-        v->parent_id = dup("RX-2025-000123");
-    v->root_id = dup("RX-2025-000123");
+        v->parent_id = tu_dup("RX-2025-000123");
+    v->root_id = tu_dup("RX-2025-000123");
     v->level = level;
-    v->issuer = dup(CORE);
-    v->original_holder = dup(TIER1);
-    v->transferor = dup(level == 1 ? CORE : TIER1);
-    v->holder = dup(level == 1 ? TIER1 : TIER2);
-    v->issue_date = dup(level == 1 ? "2025-02-10" : "2025-03-03");
-    v->maturity_date = dup("2025-08-10");
-    v->status_date = dup("2025-03-10");
+    v->issuer = tu_dup(CORE);
+    v->original_holder = tu_dup(TIER1);
+    v->transferor = tu_dup(level == 1 ? CORE : TIER1);
+    v->holder = tu_dup(level == 1 ? TIER1 : TIER2);
+    v->issue_date = tu_dup(level == 1 ? "2025-02-10" : "2025-03-03");
+    v->maturity_date = tu_dup("2025-08-10");
+    v->status_date = tu_dup("2025-03-10");
     if (level == 1) {
-        v->fin_bank = dup(BANK);
-        v->fin_ref = dup("招银融信-2025-0310-01");
-        v->fin_date = dup("2025-03-10");
+        v->fin_bank = tu_dup(BANK);
+        v->fin_ref = tu_dup("招银融信-2025-0310-01");
+        v->fin_date = tu_dup("2025-03-10");
         v->fin_amount = 60000000;
     }
 }
@@ -352,25 +334,25 @@ static void mk_status_report(struct fmt_canon_scf_result *res, int full)
     fmt_canon_scf_result_init(res);
     res->kind = FMT_CANON_SCF_STATUS;
     fmt_scf_status_report_init(r);
-    r->orgnl_request_id = dup("RF-2025-0301");
+    r->orgnl_request_id = tu_dup("RF-2025-0301");
     r->status = full ? FMT_SCF_FINANCED : FMT_SCF_SUBMITTED; /* 0 too */
     if (!full)
         return;
-    r->status_id = dup("CMB-SCF-20250310-000417");
-    r->cre_dt_tm = dup("2025-03-10T11:02:45+08:00");
-    r->orgnl_cre_dt_tm = dup("2025-03-05T09:30:00+08:00");
+    r->status_id = tu_dup("CMB-SCF-20250310-000417");
+    r->cre_dt_tm = tu_dup("2025-03-10T11:02:45+08:00");
+    r->orgnl_cre_dt_tm = tu_dup("2025-03-05T09:30:00+08:00");
     fill_reason(&r->reason, "R1");
     r->cancel_answer = FMT_SCF_CXL_REFUSED;
     fill_reason(&r->cancel_reason, "C2");
-    r->financed = cny(81360000);
-    r->accepted_total = cny(90400000);
+    r->financed = tu_cny(81360000);
+    r->accepted_total = tu_cny(90400000);
     r->n_financed_items = 2;
     r->applied_pctg = 90 * RATE1;
     r->interest_rate = 34512345678LL; /* 3.4512345678 % */
-    r->value_date = dup("2025-03-10");
-    r->maturity_date = dup("2025-07-15");
-    r->book_date = dup("2025-03-11");
-    r->loan_ref = dup("JJ7550250310000417");
+    r->value_date = tu_dup("2025-03-10");
+    r->maturity_date = tu_dup("2025-07-15");
+    r->book_date = tu_dup("2025-03-11");
+    r->loan_ref = tu_dup("JJ7550250310000417");
     fill_account(&r->credit_acct, "755912345610808", "SC");
     fill_account(&r->financing_acct, "755912345699999", "SF");
     r->n_invoices = 3;
@@ -380,18 +362,18 @@ static void mk_status_report(struct fmt_canon_scf_result *res, int full)
         char b[32];
         fmt_scf_invoice_result_init(ir);
         snprintf(b, sizeof(b), "0452137%d", k);
-        ir->number = dup(b);
+        ir->number = tu_dup(b);
         ir->result = (enum fmt_scf_item)k; /* accepted, pending, rejected */
         if (k == 2) {
             fill_reason(&ir->reason, "I3");
             continue;
         }
-        ir->invoice_amount = cny(11300000 * (k + 1));
-        ir->issue_date = dup("2025-01-08");
-        ir->due_date = dup("2025-06-10");
+        ir->invoice_amount = tu_cny(11300000 * (k + 1));
+        ir->issue_date = tu_dup("2025-01-08");
+        ir->due_date = tu_dup("2025-06-10");
         fill_party(&ir->seller, "东莞市恒达五金制品有限公司", "IS");
         if (k == 0)
-            ir->financed = cny(10170000);
+            ir->financed = tu_cny(10170000);
         else
             ir->financed_rate = 0; /* 0 is a rate, not "absent" */
     }
@@ -402,16 +384,16 @@ static void mk_repayment(struct fmt_canon_scf_result *res, int full)
     struct fmt_scf_repayment *r = &res->rpmt;
     fmt_canon_scf_result_init(res);
     res->kind = FMT_CANON_SCF_REPAYMENT;
-    r->notice_id = dup("CMB-RPY-20250715-0093");
+    r->notice_id = tu_dup("CMB-RPY-20250715-0093");
     r->kind = full ? FMT_SCF_REPAY_PAID : FMT_SCF_REPAY_DUE;
-    r->amount = cny(82248433);
+    r->amount = tu_cny(82248433);
     if (!full)
         return;
-    r->request_id = dup("RF-2025-0301");
-    r->loan_ref = dup("JJ7550250310000417");
-    r->principal = cny(81360000);
-    r->interest = cny(888433);
-    r->due_date = dup("2025-07-15");
+    r->request_id = tu_dup("RF-2025-0301");
+    r->loan_ref = tu_dup("JJ7550250310000417");
+    r->principal = tu_cny(81360000);
+    r->interest = tu_cny(888433);
+    r->due_date = tu_dup("2025-07-15");
     fill_account(&r->debit_acct, "755912345610808", "DA");
 }
 
@@ -420,10 +402,10 @@ static void mk_holdings(struct fmt_canon_scf_result *res, int totals)
     struct fmt_canon_scf_holdings *h = &res->hldgs;
     fmt_canon_scf_result_init(res);
     res->kind = FMT_CANON_SCF_HOLDINGS;
-    h->party = dup(TIER1);
+    h->party = tu_dup(TIER1);
     if (totals) {
-        h->req_id = dup("VQ-2025-0311");
-        h->as_of = dup("2025-03-11T08:00:00+08:00");
+        h->req_id = tu_dup("VQ-2025-0311");
+        h->as_of = tu_dup("2025-03-11T08:00:00+08:00");
         h->has_totals = 1;
         memcpy(h->ccy, "CNY", 4);
         h->totals.n_held = 1;
@@ -450,11 +432,12 @@ static void mk_vop_result(struct fmt_canon_scf_result *res, int accepted)
     struct fmt_canon_scf_vop_result *v = &res->vrslt;
     fmt_canon_scf_result_init(res);
     res->kind = FMT_CANON_SCF_VOP_RESULT;
-    v->req_id = dup("VT-2025-0012");
+    v->req_id = tu_dup("VT-2025-0012");
     v->op = accepted ? FMT_VOUCHER_TRANSFER : FMT_VOUCHER_ISSUE; /* 0 */
     v->outcome = accepted ? FMT_CANON_SCF_ACCEPTED : FMT_CANON_SCF_REJECTED;
-    v->bank_code = dup(accepted ? "0000" : "E2041");
-    v->bank_text = dup(accepted ? "转让成功, 待对方签收" : "额度不足 <授信>");
+    v->bank_code = tu_dup(accepted ? "0000" : "E2041");
+    v->bank_text =
+        tu_dup(accepted ? "转让成功, 待对方签收" : "额度不足 <授信>");
     if (!accepted)
         return;
     v->n_vouchers = 2;
@@ -465,37 +448,10 @@ static void mk_vop_result(struct fmt_canon_scf_result *res, int accepted)
 
 /* ---- field-by-field comparison ------------------------------------------- */
 
-static int mismatches;
-
-static void cmp_s(const char *path, const char *f, const char *a, const char *b)
-{
-    if ((a == NULL) != (b == NULL) || (a && strcmp(a, b))) {
-        fprintf(stderr, "  mismatch %s.%s: \"%s\" != \"%s\"\n", path, f,
-                a ? a : "(null)", b ? b : "(null)");
-        mismatches++;
-    }
-}
-
-static void cmp_i(const char *path, const char *f, long long a, long long b)
-{
-    if (a != b) {
-        fprintf(stderr, "  mismatch %s.%s: %lld != %lld\n", path, f, a, b);
-        mismatches++;
-    }
-}
-
-#define CS(fld) cmp_s(path, #fld, a->fld, b->fld)
-#define CI(fld) cmp_i(path, #fld, (long long)(a->fld), (long long)(b->fld))
-#define CSUB(fn, fld)                                                          \
-    do {                                                                       \
-        char p_[256];                                                          \
-        snprintf(p_, sizeof(p_), "%s.%s", path, #fld);                         \
-        fn(p_, &a->fld, &b->fld);                                              \
-    } while (0)
 /* An array of n_fld items compared with fn, n first. */
 #define CARR(fn, arr, cnt)                                                     \
     do {                                                                       \
-        CI(cnt);                                                               \
+        TU_CI(cnt);                                                            \
         for (size_t i_ = 0; i_ < a->cnt && i_ < b->cnt; i_++) {                \
             char p_[256];                                                      \
             snprintf(p_, sizeof(p_), "%s.%s[%zu]", path, #arr, i_);            \
@@ -503,276 +459,229 @@ static void cmp_i(const char *path, const char *f, long long a, long long b)
         }                                                                      \
     } while (0)
 
-static void cmp_amount(const char *path, const struct fmt_amount *a,
-                       const struct fmt_amount *b)
-{
-    CI(minor);
-    CS(ccy);
-}
-
-static void cmp_postal(const char *path, const struct fmt_postal *a,
-                       const struct fmt_postal *b)
-{
-    CS(dept);
-    CS(street);
-    CS(building);
-    CS(postcode);
-    CS(town);
-    CS(subdivision);
-    CS(country);
-    for (int i = 0; i < 7; i++) {
-        char f[16];
-        snprintf(f, sizeof(f), "lines[%d]", i);
-        cmp_s(path, f, a->lines[i], b->lines[i]);
-    }
-}
-
-static void cmp_party(const char *path, const struct fmt_party *a,
-                      const struct fmt_party *b)
-{
-    CS(name);
-    CSUB(cmp_postal, addr);
-    CS(org_bic);
-    CS(org_id);
-    CS(org_id_scheme);
-    CS(prvt_id);
-    CS(ctry_of_res);
-}
-
-static void cmp_account(const char *path, const struct fmt_account *a,
-                        const struct fmt_account *b)
-{
-    CS(iban);
-    CS(other_id);
-    CS(other_scheme);
-    CS(ccy);
-    CS(name);
-    CS(type);
-}
-
 static void cmp_agent(const char *path, const struct fmt_agent *a,
                       const struct fmt_agent *b)
 {
-    CS(bic);
-    CS(clr_sys);
-    CS(clr_mmb_id);
-    CS(name);
-    CSUB(cmp_postal, addr);
-    CS(other_id);
+    TU_CS(bic);
+    TU_CS(clr_sys);
+    TU_CS(clr_mmb_id);
+    TU_CS(name);
+    TU_CSUB(tu_cmp_postal, addr);
+    TU_CS(other_id);
 }
 
 static void cmp_reason(const char *path, const struct fmt_reason *a,
                        const struct fmt_reason *b)
 {
-    CS(code);
-    CS(prtry);
-    CS(addtl_info);
+    TU_CS(code);
+    TU_CS(prtry);
+    TU_CS(addtl_info);
 }
 
 /* Every field but line (the reader's, not data). */
 static void cmp_invoice(const char *path, const struct fmt_scf_invoice *a,
                         const struct fmt_scf_invoice *b)
 {
-    CS(number);
-    CS(issue_date);
-    CS(due_date);
-    CSUB(cmp_amount, amount);
-    CSUB(cmp_amount, taxable);
-    CSUB(cmp_amount, tax);
-    CSUB(cmp_amount, requested);
-    CI(requested_rate);
-    CSUB(cmp_party, buyer);
-    CSUB(cmp_party, seller);
-    CSUB(cmp_account, seller_acct);
-    CS(pmt_method);
-    CS(contract_ref);
-    CS(tax_invoice_code);
+    TU_CS(number);
+    TU_CS(issue_date);
+    TU_CS(due_date);
+    TU_CSUB(tu_cmp_amount, amount);
+    TU_CSUB(tu_cmp_amount, taxable);
+    TU_CSUB(tu_cmp_amount, tax);
+    TU_CSUB(tu_cmp_amount, requested);
+    TU_CI(requested_rate);
+    TU_CSUB(tu_cmp_party, buyer);
+    TU_CSUB(tu_cmp_party, seller);
+    TU_CSUB(tu_cmp_account, seller_acct);
+    TU_CS(pmt_method);
+    TU_CS(contract_ref);
+    TU_CS(tax_invoice_code);
 }
 
 static void cmp_fincg(const char *path, const struct fmt_scf_request *a,
                       const struct fmt_scf_request *b)
 {
-    CS(request_id);
-    CS(cre_dt_tm);
-    CI(kind);
-    CSUB(cmp_party, requestor);
-    CSUB(cmp_account, credit_acct);
-    CSUB(cmp_account, financing_acct);
-    CSUB(cmp_agent, bank);
-    CSUB(cmp_agent, intermediary);
-    CS(product);
-    CS(agreement_ref);
-    CS(contract_ref);
-    CS(ccy);
-    CSUB(cmp_amount, requested);
-    CS(value_date);
+    TU_CS(request_id);
+    TU_CS(cre_dt_tm);
+    TU_CI(kind);
+    TU_CSUB(tu_cmp_party, requestor);
+    TU_CSUB(tu_cmp_account, credit_acct);
+    TU_CSUB(tu_cmp_account, financing_acct);
+    TU_CSUB(cmp_agent, bank);
+    TU_CSUB(cmp_agent, intermediary);
+    TU_CS(product);
+    TU_CS(agreement_ref);
+    TU_CS(contract_ref);
+    TU_CS(ccy);
+    TU_CSUB(tu_cmp_amount, requested);
+    TU_CS(value_date);
     CARR(cmp_invoice, invoices, n_invoices);
-    CS(addtl_info);
+    TU_CS(addtl_info);
 }
 
 static void cmp_inq(const char *path, const struct fmt_scf_inquiry *a,
                     const struct fmt_scf_inquiry *b)
 {
-    CS(inquiry_id);
-    CS(cre_dt_tm);
-    CS(request_id);
+    TU_CS(inquiry_id);
+    TU_CS(cre_dt_tm);
+    TU_CS(request_id);
 }
 
 static void cmp_cxl(const char *path, const struct fmt_scf_cancel *a,
                     const struct fmt_scf_cancel *b)
 {
-    CS(cancel_id);
-    CS(cre_dt_tm);
-    CS(orgnl_request_id);
-    CS(orgnl_cre_dt_tm);
-    CI(nb_of_invoices);
-    CSUB(cmp_amount, total_invoice_amount);
-    CS(reason_code);
-    CS(reason);
-    CSUB(cmp_party, requestor);
-    CSUB(cmp_agent, bank);
+    TU_CS(cancel_id);
+    TU_CS(cre_dt_tm);
+    TU_CS(orgnl_request_id);
+    TU_CS(orgnl_cre_dt_tm);
+    TU_CI(nb_of_invoices);
+    TU_CSUB(tu_cmp_amount, total_invoice_amount);
+    TU_CS(reason_code);
+    TU_CS(reason);
+    TU_CSUB(tu_cmp_party, requestor);
+    TU_CSUB(cmp_agent, bank);
 }
 
 static void cmp_vop(const char *path, const struct fmt_canon_scf_vop *a,
                     const struct fmt_canon_scf_vop *b)
 {
-    CS(req_id);
-    CI(kind);
-    CS(voucher_id);
-    CS(actor);
-    CS(date);
-    CS(counterparty);
-    CSUB(cmp_amount, amount);
-    CS(new_id);
-    CS(maturity_date);
-    CS(ref);
+    TU_CS(req_id);
+    TU_CI(kind);
+    TU_CS(voucher_id);
+    TU_CS(actor);
+    TU_CS(date);
+    TU_CS(counterparty);
+    TU_CSUB(tu_cmp_amount, amount);
+    TU_CS(new_id);
+    TU_CS(maturity_date);
+    TU_CS(ref);
 }
 
 static void cmp_vinq(const char *path, const struct fmt_voucher_inquiry *a,
                      const struct fmt_voucher_inquiry *b)
 {
-    CS(inquiry_id);
-    CS(party);
-    CS(voucher_id);
-    CI(status);
-    CS(maturity_from);
-    CS(maturity_to);
+    TU_CS(inquiry_id);
+    TU_CS(party);
+    TU_CS(voucher_id);
+    TU_CI(status);
+    TU_CS(maturity_from);
+    TU_CS(maturity_to);
 }
 
 /* Every branch: the one written, and the others as _init leaves them. */
 static void cmp_request(const char *path, const struct fmt_canon_scf_request *a,
                         const struct fmt_canon_scf_request *b)
 {
-    CI(kind);
-    CSUB(cmp_fincg, fincg);
-    CSUB(cmp_inq, inq);
-    CSUB(cmp_cxl, cxl);
-    CSUB(cmp_vop, vop);
-    CSUB(cmp_vinq, vinq);
+    TU_CI(kind);
+    TU_CSUB(cmp_fincg, fincg);
+    TU_CSUB(cmp_inq, inq);
+    TU_CSUB(cmp_cxl, cxl);
+    TU_CSUB(cmp_vop, vop);
+    TU_CSUB(cmp_vinq, vinq);
 }
 
 static void cmp_invoice_result(const char *path,
                                const struct fmt_scf_invoice_result *a,
                                const struct fmt_scf_invoice_result *b)
 {
-    CS(number);
-    CSUB(cmp_amount, invoice_amount);
-    CS(issue_date);
-    CS(due_date);
-    CSUB(cmp_party, seller);
-    CI(result);
-    CSUB(cmp_reason, reason);
-    CSUB(cmp_amount, financed);
-    CI(financed_rate);
+    TU_CS(number);
+    TU_CSUB(tu_cmp_amount, invoice_amount);
+    TU_CS(issue_date);
+    TU_CS(due_date);
+    TU_CSUB(tu_cmp_party, seller);
+    TU_CI(result);
+    TU_CSUB(cmp_reason, reason);
+    TU_CSUB(tu_cmp_amount, financed);
+    TU_CI(financed_rate);
 }
 
 static void cmp_sts(const char *path, const struct fmt_scf_status_report *a,
                     const struct fmt_scf_status_report *b)
 {
-    CS(status_id);
-    CS(cre_dt_tm);
-    CS(orgnl_request_id);
-    CS(orgnl_cre_dt_tm);
-    CI(status);
-    CSUB(cmp_reason, reason);
-    CI(cancel_answer);
-    CSUB(cmp_reason, cancel_reason);
-    CSUB(cmp_amount, financed);
-    CSUB(cmp_amount, accepted_total);
-    CI(n_financed_items);
-    CI(applied_pctg);
-    CI(interest_rate);
-    CS(value_date);
-    CS(maturity_date);
-    CS(book_date);
-    CS(loan_ref);
-    CSUB(cmp_account, credit_acct);
-    CSUB(cmp_account, financing_acct);
+    TU_CS(status_id);
+    TU_CS(cre_dt_tm);
+    TU_CS(orgnl_request_id);
+    TU_CS(orgnl_cre_dt_tm);
+    TU_CI(status);
+    TU_CSUB(cmp_reason, reason);
+    TU_CI(cancel_answer);
+    TU_CSUB(cmp_reason, cancel_reason);
+    TU_CSUB(tu_cmp_amount, financed);
+    TU_CSUB(tu_cmp_amount, accepted_total);
+    TU_CI(n_financed_items);
+    TU_CI(applied_pctg);
+    TU_CI(interest_rate);
+    TU_CS(value_date);
+    TU_CS(maturity_date);
+    TU_CS(book_date);
+    TU_CS(loan_ref);
+    TU_CSUB(tu_cmp_account, credit_acct);
+    TU_CSUB(tu_cmp_account, financing_acct);
     CARR(cmp_invoice_result, invoices, n_invoices);
 }
 
 static void cmp_rpmt(const char *path, const struct fmt_scf_repayment *a,
                      const struct fmt_scf_repayment *b)
 {
-    CS(notice_id);
-    CI(kind);
-    CS(request_id);
-    CS(loan_ref);
-    CSUB(cmp_amount, amount);
-    CSUB(cmp_amount, principal);
-    CSUB(cmp_amount, interest);
-    CS(due_date);
-    CSUB(cmp_account, debit_acct);
+    TU_CS(notice_id);
+    TU_CI(kind);
+    TU_CS(request_id);
+    TU_CS(loan_ref);
+    TU_CSUB(tu_cmp_amount, amount);
+    TU_CSUB(tu_cmp_amount, principal);
+    TU_CSUB(tu_cmp_amount, interest);
+    TU_CS(due_date);
+    TU_CSUB(tu_cmp_account, debit_acct);
 }
 
 static void cmp_voucher(const char *path, const struct fmt_voucher *a,
                         const struct fmt_voucher *b)
 {
-    CS(id);
-    CS(parent_id);
-    CS(root_id);
-    CI(level);
-    CS(issuer);
-    CS(original_holder);
-    CS(transferor);
-    CS(holder);
-    CSUB(cmp_amount, amount);
-    CI(remaining);
-    CS(issue_date);
-    CS(maturity_date);
-    CI(status);
-    CS(status_date);
-    CS(fin_bank);
-    CS(fin_ref);
-    CS(fin_date);
-    CI(fin_amount);
+    TU_CS(id);
+    TU_CS(parent_id);
+    TU_CS(root_id);
+    TU_CI(level);
+    TU_CS(issuer);
+    TU_CS(original_holder);
+    TU_CS(transferor);
+    TU_CS(holder);
+    TU_CSUB(tu_cmp_amount, amount);
+    TU_CI(remaining);
+    TU_CS(issue_date);
+    TU_CS(maturity_date);
+    TU_CI(status);
+    TU_CS(status_date);
+    TU_CS(fin_bank);
+    TU_CS(fin_ref);
+    TU_CS(fin_date);
+    TU_CI(fin_amount);
 }
 
 static void cmp_totals(const char *path, const struct fmt_voucher_holdings *a,
                        const struct fmt_voucher_holdings *b)
 {
-    CI(n_held);
-    CI(held);
-    CI(n_pending_in);
-    CI(pending_in);
-    CI(n_pending_out);
-    CI(pending_out);
-    CI(n_financed);
-    CI(financed);
-    CI(n_settled);
-    CI(settled);
-    CI(issued_live);
+    TU_CI(n_held);
+    TU_CI(held);
+    TU_CI(n_pending_in);
+    TU_CI(pending_in);
+    TU_CI(n_pending_out);
+    TU_CI(pending_out);
+    TU_CI(n_financed);
+    TU_CI(financed);
+    TU_CI(n_settled);
+    TU_CI(settled);
+    TU_CI(issued_live);
 }
 
 static void cmp_hldgs(const char *path, const struct fmt_canon_scf_holdings *a,
                       const struct fmt_canon_scf_holdings *b)
 {
-    CS(req_id);
-    CS(party);
-    CS(as_of);
-    CI(has_totals);
-    CS(ccy);
-    CSUB(cmp_totals, totals);
+    TU_CS(req_id);
+    TU_CS(party);
+    TU_CS(as_of);
+    TU_CI(has_totals);
+    TU_CS(ccy);
+    TU_CSUB(cmp_totals, totals);
     CARR(cmp_voucher, vouchers, n_vouchers);
 }
 
@@ -780,53 +689,25 @@ static void cmp_vrslt(const char *path,
                       const struct fmt_canon_scf_vop_result *a,
                       const struct fmt_canon_scf_vop_result *b)
 {
-    CS(req_id);
-    CI(op);
-    CI(outcome);
-    CS(bank_code);
-    CS(bank_text);
+    TU_CS(req_id);
+    TU_CI(op);
+    TU_CI(outcome);
+    TU_CS(bank_code);
+    TU_CS(bank_text);
     CARR(cmp_voucher, vouchers, n_vouchers);
 }
 
 static void cmp_result(const char *path, const struct fmt_canon_scf_result *a,
                        const struct fmt_canon_scf_result *b)
 {
-    CI(kind);
-    CSUB(cmp_sts, sts);
-    CSUB(cmp_rpmt, rpmt);
-    CSUB(cmp_hldgs, hldgs);
-    CSUB(cmp_vrslt, vrslt);
+    TU_CI(kind);
+    TU_CSUB(cmp_sts, sts);
+    TU_CSUB(cmp_rpmt, rpmt);
+    TU_CSUB(cmp_hldgs, hldgs);
+    TU_CSUB(cmp_vrslt, vrslt);
 }
 
 /* ---- files, schema, diag ------------------------------------------------- */
-
-static int xsd_valid(const char *path)
-{
-    char xsd[1024];
-    snprintf(xsd, sizeof(xsd), "%s", tu_src("formats/schemas/scf.xsd"));
-    return tu_system("xmllint --noout --nonet --schema '%s' '%s' "
-                     ">/dev/null 2>&1",
-                     xsd, path);
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[4][512];
-    static int next;
-    char *b = buf[next++ % 4];
-    snprintf(b, 512, "%s/%s", tmpdir, name);
-    return b;
-}
-
-static int xsd_valid_doc(const char *doc)
-{
-    const char *p = tmp_path("doc.xml");
-    if (tu_write_file(p, doc, strlen(doc)) != 0)
-        return -1;
-    return xsd_valid(p);
-}
-
-typedef int (*write_fn)(FILE *, const void *, struct h2h_err *);
 
 static int w_req(FILE *f, const void *o, struct h2h_err *e)
 {
@@ -837,40 +718,6 @@ static int w_res(FILE *f, const void *o, struct h2h_err *e)
     return fmt_canon_scf_write_result(f, o, e);
 }
 
-static int write_to(const char *path, write_fn fn, const void *obj,
-                    struct h2h_err *err)
-{
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    int rc = fn(f, obj, err);
-    fclose(f);
-    if (rc)
-        fprintf(stderr, "  write %s: %d %s\n", path, rc, err->msg);
-    return rc;
-}
-
-static long file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
-static int has_problem(const struct fmt_diag *d, const char *rule, int line,
-                       const char *where)
-{
-    for (size_t i = 0; i < d->n; i++)
-        if (!strcmp(d->v[i].rule, rule) &&
-            (line == 0 || d->v[i].line == line) &&
-            (!where || (d->v[i].where && !strcmp(d->v[i].where, where))))
-            return 1;
-    return 0;
-}
-
-static int contains(const char *hay, const char *needle)
-{
-    return hay && strstr(hay, needle) != NULL;
-}
-
 /* ---- round trips --------------------------------------------------------- */
 
 static void roundtrip_request(const struct fmt_canon_scf_request *rq,
@@ -879,9 +726,9 @@ static void roundtrip_request(const struct fmt_canon_scf_request *rq,
     char file[96];
     struct h2h_err err = {0};
     snprintf(file, sizeof(file), "req_%s.xml", name);
-    const char *path = tmp_path(file);
-    CU_ASSERT_EQUAL(write_to(path, w_req, rq, &err), 0);
-    int valid = xsd_valid(path);
+    const char *path = tu_path(tmpdir, file);
+    CU_ASSERT_EQUAL(tu_write_to(path, w_req, rq, &err), 0);
+    int valid = tu_xsd_valid(XSD, path);
     if (valid)
         fprintf(stderr, "  %s is not valid against scf.xsd\n", path);
     CU_ASSERT_EQUAL(valid, 0);
@@ -893,9 +740,9 @@ static void roundtrip_request(const struct fmt_canon_scf_request *rq,
     fmt_diag_print(&d, stderr);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_EQUAL(d.n, 0);
-    mismatches = 0;
+    tu_mismatches = 0;
     cmp_request(name, rq, &back);
-    CU_ASSERT_EQUAL(mismatches, 0);
+    CU_ASSERT_EQUAL(tu_mismatches, 0);
     /* the reader says where each invoice and the branch started */
     CU_ASSERT(back.line > 1);
     for (size_t i = 0; i < back.fincg.n_invoices; i++)
@@ -926,22 +773,24 @@ static void test_request_financing(void)
         CU_ASSERT_EQUAL(fmt_scf_request_check(&rq.fincg, "2025-03-05", NULL),
                         0);
         roundtrip_request(&rq, cases[i].name, &text);
-        CU_ASSERT(contains(text, "<ScfRequest xmlns=\"urn:h2hd:scf:1\">"));
-        CU_ASSERT(contains(text, "<Fincg>"));
-        CU_ASSERT(contains(text, cases[i].kind ? "<Kind>reverse_factoring<"
-                                               : "<Kind>receivable</Kind>"));
-        CU_ASSERT(contains(text, "<Ccy>CNY</Ccy>"));
-        CU_ASSERT(!contains(text, "<Inq>") && !contains(text, "<VchrOp>"));
+        CU_ASSERT(tu_contains(text, "<ScfRequest xmlns=\"urn:h2hd:scf:1\">"));
+        CU_ASSERT(tu_contains(text, "<Fincg>"));
+        CU_ASSERT(tu_contains(text, cases[i].kind ? "<Kind>reverse_factoring<"
+                                                  : "<Kind>receivable</Kind>"));
+        CU_ASSERT(tu_contains(text, "<Ccy>CNY</Ccy>"));
+        CU_ASSERT(!tu_contains(text, "<Inq>") &&
+                  !tu_contains(text, "<VchrOp>"));
         if (cases[i].full) {
             /* Chinese text goes out as UTF-8, escaped where XML needs */
-            CU_ASSERT(contains(text, "备注 &lt;一季度&gt; &amp; \"第一批\"&#13;"
-                                     "\nline 2\ttab "));
+            CU_ASSERT(tu_contains(text,
+                                  "备注 &lt;一季度&gt; &amp; \"第一批\"&#13;"
+                                  "\nline 2\ttab "));
             CU_ASSERT(
-                contains(text, "<Nm>招商银行股份有限公司深圳B1支行</Nm>"));
-            CU_ASSERT(contains(text, "<ReqdRate>85.5</ReqdRate>"));
-            CU_ASSERT(contains(text, "<TaxInvcCd>440023113012</TaxInvcCd>"));
+                tu_contains(text, "<Nm>招商银行股份有限公司深圳B1支行</Nm>"));
+            CU_ASSERT(tu_contains(text, "<ReqdRate>85.5</ReqdRate>"));
+            CU_ASSERT(tu_contains(text, "<TaxInvcCd>440023113012</TaxInvcCd>"));
         } else {
-            CU_ASSERT(!contains(text, "ReqdRate"));
+            CU_ASSERT(!tu_contains(text, "ReqdRate"));
         }
         free(text);
         fmt_canon_scf_request_release(&rq);
@@ -955,21 +804,21 @@ static void test_request_other_kinds(void)
 
     mk_inq(&rq);
     roundtrip_request(&rq, "inquiry", &text);
-    CU_ASSERT(contains(text, "<OrgnlReqId>RF-2025-0301</OrgnlReqId>"));
+    CU_ASSERT(tu_contains(text, "<OrgnlReqId>RF-2025-0301</OrgnlReqId>"));
     free(text);
     fmt_canon_scf_request_release(&rq);
 
     for (int full = 0; full < 2; full++) {
         mk_cxl(&rq, full);
         roundtrip_request(&rq, full ? "cancel_full" : "cancel", &text);
-        CU_ASSERT(contains(text, "<NbOfInvcs>0</NbOfInvcs>") == full);
-        CU_ASSERT(contains(text, "<Rsn>买方已提前付款, 撤销融资申请</Rsn>"));
+        CU_ASSERT(tu_contains(text, "<NbOfInvcs>0</NbOfInvcs>") == full);
+        CU_ASSERT(tu_contains(text, "<Rsn>买方已提前付款, 撤销融资申请</Rsn>"));
         free(text);
         fmt_canon_scf_request_release(&rq);
 
         mk_vinq(&rq, full);
         roundtrip_request(&rq, full ? "vinq_full" : "vinq", &text);
-        CU_ASSERT(contains(text, "<Sts>pending</Sts>") == full);
+        CU_ASSERT(tu_contains(text, "<Sts>pending</Sts>") == full);
         free(text);
         fmt_canon_scf_request_release(&rq);
     }
@@ -981,12 +830,13 @@ static void test_request_other_kinds(void)
         CU_ASSERT_EQUAL(fmt_canon_scf_vop_check(&rq.vop, NULL), 0);
         roundtrip_request(&rq, name, &text);
         snprintf(want, sizeof(want), "<Op>%s</Op>", name);
-        CU_ASSERT(contains(text, want));
+        CU_ASSERT(tu_contains(text, want));
         if (k == FMT_VOUCHER_TRANSFER)
-            CU_ASSERT(contains(text, "<Amt Ccy=\"CNY\">400000.00</Amt>"));
+            CU_ASSERT(tu_contains(text, "<Amt Ccy=\"CNY\">400000.00</Amt>"));
         if (k == FMT_VOUCHER_FINANCE)
-            CU_ASSERT(contains(text, "<Ref>招银融信-2025-0310-01 &lt;&amp;&gt;"
-                                     "</Ref>"));
+            CU_ASSERT(tu_contains(text,
+                                  "<Ref>招银融信-2025-0310-01 &lt;&amp;&gt;"
+                                  "</Ref>"));
         free(text);
         fmt_canon_scf_request_release(&rq);
     }
@@ -998,9 +848,9 @@ static void roundtrip_result(const struct fmt_canon_scf_result *r,
     char file[96];
     struct h2h_err err = {0};
     snprintf(file, sizeof(file), "res_%s.xml", name);
-    const char *path = tmp_path(file);
-    CU_ASSERT_EQUAL(write_to(path, w_res, r, &err), 0);
-    int valid = xsd_valid(path);
+    const char *path = tu_path(tmpdir, file);
+    CU_ASSERT_EQUAL(tu_write_to(path, w_res, r, &err), 0);
+    int valid = tu_xsd_valid(XSD, path);
     if (valid)
         fprintf(stderr, "  %s is not valid against scf.xsd\n", path);
     CU_ASSERT_EQUAL(valid, 0);
@@ -1012,9 +862,9 @@ static void roundtrip_result(const struct fmt_canon_scf_result *r,
     fmt_diag_print(&d, stderr);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_EQUAL(d.n, 0);
-    mismatches = 0;
+    tu_mismatches = 0;
     cmp_result(name, r, &back);
-    CU_ASSERT_EQUAL(mismatches, 0);
+    CU_ASSERT_EQUAL(tu_mismatches, 0);
     if (text)
         *text = tu_read_file(path, NULL);
     fmt_canon_scf_result_release(&back);
@@ -1028,60 +878,62 @@ static void test_result_roundtrip(void)
 
     mk_status_report(&r, 1);
     roundtrip_result(&r, "status_full", &text);
-    CU_ASSERT(contains(text, "<IntrstRate>3.4512345678</IntrstRate>"));
-    CU_ASSERT(contains(text, "<ApldPctg>90</ApldPctg>"));
-    CU_ASSERT(contains(text, "<FincdRate>0</FincdRate>"));
-    CU_ASSERT(contains(text, "<CxlAnsw>refused</CxlAnsw>"));
-    CU_ASSERT(contains(text, "<Rslt>pending</Rslt>"));
-    CU_ASSERT(contains(text, "<AddtlInf>发票未确权 I3\n第二行</AddtlInf>"));
+    CU_ASSERT(tu_contains(text, "<IntrstRate>3.4512345678</IntrstRate>"));
+    CU_ASSERT(tu_contains(text, "<ApldPctg>90</ApldPctg>"));
+    CU_ASSERT(tu_contains(text, "<FincdRate>0</FincdRate>"));
+    CU_ASSERT(tu_contains(text, "<CxlAnsw>refused</CxlAnsw>"));
+    CU_ASSERT(tu_contains(text, "<Rslt>pending</Rslt>"));
+    CU_ASSERT(tu_contains(text, "<AddtlInf>发票未确权 I3\n第二行</AddtlInf>"));
     free(text);
     fmt_canon_scf_result_release(&r);
 
     /* the least a report has: status 0 (submitted) is written, -1s not */
     mk_status_report(&r, 0);
     roundtrip_result(&r, "status_min", &text);
-    CU_ASSERT(contains(text, "<Sts>submitted</Sts>"));
-    CU_ASSERT(!contains(text, "FincdItms") && !contains(text, "ApldPctg") &&
-              !contains(text, "CxlAnsw"));
+    CU_ASSERT(tu_contains(text, "<Sts>submitted</Sts>"));
+    CU_ASSERT(!tu_contains(text, "FincdItms") &&
+              !tu_contains(text, "ApldPctg") && !tu_contains(text, "CxlAnsw"));
     free(text);
     fmt_canon_scf_result_release(&r);
 
     for (int full = 0; full < 2; full++) {
         mk_repayment(&r, full);
         roundtrip_result(&r, full ? "repayment_full" : "repayment", &text);
-        CU_ASSERT(contains(text, full ? "<Kind>paid</Kind>" : "<Kind>due<"));
-        CU_ASSERT(contains(text, "<Amt Ccy=\"CNY\">822484.33</Amt>"));
+        CU_ASSERT(tu_contains(text, full ? "<Kind>paid</Kind>" : "<Kind>due<"));
+        CU_ASSERT(tu_contains(text, "<Amt Ccy=\"CNY\">822484.33</Amt>"));
         free(text);
         fmt_canon_scf_result_release(&r);
     }
 
     mk_holdings(&r, 1);
     roundtrip_result(&r, "holdings", &text);
-    CU_ASSERT(contains(text, "<SttldNb>0</SttldNb>"));
-    CU_ASSERT(contains(text, "<Sttld Ccy=\"CNY\">0.00</Sttld>"));
-    CU_ASSERT(contains(text, "<Held Ccy=\"CNY\">0.01</Held>"));
-    CU_ASSERT(contains(text, "<IssdLive Ccy=\"CNY\">5000000000.00</IssdLive>"));
-    CU_ASSERT(contains(text, "<Rmng Ccy=\"CNY\">600000.00</Rmng>"));
-    CU_ASSERT(contains(text, "<Rmng Ccy=\"CNY\">0.00</Rmng>"));
-    CU_ASSERT(contains(text, "<FinAmt Ccy=\"CNY\">600000.00</FinAmt>"));
-    CU_ASSERT(contains(text, "<Lvl>2</Lvl>"));
+    CU_ASSERT(tu_contains(text, "<SttldNb>0</SttldNb>"));
+    CU_ASSERT(tu_contains(text, "<Sttld Ccy=\"CNY\">0.00</Sttld>"));
+    CU_ASSERT(tu_contains(text, "<Held Ccy=\"CNY\">0.01</Held>"));
+    CU_ASSERT(
+        tu_contains(text, "<IssdLive Ccy=\"CNY\">5000000000.00</IssdLive>"));
+    CU_ASSERT(tu_contains(text, "<Rmng Ccy=\"CNY\">600000.00</Rmng>"));
+    CU_ASSERT(tu_contains(text, "<Rmng Ccy=\"CNY\">0.00</Rmng>"));
+    CU_ASSERT(tu_contains(text, "<FinAmt Ccy=\"CNY\">600000.00</FinAmt>"));
+    CU_ASSERT(tu_contains(text, "<Lvl>2</Lvl>"));
     free(text);
     fmt_canon_scf_result_release(&r);
 
     /* a bare list: no totals, no currency of its own */
     mk_holdings(&r, 0);
     roundtrip_result(&r, "holdings_bare", &text);
-    CU_ASSERT(!contains(text, "<Ttls>") && !contains(text, "<ReqId>"));
+    CU_ASSERT(!tu_contains(text, "<Ttls>") && !tu_contains(text, "<ReqId>"));
     free(text);
     fmt_canon_scf_result_release(&r);
 
     for (int ok = 0; ok < 2; ok++) {
         mk_vop_result(&r, ok);
         roundtrip_result(&r, ok ? "vop_accepted" : "vop_rejected", &text);
-        CU_ASSERT(contains(text, ok ? "<Outcm>accepted</Outcm>"
-                                    : "<Outcm>rejected</Outcm>"));
-        CU_ASSERT(contains(text, ok ? "<Op>transfer</Op>" : "<Op>issue</Op>"));
-        CU_ASSERT(contains(text, "<Vchrs>") == ok);
+        CU_ASSERT(tu_contains(text, ok ? "<Outcm>accepted</Outcm>"
+                                       : "<Outcm>rejected</Outcm>"));
+        CU_ASSERT(
+            tu_contains(text, ok ? "<Op>transfer</Op>" : "<Op>issue</Op>"));
+        CU_ASSERT(tu_contains(text, "<Vchrs>") == ok);
         free(text);
         fmt_canon_scf_result_release(&r);
     }
@@ -1093,24 +945,24 @@ static void test_comparison_fails(void)
     struct fmt_canon_scf_result a, b;
     mk_holdings(&a, 1);
     mk_holdings(&b, 1);
-    mismatches = 0;
+    tu_mismatches = 0;
     cmp_result("same", &a, &b);
-    CU_ASSERT_EQUAL(mismatches, 0);
+    CU_ASSERT_EQUAL(tu_mismatches, 0);
     b.hldgs.vouchers[1].fin_amount = 1;
     b.hldgs.totals.n_pending_out--;
-    set(&b.hldgs.vouchers[2].id, "RX-2025-000998");
+    tu_set(&b.hldgs.vouchers[2].id, "RX-2025-000998");
     cmp_result("changed", &a, &b);
-    CU_ASSERT_EQUAL(mismatches, 3);
+    CU_ASSERT_EQUAL(tu_mismatches, 3);
     fmt_canon_scf_result_release(&a);
     fmt_canon_scf_result_release(&b);
 
     mk_status_report(&a, 1);
     mk_status_report(&b, 1);
     b.sts.invoices[1].financed_rate = -1;
-    set(&b.sts.invoices[0].seller.addr.lines[1], "B座");
-    mismatches = 0;
+    tu_set(&b.sts.invoices[0].seller.addr.lines[1], "B座");
+    tu_mismatches = 0;
     cmp_result("changed", &a, &b);
-    CU_ASSERT_EQUAL(mismatches, 2);
+    CU_ASSERT_EQUAL(tu_mismatches, 2);
     fmt_canon_scf_result_release(&a);
     fmt_canon_scf_result_release(&b);
 
@@ -1120,28 +972,19 @@ static void test_comparison_fails(void)
     r2.fincg.invoices[2].seller_acct.type[0] = 'X';
     r2.vinq.status = FMT_VOUCHER_HELD; /* an unused branch counts too */
     r2.fincg.intermediary.addr.postcode[0] = '4';
-    mismatches = 0;
+    tu_mismatches = 0;
     cmp_request("changed", &r1, &r2);
-    CU_ASSERT_EQUAL(mismatches, 3);
+    CU_ASSERT_EQUAL(tu_mismatches, 3);
     /* line is not data: it is not compared */
     r2.fincg.invoices[0].line = 99;
-    mismatches = 0;
+    tu_mismatches = 0;
     cmp_invoice("line", &r1.fincg.invoices[0], &r2.fincg.invoices[0]);
-    CU_ASSERT_EQUAL(mismatches, 0);
+    CU_ASSERT_EQUAL(tu_mismatches, 0);
     fmt_canon_scf_request_release(&r1);
     fmt_canon_scf_request_release(&r2);
 }
 
 /* ---- fixtures ------------------------------------------------------------ */
-
-static const char *fixture(const char *name)
-{
-    static char buf[1024];
-    char rel[256];
-    snprintf(rel, sizeof(rel), "tests/fixtures/scf/%s", name);
-    snprintf(buf, sizeof(buf), "%s", tu_src(rel));
-    return buf;
-}
 
 /* Read a fixture request: 0 problems, schema-valid.  Returns the rc. */
 static int read_req_fixture(const char *name, struct fmt_canon_scf_request *rq)
@@ -1149,7 +992,7 @@ static int read_req_fixture(const char *name, struct fmt_canon_scf_request *rq)
     char path[1024];
     struct h2h_err err = {0};
     struct fmt_diag d;
-    snprintf(path, sizeof(path), "%s", fixture(name));
+    snprintf(path, sizeof(path), "%s", tu_fixture("scf", name));
     struct fmt_src src = {.path = path};
     fmt_diag_init(&d, path);
     int rc = fmt_canon_scf_read_request(&src, rq, &d, &err);
@@ -1157,7 +1000,7 @@ static int read_req_fixture(const char *name, struct fmt_canon_scf_request *rq)
         fprintf(stderr, "  %s: %s\n", name, err.msg);
     fmt_diag_print(&d, stderr);
     CU_ASSERT_EQUAL(d.n, 0);
-    CU_ASSERT_EQUAL(xsd_valid(path), 0);
+    CU_ASSERT_EQUAL(tu_xsd_valid(XSD, path), 0);
     fmt_diag_release(&d);
     return rc;
 }
@@ -1167,7 +1010,7 @@ static int read_res_fixture(const char *name, struct fmt_canon_scf_result *r)
     char path[1024];
     struct h2h_err err = {0};
     struct fmt_diag d;
-    snprintf(path, sizeof(path), "%s", fixture(name));
+    snprintf(path, sizeof(path), "%s", tu_fixture("scf", name));
     struct fmt_src src = {.path = path};
     fmt_diag_init(&d, path);
     int rc = fmt_canon_scf_read_result(&src, r, &d, &err);
@@ -1175,7 +1018,7 @@ static int read_res_fixture(const char *name, struct fmt_canon_scf_result *r)
         fprintf(stderr, "  %s: %s\n", name, err.msg);
     fmt_diag_print(&d, stderr);
     CU_ASSERT_EQUAL(d.n, 0);
-    CU_ASSERT_EQUAL(xsd_valid(path), 0);
+    CU_ASSERT_EQUAL(tu_xsd_valid(XSD, path), 0);
     fmt_diag_release(&d);
     return rc;
 }
@@ -1310,15 +1153,15 @@ static int apply_fixture(struct fmt_voucher_set *s, const char *name,
 static void cmp_set(const char *label, const struct fmt_voucher_set *s,
                     const struct fmt_voucher *v, size_t n)
 {
-    mismatches = 0;
-    cmp_i(label, "n", (long long)s->n, (long long)n);
+    tu_mismatches = 0;
+    tu_cmp_i(label, "n", (long long)s->n, (long long)n);
     for (size_t i = 0; i < n && i < s->n; i++) {
         const struct fmt_voucher *x = fmt_voucher_find(s->v, s->n, v[i].id);
         CU_ASSERT_PTR_NOT_NULL(x);
         if (x)
             cmp_voucher(label, x, &v[i]);
     }
-    CU_ASSERT_EQUAL(mismatches, 0);
+    CU_ASSERT_EQUAL(tu_mismatches, 0);
 }
 
 /* One voucher's life from the fixtures, with the state machine's view
@@ -1384,9 +1227,9 @@ static void test_fixture_voucher_life(void)
     CU_ASSERT_EQUAL(fmt_voucher_holdings(r.hldgs.vouchers, r.hldgs.n_vouchers,
                                          r.hldgs.party, r.hldgs.ccy, &h, &err),
                     0);
-    mismatches = 0;
+    tu_mismatches = 0;
     cmp_totals("holdings", &h, &r.hldgs.totals);
-    CU_ASSERT_EQUAL(mismatches, 0);
+    CU_ASSERT_EQUAL(tu_mismatches, 0);
     CU_ASSERT_EQUAL(r.hldgs.totals.n_financed, 1);
     CU_ASSERT_EQUAL(r.hldgs.totals.financed, 60000000);
     CU_ASSERT_EQUAL(
@@ -1650,8 +1493,8 @@ static void test_broken_requests(void)
         struct h2h_err err = {0};
         fmt_diag_init(&d, b->label);
         int rc = fmt_canon_scf_read_request(&src, &rq, &d, &err);
-        int found = has_problem(&d, b->rule, b->line, b->where);
-        int xsd = xsd_valid_doc(b->doc);
+        int found = tu_diag_has(&d, b->rule, b->line, b->where);
+        int xsd = tu_xsd_valid_doc(XSD, tu_path(tmpdir, "doc.xml"), b->doc);
         if (rc != H2H_EINVALID || !found || (xsd == 0) != b->xsd_ok) {
             fprintf(stderr,
                     "  case \"%s\": rc %d, xsd %d; want %s line %d "
@@ -1664,8 +1507,8 @@ static void test_broken_requests(void)
         CU_ASSERT(found);
         CU_ASSERT_EQUAL(xsd == 0, b->xsd_ok);
         /* err summarises for a caller without diag */
-        CU_ASSERT(contains(err.msg, b->label));
-        CU_ASSERT(contains(err.msg, "problem"));
+        CU_ASSERT(tu_contains(err.msg, b->label));
+        CU_ASSERT(tu_contains(err.msg, "problem"));
         fmt_canon_scf_request_release(&rq);
         fmt_diag_release(&d);
     }
@@ -1691,16 +1534,16 @@ static void test_check_reasons(void)
     CU_ASSERT_EQUAL_FATAL(d.n, 3);
     CU_ASSERT_STRING_EQUAL(d.v[0].rule, "scf.supplier");
     CU_ASSERT_EQUAL(d.v[0].line, 12);
-    CU_ASSERT(contains(d.v[0].msg, "invoice A2: reverse factoring needs the "
-                                   "supplier and the supplier's account"));
+    CU_ASSERT(tu_contains(d.v[0].msg, "invoice A2: reverse factoring needs the "
+                                      "supplier and the supplier's account"));
     CU_ASSERT_STRING_EQUAL(d.v[1].rule, "scf.invoice.dup");
     CU_ASSERT_STRING_EQUAL(d.v[1].where, "Fincg/Invcs/Invc[3]");
     CU_ASSERT_EQUAL(d.v[1].line, 13);
     CU_ASSERT_STRING_EQUAL(d.v[2].rule, "scf.sum");
     CU_ASSERT_STRING_EQUAL(d.v[2].where, "Fincg/ReqdAmt");
     CU_ASSERT_EQUAL(d.v[2].line, 2);
-    CU_ASSERT(contains(err.msg, "rf.xml: 3 problems, the first: line 12: "
-                                "Fincg/Invcs/Invc[2]: invoice A2"));
+    CU_ASSERT(tu_contains(err.msg, "rf.xml: 3 problems, the first: line 12: "
+                                   "Fincg/Invcs/Invc[2]: invoice A2"));
     /* what was read is kept for the log */
     CU_ASSERT_EQUAL(rq.fincg.n_invoices, 3);
     CU_ASSERT_EQUAL(rq.fincg.requested.minor, 70000);
@@ -1711,7 +1554,7 @@ static void test_check_reasons(void)
     memset(&err, 0, sizeof(err));
     CU_ASSERT_EQUAL(fmt_canon_scf_read_request(&src, &rq, NULL, &err),
                     H2H_EINVALID);
-    CU_ASSERT(contains(err.msg, "3 problems"));
+    CU_ASSERT(tu_contains(err.msg, "3 problems"));
     fmt_canon_scf_request_release(&rq);
 
     /* a misspelt kind is the reader's problem; the check does not repeat
@@ -1724,10 +1567,10 @@ static void test_check_reasons(void)
     CU_ASSERT_EQUAL(fmt_canon_scf_read_request(&src, &rq, &d, &err),
                     H2H_EINVALID);
     CU_ASSERT_EQUAL(d.n, 1);
-    CU_ASSERT(has_problem(&d, "scf.xml.enum", 4, "Fincg/Kind"));
-    CU_ASSERT(d.n == 1 && contains(d.v[0].msg, "\"factoring\" is not a "
-                                               "financing kind (receivable, "
-                                               "reverse_factoring)"));
+    CU_ASSERT(tu_diag_has(&d, "scf.xml.enum", 4, "Fincg/Kind"));
+    CU_ASSERT(d.n == 1 && tu_contains(d.v[0].msg, "\"factoring\" is not a "
+                                                  "financing kind (receivable, "
+                                                  "reverse_factoring)"));
     CU_ASSERT_EQUAL((int)rq.fincg.kind, -1);
     fmt_canon_scf_request_release(&rq);
     fmt_diag_release(&d);
@@ -1740,8 +1583,8 @@ static void test_check_reasons(void)
     CU_ASSERT_EQUAL(fmt_canon_scf_read_request(&src, &rq, &d, &err),
                     H2H_EINVALID);
     CU_ASSERT_EQUAL(d.n, 1);
-    CU_ASSERT(d.n == 1 && contains(d.v[0].msg, "\"split\" is not a voucher "
-                                               "operation (issue, sign, "));
+    CU_ASSERT(d.n == 1 && tu_contains(d.v[0].msg, "\"split\" is not a voucher "
+                                                  "operation (issue, sign, "));
     fmt_canon_scf_request_release(&rq);
     fmt_diag_release(&d);
 
@@ -1757,11 +1600,11 @@ static void test_check_reasons(void)
                     H2H_EINVALID);
     fmt_diag_print(&d, stderr);
     CU_ASSERT_EQUAL(d.n, 5);
-    CU_ASSERT(has_problem(&d, "scf.voucher.counterparty", 2, "VchrOp/Cpty"));
-    CU_ASSERT(has_problem(&d, "scf.voucher.amount", 2, "VchrOp/Amt"));
-    CU_ASSERT(has_problem(&d, "scf.voucher.maturity", 2, "VchrOp/MtrtyDt"));
-    CU_ASSERT(has_problem(&d, "scf.voucher.unused", 2, "VchrOp/NewId"));
-    CU_ASSERT(has_problem(&d, "scf.voucher.unused", 2, "VchrOp/Ref"));
+    CU_ASSERT(tu_diag_has(&d, "scf.voucher.counterparty", 2, "VchrOp/Cpty"));
+    CU_ASSERT(tu_diag_has(&d, "scf.voucher.amount", 2, "VchrOp/Amt"));
+    CU_ASSERT(tu_diag_has(&d, "scf.voucher.maturity", 2, "VchrOp/MtrtyDt"));
+    CU_ASSERT(tu_diag_has(&d, "scf.voucher.unused", 2, "VchrOp/NewId"));
+    CU_ASSERT(tu_diag_has(&d, "scf.voucher.unused", 2, "VchrOp/Ref"));
     fmt_canon_scf_request_release(&rq);
     fmt_diag_release(&d);
 }
@@ -1902,8 +1745,8 @@ static void test_broken_results(void)
         struct h2h_err err = {0};
         fmt_diag_init(&d, b->label);
         int rc = fmt_canon_scf_read_result(&src, &r, &d, &err);
-        int found = has_problem(&d, b->rule, b->line, b->where);
-        int xsd = xsd_valid_doc(b->doc);
+        int found = tu_diag_has(&d, b->rule, b->line, b->where);
+        int xsd = tu_xsd_valid_doc(XSD, tu_path(tmpdir, "doc.xml"), b->doc);
         if (rc != H2H_EINVALID || !found || (xsd == 0) != b->xsd_ok) {
             fprintf(stderr,
                     "  case \"%s\": rc %d, xsd %d; want %s line %d "
@@ -1915,7 +1758,7 @@ static void test_broken_results(void)
         CU_ASSERT_EQUAL(rc, H2H_EINVALID);
         CU_ASSERT(found);
         CU_ASSERT_EQUAL(xsd == 0, b->xsd_ok);
-        CU_ASSERT(contains(err.msg, b->label));
+        CU_ASSERT(tu_contains(err.msg, b->label));
         fmt_canon_scf_result_release(&r);
         fmt_diag_release(&d);
     }
@@ -1943,7 +1786,8 @@ static void test_any_order(void)
     ASSERT_STR(rq.vop.req_id, "V1");
     ASSERT_STR(rq.vop.date, "2025-03-03");
     ASSERT_STR(rq.vop.new_id, "RX-2");
-    CU_ASSERT_NOT_EQUAL(xsd_valid_doc(doc), 0);
+    CU_ASSERT_NOT_EQUAL(tu_xsd_valid_doc(XSD, tu_path(tmpdir, "doc.xml"), doc),
+                        0);
     fmt_canon_scf_request_release(&rq);
     fmt_diag_release(&d);
 
@@ -1960,31 +1804,32 @@ static void test_any_order(void)
     CU_ASSERT_EQUAL_FATAL(r.hldgs.n_vouchers, 1);
     CU_ASSERT_EQUAL(r.hldgs.vouchers[0].remaining, 50);
     CU_ASSERT_EQUAL(r.hldgs.vouchers[0].status, FMT_VOUCHER_PENDING);
-    CU_ASSERT_NOT_EQUAL(xsd_valid_doc(res), 0);
+    CU_ASSERT_NOT_EQUAL(tu_xsd_valid_doc(XSD, tu_path(tmpdir, "doc.xml"), res),
+                        0);
     fmt_canon_scf_result_release(&r);
     fmt_diag_release(&d);
 }
 
 /* ---- the writer refuses -------------------------------------------------- */
 
-static void expect_refused(const char *label, write_fn fn, const void *obj,
+static void expect_refused(const char *label, tu_write_fn fn, const void *obj,
                            int code, const char *msg)
 {
     struct h2h_err err = {0};
-    const char *path = tmp_path("refused.xml");
+    const char *path = tu_path(tmpdir, "refused.xml");
     FILE *f = fopen(path, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     int rc = fn(f, obj, &err);
     fclose(f);
-    if (rc != code || !contains(err.msg, msg))
+    if (rc != code || !tu_contains(err.msg, msg))
         fprintf(stderr,
                 "  case \"%s\": rc %d (want %d): \"%s\" (want "
                 "\"%s\")\n",
                 label, rc, code, err.msg, msg);
     CU_ASSERT_EQUAL(rc, code);
-    CU_ASSERT(contains(err.msg, msg));
+    CU_ASSERT(tu_contains(err.msg, msg));
     /* nothing reached the file */
-    CU_ASSERT_EQUAL(file_size(path), 0);
+    CU_ASSERT_EQUAL(tu_file_size(path), 0);
 }
 
 static void test_writer_refuses_requests(void)
@@ -2013,15 +1858,15 @@ static void test_writer_refuses_requests(void)
     expect_refused("financing of no kind", w_req, &rq, H2H_EINVALID,
                    "ScfRequest/Fincg/Kind: required element is missing");
     rq.fincg.kind = FMT_SCF_RECEIVABLE;
-    set(&rq.fincg.request_id, "AR 2025/42");
+    tu_set(&rq.fincg.request_id, "AR 2025/42");
     expect_refused("request id shape", w_req, &rq, H2H_EINVALID,
                    "ScfRequest/Fincg/ReqId: \"AR 2025/42\" is not an id");
-    set(&rq.fincg.request_id, "AR-2025-0042");
-    set(&rq.fincg.invoices[2].buyer.name, "华南\x01精密");
+    tu_set(&rq.fincg.request_id, "AR-2025-0042");
+    tu_set(&rq.fincg.invoices[2].buyer.name, "华南\x01精密");
     expect_refused("control character", w_req, &rq, H2H_ECHARSET,
                    "ScfRequest/Fincg/Invcs/Invc[3]/Buyr/Nm: character U+0001");
-    set(&rq.fincg.invoices[2].buyer.name, "华南精密");
-    rq.fincg.invoices[0].requested = cny(0);
+    tu_set(&rq.fincg.invoices[2].buyer.name, "华南精密");
+    rq.fincg.invoices[0].requested = tu_cny(0);
     rq.fincg.invoices[0].requested.ccy[0] = '\0';
     rq.fincg.invoices[0].requested_rate = -7;
     expect_refused("negative rate", w_req, &rq, H2H_EINVALID,
@@ -2029,7 +1874,7 @@ static void test_writer_refuses_requests(void)
     fmt_canon_scf_request_release(&rq);
 
     mk_vop(&rq, FMT_VOUCHER_TRANSFER);
-    set(&rq.vop.new_id, NULL);
+    tu_set(&rq.vop.new_id, NULL);
     expect_refused("transfer without new id", w_req, &rq, H2H_EINVALID,
                    "ScfRequest/VchrOp/NewId: the transfer of voucher "
                    "RX-2025-000123 names no id for the new voucher");
@@ -2042,7 +1887,7 @@ static void test_writer_refuses_requests(void)
     fmt_canon_scf_request_release(&rq);
 
     mk_vop(&rq, FMT_VOUCHER_SIGN);
-    rq.vop.amount = cny(5);
+    rq.vop.amount = tu_cny(5);
     rq.vop.amount.ccy[0] = '\0';
     expect_refused("amount without currency", w_req, &rq, H2H_EINVALID,
                    "ScfRequest/VchrOp/Amt: the sign of voucher "
@@ -2054,7 +1899,7 @@ static void test_writer_refuses_requests(void)
     expect_refused("count below -1", w_req, &rq, H2H_EINVALID,
                    "ScfRequest/Cxl/NbOfInvcs: negative number -2");
     rq.cxl.nb_of_invoices = -1;
-    set(&rq.cxl.reason, "");
+    tu_set(&rq.cxl.reason, "");
     expect_refused("empty reason", w_req, &rq, H2H_EINVALID,
                    "ScfRequest/Cxl/Rsn: \"\" is not a reason of 1-105");
     fmt_canon_scf_request_release(&rq);
@@ -2064,16 +1909,17 @@ static void test_writer_refuses_requests(void)
     expect_refused("voucher status", w_req, &rq, H2H_EINVALID,
                    "ScfRequest/VchrInq/Sts: value 6 is not a voucher status");
     rq.vinq.status = -1;
-    set(&rq.vinq.maturity_to, "2025-9-30");
+    tu_set(&rq.vinq.maturity_to, "2025-9-30");
     expect_refused("date", w_req, &rq, H2H_EINVALID,
                    "VchrInq/MtrtyTo: \"2025-9-30\" is not a date");
-    set(&rq.vinq.maturity_to, NULL);
+    tu_set(&rq.vinq.maturity_to, NULL);
     /* after all of that it writes again */
-    CU_ASSERT_EQUAL(write_to(tmp_path("vinq_again.xml"), w_req, &rq, &err), 0);
-    CU_ASSERT_EQUAL(xsd_valid(tmp_path("vinq_again.xml")), 0);
+    CU_ASSERT_EQUAL(
+        tu_write_to(tu_path(tmpdir, "vinq_again.xml"), w_req, &rq, &err), 0);
+    CU_ASSERT_EQUAL(tu_xsd_valid(XSD, tu_path(tmpdir, "vinq_again.xml")), 0);
 
     /* out fails */
-    FILE *ro = fopen(tmp_path("vinq_again.xml"), "r");
+    FILE *ro = fopen(tu_path(tmpdir, "vinq_again.xml"), "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ro);
     CU_ASSERT_EQUAL(fmt_canon_scf_write_request(ro, &rq, &err), H2H_EIO);
     fclose(ro);
@@ -2108,15 +1954,16 @@ static void test_writer_refuses_results(void)
     expect_refused("invoice without result", w_res, &r, H2H_EINVALID,
                    "ScfResult/StsRpt/Invcs/Invc[3]/Rslt: required element");
     r.sts.invoices[2].result = FMT_SCF_ITEM_REJECTED;
-    set(&r.sts.book_date, "2025-02-30");
+    tu_set(&r.sts.book_date, "2025-02-30");
     expect_refused("impossible date", w_res, &r, H2H_EINVALID,
                    "StsRpt/BookDt: \"2025-02-30\" is not a date");
-    set(&r.sts.book_date, NULL);
-    set(&r.sts.loan_ref, "JJ \xC3\x28");
+    tu_set(&r.sts.book_date, NULL);
+    tu_set(&r.sts.loan_ref, "JJ \xC3\x28");
     expect_refused("invalid UTF-8", w_res, &r, H2H_ECHARSET,
                    "ScfResult/StsRpt/LoanRef: text is not valid UTF-8");
-    set(&r.sts.loan_ref, NULL);
-    CU_ASSERT_EQUAL(write_to(tmp_path("sts_again.xml"), w_res, &r, &err), 0);
+    tu_set(&r.sts.loan_ref, NULL);
+    CU_ASSERT_EQUAL(
+        tu_write_to(tu_path(tmpdir, "sts_again.xml"), w_res, &r, &err), 0);
     fmt_canon_scf_result_release(&r);
 
     mk_holdings(&r, 1);
@@ -2139,17 +1986,18 @@ static void test_writer_refuses_results(void)
     r.hldgs.vouchers[2].amount.minor = 0;
     expect_refused("voucher without amount", w_res, &r, H2H_EINVALID,
                    "Hldgs/Vchrs/Vchr[3]/Amt: required element is missing");
-    r.hldgs.vouchers[2].amount = cny(1);
+    r.hldgs.vouchers[2].amount = tu_cny(1);
     r.hldgs.vouchers[0].level = -3;
     expect_refused("negative level", w_res, &r, H2H_EINVALID,
                    "Hldgs/Vchrs/Vchr[1]/Lvl: negative number -3");
     r.hldgs.vouchers[0].level = 1;
-    set(&r.hldgs.party, NULL);
+    tu_set(&r.hldgs.party, NULL);
     expect_refused("holdings of nobody", w_res, &r, H2H_EINVALID,
                    "ScfResult/Hldgs/Pty: required element is missing");
-    set(&r.hldgs.party, TIER1);
-    CU_ASSERT_EQUAL(write_to(tmp_path("hld_again.xml"), w_res, &r, &err), 0);
-    CU_ASSERT_EQUAL(xsd_valid(tmp_path("hld_again.xml")), 0);
+    tu_set(&r.hldgs.party, TIER1);
+    CU_ASSERT_EQUAL(
+        tu_write_to(tu_path(tmpdir, "hld_again.xml"), w_res, &r, &err), 0);
+    CU_ASSERT_EQUAL(tu_xsd_valid(XSD, tu_path(tmpdir, "hld_again.xml")), 0);
     fmt_canon_scf_result_release(&r);
 
     mk_vop_result(&r, 1);
@@ -2208,11 +2056,11 @@ static void test_detect(void)
     CU_ASSERT_EQUAL(fmt_canon_bill_detect(req, sizeof(req) - 1), -1);
 
     size_t len;
-    char *buf = tu_read_file(fixture("vop_transfer.xml"), &len);
+    char *buf = tu_read_file(tu_fixture("scf", "vop_transfer.xml"), &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
     CU_ASSERT_EQUAL(fmt_canon_scf_detect(buf, len), FMT_CANON_SCF_REQUEST);
     free(buf);
-    buf = tu_read_file(fixture("result_holdings.xml"), &len);
+    buf = tu_read_file(tu_fixture("scf", "result_holdings.xml"), &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
     CU_ASSERT_EQUAL(fmt_canon_scf_detect(buf, len), FMT_CANON_SCF_RESULT);
     free(buf);
@@ -2317,14 +2165,14 @@ static void test_damaged_documents(void)
     fmt_canon_scf_result_init(&r);
     fmt_canon_scf_request_init(&rq);
     for (int which = 0; which < 2; which++) {
-        const char *path = tmp_path("damage.xml");
+        const char *path = tu_path(tmpdir, "damage.xml");
         if (which == 0) {
             mk_status_report(&r, 1);
-            CU_ASSERT_EQUAL(write_to(path, w_res, &r, &err), 0);
+            CU_ASSERT_EQUAL(tu_write_to(path, w_res, &r, &err), 0);
             fmt_canon_scf_result_release(&r);
         } else {
             mk_fincg(&rq, FMT_SCF_REVERSE_FACTORING, 1);
-            CU_ASSERT_EQUAL(write_to(path, w_req, &rq, &err), 0);
+            CU_ASSERT_EQUAL(tu_write_to(path, w_req, &rq, &err), 0);
             fmt_canon_scf_request_release(&rq);
         }
         size_t len;
@@ -2377,10 +2225,10 @@ static void test_vop_view_set(void)
     CU_ASSERT_EQUAL(fmt_canon_scf_vop_set(&w, "VT-9", &op), 0);
     ASSERT_STR(w.req_id, "VT-9");
     CU_ASSERT_PTR_NOT_EQUAL(w.voucher_id, rq.vop.voucher_id);
-    set(&w.req_id, rq.vop.req_id);
-    mismatches = 0;
+    tu_set(&w.req_id, rq.vop.req_id);
+    tu_mismatches = 0;
     cmp_vop("set", &rq.vop, &w);
-    CU_ASSERT_EQUAL(mismatches, 0);
+    CU_ASSERT_EQUAL(tu_mismatches, 0);
     fmt_canon_scf_vop_release(&w);
     CU_ASSERT_EQUAL((int)w.kind, -1);
     CU_ASSERT_PTR_NULL(w.actor);
@@ -2472,8 +2320,8 @@ static void test_engine_additions(void)
         char *buf = probe_write(&p, &rc);
         CU_ASSERT_EQUAL(rc, 0);
         snprintf(want, sizeof(want), "<R>%s</R>", rates[i].text);
-        CU_ASSERT(contains(buf, want));
-        CU_ASSERT(contains(buf, "<O>") == 0 && contains(buf, "<E>") == 0);
+        CU_ASSERT(tu_contains(buf, want));
+        CU_ASSERT(tu_contains(buf, "<O>") == 0 && tu_contains(buf, "<E>") == 0);
         struct fmt_src src = {.buf = buf, .len = strlen(buf)};
         probe_init(&back);
         CU_ASSERT_EQUAL(fmt_cc_read(&src, "urn:t", "P", "t", &d_probe, &back,
@@ -2499,13 +2347,13 @@ static void test_engine_additions(void)
     p.a.code = "never written";
     char *buf = probe_write(&p, &rc);
     CU_ASSERT_EQUAL(rc, 0);
-    CU_ASSERT(contains(buf, "<E>issue</E>"));
-    CU_ASSERT(contains(buf, "<C>JPY</C>"));
-    CU_ASSERT(contains(buf, "<M Ccy=\"JPY\">1234</M>"));
-    CU_ASSERT(contains(buf, "<N>0</N>"));
-    CU_ASSERT(contains(buf, "<S>2147483647</S>"));
-    CU_ASSERT(contains(buf, "<O>0</O>"));
-    CU_ASSERT(contains(buf, "<B>") && !contains(buf, "<A>"));
+    CU_ASSERT(tu_contains(buf, "<E>issue</E>"));
+    CU_ASSERT(tu_contains(buf, "<C>JPY</C>"));
+    CU_ASSERT(tu_contains(buf, "<M Ccy=\"JPY\">1234</M>"));
+    CU_ASSERT(tu_contains(buf, "<N>0</N>"));
+    CU_ASSERT(tu_contains(buf, "<S>2147483647</S>"));
+    CU_ASSERT(tu_contains(buf, "<O>0</O>"));
+    CU_ASSERT(tu_contains(buf, "<B>") && !tu_contains(buf, "<A>"));
     struct fmt_src src = {.buf = buf, .len = strlen(buf)};
     probe_init(&back);
     CU_ASSERT_EQUAL(
@@ -2528,7 +2376,7 @@ static void test_engine_additions(void)
     p.minor = 0;
     buf = probe_write(&p, &rc);
     CU_ASSERT_EQUAL(rc, 0);
-    CU_ASSERT(!contains(buf, "<M "));
+    CU_ASSERT(!tu_contains(buf, "<M "));
     free(buf);
     p.minor = 5;
     p.ccy[0] = '\0';
@@ -2550,9 +2398,9 @@ static void test_engine_additions(void)
         fmt_cc_read(&src, "urn:t", "P", "t", &d_probe, &back, &d, &rep, &err),
         0);
     CU_ASSERT_EQUAL(rep.n, 2);
-    CU_ASSERT(has_problem(&d, "t.choice", 3, "B"));
-    CU_ASSERT(d.n > 0 && contains(d.v[0].msg, "<A> was given already"));
-    CU_ASSERT(has_problem(&d, "t.repeated", 4, "A"));
+    CU_ASSERT(tu_diag_has(&d, "t.choice", 3, "B"));
+    CU_ASSERT(d.n > 0 && tu_contains(d.v[0].msg, "<A> was given already"));
+    CU_ASSERT(tu_diag_has(&d, "t.repeated", 4, "A"));
     CU_ASSERT_EQUAL(back.which, 1);
     ASSERT_STR(back.a.code, "a2");
     CU_ASSERT_PTR_NULL(back.b.code);
@@ -2571,12 +2419,12 @@ static void test_engine_additions(void)
         fmt_cc_read(&src, "urn:t", "P", "t", &d_probe, &back, &d, &rep, &err),
         0);
     fmt_diag_print(&d, stderr);
-    CU_ASSERT(has_problem(&d, "t.enum", 2, "E"));
-    CU_ASSERT(has_problem(&d, "t.rate", 3, "R"));
-    CU_ASSERT(has_problem(&d, "t.value", 4, "C"));
-    CU_ASSERT(has_problem(&d, "t.integer", 5, "S"));
-    CU_ASSERT(has_problem(&d, "t.integer", 6, "O"));
-    CU_ASSERT(has_problem(&d, "t.amount", 7, "M"));
+    CU_ASSERT(tu_diag_has(&d, "t.enum", 2, "E"));
+    CU_ASSERT(tu_diag_has(&d, "t.rate", 3, "R"));
+    CU_ASSERT(tu_diag_has(&d, "t.value", 4, "C"));
+    CU_ASSERT(tu_diag_has(&d, "t.integer", 5, "S"));
+    CU_ASSERT(tu_diag_has(&d, "t.integer", 6, "O"));
+    CU_ASSERT(tu_diag_has(&d, "t.amount", 7, "M"));
     CU_ASSERT_EQUAL(d.n, 6);
     CU_ASSERT_EQUAL(back.e0, -1);
     CU_ASSERT_EQUAL(back.rate, -1);

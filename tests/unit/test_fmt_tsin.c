@@ -407,40 +407,23 @@ static int same_dump(const char *want, const char *got)
 
 /* ---- files, schemas, diagnostics ----------------------------------------- */
 
+/* The schema of tsin.00MSG under the source tree; static buffer. */
 static const char *xsd(int msg)
 {
-    static char buf[3][1024];
-    char rel[64];
-    snprintf(rel, sizeof(rel), "formats/schemas/tsin.00%d.001.01.xsd", msg);
-    snprintf(buf[msg - 1], sizeof(buf[0]), "%s", tu_src(rel));
+    static char buf[3][64];
+    snprintf(buf[msg - 1], sizeof(buf[0]),
+             "formats/schemas/tsin.00%d.001.01.xsd", msg);
     return buf[msg - 1];
 }
 
+/* 1 when valid; otherwise xmllint's complaints go to stderr. */
 static int xsd_valid(int msg, const char *path)
 {
-    int x = tu_system("xmllint --noout --nonet --schema '%s' '%s' >/dev/null "
-                      "2>&1",
-                      xsd(msg), path);
+    int x = tu_xsd_valid(xsd(msg), path);
     if (x)
-        tu_system("xmllint --noout --nonet --schema '%s' '%s'", xsd(msg), path);
+        tu_system("xmllint --noout --nonet --schema '%s' '%s'",
+                  tu_src(xsd(msg)), path);
     return x == 0;
-}
-
-static const char *fixture(const char *name)
-{
-    static char buf[1024];
-    char rel[256];
-    snprintf(rel, sizeof(rel), "tests/fixtures/tsin/%s", name);
-    snprintf(buf, sizeof(buf), "%s", tu_src(rel));
-    return buf;
-}
-
-static int has_rule(const struct fmt_diag *d, const char *rule)
-{
-    for (size_t i = 0; i < d->n; i++)
-        if (d->v[i].rule && !strcmp(d->v[i].rule, rule))
-            return 1;
-    return 0;
 }
 
 static void show_diag(const struct fmt_diag *d)
@@ -450,8 +433,6 @@ static void show_diag(const struct fmt_diag *d)
 }
 
 /* Write with fn into a temp file; its path (static) or NULL on failure. */
-typedef int (*write_fn)(FILE *, const void *, struct h2h_err *);
-
 static int w001(FILE *f, const void *v, struct h2h_err *e)
 {
     return fmt_tsin001_write(f, v, e);
@@ -465,16 +446,12 @@ static int w003(FILE *f, const void *v, struct h2h_err *e)
     return fmt_tsin003_write(f, v, e);
 }
 
-static const char *write_tmp(write_fn fn, const void *v, const char *name,
+static const char *write_tmp(tu_write_fn fn, const void *v, const char *name,
                              struct h2h_err *e)
 {
     static char path[512];
     snprintf(path, sizeof(path), "%s/%s", tu_mkdtemp(), name);
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    int rc = fn(f, v, e);
-    fclose(f);
-    return rc == 0 ? path : NULL;
+    return tu_write_to(path, fn, v, e) == 0 ? path : NULL;
 }
 
 /* ---- round trips ----------------------------------------------------------
@@ -886,7 +863,7 @@ static void test_writer_refusals(void)
 static int read_fixture002(const char *name, struct fmt_scf_status_report *out,
                            struct fmt_diag *d)
 {
-    const char *path = fixture(name);
+    const char *path = tu_fixture("tsin", name);
     CU_ASSERT_TRUE(xsd_valid(2, path));
     fmt_scf_status_report_init(out);
     fmt_diag_init(d, name);
@@ -1046,7 +1023,7 @@ static void test_instalments(void)
     fmt_scf_status_report_release(&r);
     fmt_diag_release(&d);
 
-    const char *path = fixture("tsin001_instalments.xml");
+    const char *path = tu_fixture("tsin", "tsin001_instalments.xml");
     CU_ASSERT_TRUE(xsd_valid(1, path));
     struct fmt_scf_request q = {0};
     fmt_diag_init(&d, "tsin001_instalments.xml");
@@ -1281,10 +1258,7 @@ static void test_broken_inputs(void)
         const char *dir = tu_mkdtemp();
         char path[600];
         snprintf(path, sizeof(path), "%s/b.xml", dir);
-        tu_write_file(path, doc, strlen(doc));
-        int valid = tu_system("xmllint --noout --nonet --schema '%s' '%s' "
-                              ">/dev/null 2>&1",
-                              xsd(t->msg), path) == 0;
+        int valid = tu_xsd_valid_doc(xsd(t->msg), path, doc) == 0;
         if (valid == t->xsd_bad)
             fprintf(stderr, "\ncase %zu: xmllint says %s\n", i,
                     valid ? "valid" : "invalid");
@@ -1352,7 +1326,7 @@ static void test_no_namespace(void)
     struct fmt_src src2 = {.buf = req, .len = strlen(req)};
     struct h2h_err e = {0};
     CU_ASSERT_EQUAL(fmt_tsin002_read(&src2, &r, &d, &e), H2H_EUNSUPPORTED);
-    CU_ASSERT_TRUE(has_rule(&d, "tsin.namespace"));
+    CU_ASSERT_TRUE(tu_diag_has(&d, "tsin.namespace", 0, NULL));
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "tsin.002"));
     fmt_scf_status_report_release(&r);
     fmt_scf_status_report_release(&want);

@@ -12,6 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Only the structs: the suites that use these helpers link the formats. */
+#include "model.h"
+
 int tu_main(const char *suite, const struct tu_case *cases)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -169,4 +172,158 @@ char *tu_conf_example(const char *name, int *lines)
 out:
     free(text);
     return out;
+}
+
+char *tu_dup(const char *s)
+{
+    char *c = s ? strdup(s) : NULL;
+    if (s && !c)
+        abort();
+    return c;
+}
+
+void tu_set(char **dst, const char *s)
+{
+    free(*dst);
+    *dst = tu_dup(s);
+}
+
+struct fmt_amount tu_cny(int64_t minor)
+{
+    struct fmt_amount a = {minor, "CNY"};
+    return a;
+}
+
+const char *tu_path(const char *dir, const char *name)
+{
+    static char buf[4][512];
+    static int next;
+    char *b = buf[next++ % 4];
+    snprintf(b, 512, "%s/%s", dir, name);
+    return b;
+}
+
+const char *tu_fixture(const char *dir, const char *name)
+{
+    static char buf[4096];
+    char rel[256];
+    snprintf(rel, sizeof(rel), "tests/fixtures/%s/%s", dir, name);
+    snprintf(buf, sizeof(buf), "%s", tu_src(rel));
+    return buf;
+}
+
+long tu_file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+int tu_contains(const char *hay, const char *needle)
+{
+    return hay && strstr(hay, needle) != NULL;
+}
+
+int tu_xsd_valid(const char *xsd_rel, const char *path)
+{
+    char xsd[4096];
+    snprintf(xsd, sizeof(xsd), "%s", tu_src(xsd_rel));
+    return tu_system("xmllint --noout --nonet --schema '%s' '%s' "
+                     ">/dev/null 2>&1",
+                     xsd, path);
+}
+
+int tu_xsd_valid_doc(const char *xsd_rel, const char *path, const char *doc)
+{
+    if (tu_write_file(path, doc, strlen(doc)) != 0)
+        return -1;
+    return tu_xsd_valid(xsd_rel, path);
+}
+
+int tu_write_to(const char *path, tu_write_fn fn, const void *obj,
+                struct h2h_err *err)
+{
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    int rc = fn(f, obj, err);
+    fclose(f);
+    if (rc)
+        fprintf(stderr, "  write %s: %d %s\n", path, rc, err->msg);
+    return rc;
+}
+
+int tu_diag_has(const struct fmt_diag *d, const char *rule, int line,
+                const char *where)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->v[i].rule && !strcmp(d->v[i].rule, rule) &&
+            (line == 0 || d->v[i].line == line) &&
+            (!where || (d->v[i].where && !strcmp(d->v[i].where, where))))
+            return 1;
+    return 0;
+}
+
+int tu_mismatches;
+
+void tu_cmp_s(const char *path, const char *f, const char *a, const char *b)
+{
+    if ((a == NULL) != (b == NULL) || (a && strcmp(a, b))) {
+        fprintf(stderr, "  mismatch %s.%s: \"%s\" != \"%s\"\n", path, f,
+                a ? a : "(null)", b ? b : "(null)");
+        tu_mismatches++;
+    }
+}
+
+void tu_cmp_i(const char *path, const char *f, long long a, long long b)
+{
+    if (a != b) {
+        fprintf(stderr, "  mismatch %s.%s: %lld != %lld\n", path, f, a, b);
+        tu_mismatches++;
+    }
+}
+
+void tu_cmp_amount(const char *path, const struct fmt_amount *a,
+                   const struct fmt_amount *b)
+{
+    TU_CI(minor);
+    TU_CS(ccy);
+}
+
+void tu_cmp_postal(const char *path, const struct fmt_postal *a,
+                   const struct fmt_postal *b)
+{
+    TU_CS(dept);
+    TU_CS(street);
+    TU_CS(building);
+    TU_CS(postcode);
+    TU_CS(town);
+    TU_CS(subdivision);
+    TU_CS(country);
+    for (int i = 0; i < 7; i++) {
+        char f[16];
+        snprintf(f, sizeof(f), "lines[%d]", i);
+        tu_cmp_s(path, f, a->lines[i], b->lines[i]);
+    }
+}
+
+void tu_cmp_party(const char *path, const struct fmt_party *a,
+                  const struct fmt_party *b)
+{
+    TU_CS(name);
+    TU_CSUB(tu_cmp_postal, addr);
+    TU_CS(org_bic);
+    TU_CS(org_id);
+    TU_CS(org_id_scheme);
+    TU_CS(prvt_id);
+    TU_CS(ctry_of_res);
+}
+
+void tu_cmp_account(const char *path, const struct fmt_account *a,
+                    const struct fmt_account *b)
+{
+    TU_CS(iban);
+    TU_CS(other_id);
+    TU_CS(other_scheme);
+    TU_CS(ccy);
+    TU_CS(name);
+    TU_CS(type);
 }
