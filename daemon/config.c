@@ -1671,6 +1671,15 @@ const struct cfg_channel *cfg_channel_find(const struct cfg *c,
     return NULL;
 }
 
+const struct cfg_channel *cfg_home_channel(const struct cfg *c,
+                                           const char *bank)
+{
+    for (size_t i = 0; i < c->n_channels; i++)
+        if (c->channels[i].bank && strcmp(c->channels[i].bank, bank) == 0)
+            return &c->channels[i];
+    return c->n_channels ? &c->channels[0] : NULL;
+}
+
 const char *cfg_route(const struct cfg_channel *ch, const char *debtor_account)
 {
     for (size_t i = 0; debtor_account && i < ch->n_routes; i++)

@@ -193,6 +193,12 @@ const struct cfg_channel *cfg_channel_find(const struct cfg *c,
  * spaces and case), else ch->bank.  debtor_account may be NULL. */
 const char *cfg_route(const struct cfg_channel *ch, const char *debtor_account);
 
+/* The channel a bank's downloads are delivered to (and whose reports a
+ * reconciliation of the bank writes): the first whose default bank it is,
+ * else the first channel; NULL without channels. */
+const struct cfg_channel *cfg_home_channel(const struct cfg *c,
+                                           const char *bank);
+
 /*
  * Write DIR/h2hd.conf, the built-in demo set-up used by `h2hd --demo DIR`:
  * one channel "erp" and one dirdrop bank "demo-bank" whose bank folders

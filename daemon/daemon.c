@@ -52,6 +52,11 @@ int64_t h2hd_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void h2hd_today(char out[11])
+{
+    tz_day_text(h2hd_now_ms() / 86400000, out);
+}
+
 struct bank_rt *h2hd_bank(struct h2hd *d, const char *name)
 {
     for (size_t i = 0; name && i < d->n_banks; i++)
@@ -231,7 +236,7 @@ static void hourly_checks(struct h2hd *d)
 {
     char today[11];
     h2hd_check_certs(d);
-    tz_day_text(h2hd_now_ms() / 86400000, today);
+    h2hd_today(today);
     bbook_alerts(d->store, today);
     sbook_alerts(d->store, today);
 }

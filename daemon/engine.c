@@ -24,7 +24,6 @@
 #include "render.h"
 #include "scfbook.h"
 #include "scheduler.h"
-#include "tz.h"
 
 /* ---- in-flight set: message ids with an adapter operation running ------- */
 
@@ -851,12 +850,15 @@ static void retry_timer_cb(uv_timer_t *t)
 /* ---- polling: what the bank has for us
  * ---------------------------------------- */
 
+/* The running channel of cfg_home_channel(); NULL when it is not
+ * running (h2hd is stopping). */
 static struct chan_rt *home_channel(struct h2hd *d, const char *bank)
 {
-    for (size_t i = 0; i < d->n_chans; i++)
-        if (strcmp(d->chans[i]->cfg->bank, bank) == 0)
+    const struct cfg_channel *c = cfg_home_channel(d->cfg, bank);
+    for (size_t i = 0; c && i < d->n_chans; i++)
+        if (strcmp(d->chans[i]->cfg->name, c->name) == 0)
             return d->chans[i];
-    return d->n_chans ? d->chans[0] : NULL;
+    return NULL;
 }
 
 /* One download on its way from the adapter's temporary to out/. */
@@ -1139,14 +1141,14 @@ static void deliver_done(void *data, const struct render_dl_result *r)
             char today[11];
             bbook_log_link(b->name, x->remote, &blink);
             /* a draft the bank just told us about may be due already */
-            tz_day_text(h2hd_now_ms() / 86400000, today);
+            h2hd_today(today);
             bbook_alerts(d->store, today);
         }
         if (is_scf) {
             char today[11];
             sbook_log_link(b->name, x->remote, &slink);
             /* a voucher the platform just listed may be due already */
-            tz_day_text(h2hd_now_ms() / 86400000, today);
+            h2hd_today(today);
             sbook_alerts(d->store, today);
         }
     } else {

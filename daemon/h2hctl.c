@@ -226,6 +226,23 @@ static char *xstrdup(const char *s)
     return p;
 }
 
+/* A table whose first row is its column headings: n names, step apart
+ * from names[0] (2 for a { heading, key } table, 1 for a plain list). */
+static void table_start(struct table *t, size_t n, const char *const *names,
+                        size_t step)
+{
+    char **row = calloc(n, sizeof(*row));
+    if (!row) {
+        fprintf(stderr, "h2hctl: out of memory\n");
+        exit(EXIT_UNREACHABLE);
+    }
+    table_init(t, n);
+    for (size_t c = 0; c < n; c++)
+        row[c] = xstrdup(names[c * step]);
+    table_add(t, row);
+    free(row);
+}
+
 /* "accepted=3 deferred=1" from a counts object, zeros left out. */
 static char *counts_text(const json_t *counts, int all)
 {
@@ -439,11 +456,8 @@ static int run_queue(struct ctx *x, const struct cmd_args *a)
         return 0;
     }
     struct table t;
-    table_init(&t, QUEUE_NCOLS);
+    table_start(&t, QUEUE_NCOLS, &queue_cols[0][0], 2);
     char *row[QUEUE_NCOLS];
-    for (size_t c = 0; c < QUEUE_NCOLS; c++)
-        row[c] = xstrdup(queue_cols[c][0]);
-    table_add(&t, row);
     size_t i;
     json_t *m;
     json_array_foreach(msgs, i, m)
@@ -655,11 +669,8 @@ static int run_certs(struct ctx *x, const struct cmd_args *a)
     /* short columns first: the names and the fingerprint are long, and
      * the days left is what an operator looks for */
     struct table t;
-    table_init(&t, CERTS_NCOLS);
+    table_start(&t, CERTS_NCOLS, &certs_cols[0][0], 2);
     char *row[CERTS_NCOLS];
-    for (size_t c = 0; c < CERTS_NCOLS; c++)
-        row[c] = xstrdup(certs_cols[c][0]);
-    table_add(&t, row);
     size_t i;
     json_t *ce;
     json_array_foreach(certs, i, ce)
@@ -1088,11 +1099,8 @@ static int run_jobs(struct ctx *x, const struct cmd_args *a)
         return 0;
     }
     struct table t;
-    table_init(&t, JOBS_NCOLS);
+    table_start(&t, JOBS_NCOLS, &jobs_cols[0][0], 2);
     char *row[JOBS_NCOLS];
-    for (size_t c = 0; c < JOBS_NCOLS; c++)
-        row[c] = xstrdup(jobs_cols[c][0]);
-    table_add(&t, row);
     size_t i;
     json_t *j;
     json_array_foreach(jobs, i, j)
@@ -1294,11 +1302,8 @@ static int run_bills(struct ctx *x, const struct cmd_args *a)
     printf("maturing by %s:\n", until);
     free(until);
     struct table tb;
-    table_init(&tb, BILLS_NCOLS);
+    table_start(&tb, BILLS_NCOLS, &bills_cols[0][0], 2);
     char *row[BILLS_NCOLS];
-    for (size_t c = 0; c < BILLS_NCOLS; c++)
-        row[c] = xstrdup(bills_cols[c][0]);
-    table_add(&tb, row);
     size_t i;
     json_t *d;
     json_array_foreach(ds, i, d)
@@ -1380,10 +1385,7 @@ static int run_scf(struct ctx *x, const struct cmd_args *a)
         /* per tree, children indented under their parents */
         struct table tb;
         char *row[SCF_VNCOLS];
-        table_init(&tb, SCF_VNCOLS);
-        for (size_t c = 0; c < SCF_VNCOLS; c++)
-            row[c] = xstrdup(scf_vcols[c]);
-        table_add(&tb, row);
+        table_start(&tb, SCF_VNCOLS, scf_vcols, 1);
         json_array_foreach(vs, i, v)
         {
             char id[160];
@@ -1445,10 +1447,7 @@ static int run_scf(struct ctx *x, const struct cmd_args *a)
     printf("financing:\n");
     struct table tf;
     char *row[SCF_FNCOLS];
-    table_init(&tf, SCF_FNCOLS);
-    for (size_t c = 0; c < SCF_FNCOLS; c++)
-        row[c] = xstrdup(scf_fcols[c]);
-    table_add(&tf, row);
+    table_start(&tf, SCF_FNCOLS, scf_fcols, 1);
     json_array_foreach(fs, i, v)
     {
         row[0] = text(json_object_get(v, "bank"));

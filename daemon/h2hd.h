@@ -110,6 +110,8 @@ struct h2hd {
 };
 
 int64_t h2hd_now_ms(void);
+/* Today as "YYYY-MM-DD" (UTC): the day dates and maturities are judged on. */
+void h2hd_today(char out[11]);
 
 /* daemon.c */
 int h2hd_start(struct h2hd *d, const char *cfg_path, struct h2h_err *err);

@@ -40,7 +40,6 @@
 #include "render.h"
 #include "scfbook.h"
 #include "names.h"
-#include "tz.h"
 
 /* How long a MsgId stays taken per bank.  Banks keep theirs for 30 to 90
  * days; the longest is the safe one. */
@@ -369,7 +368,7 @@ static void commit_batch(struct batch *b)
     struct h2h_err err = {0};
     int64_t id_since = h2hd_now_ms() - PICKUP_MSGID_WINDOW_MS;
     char today[11];
-    tz_day_text(h2hd_now_ms() / 86400000, today); /* UTC */
+    h2hd_today(today);
 
     if (store_txn_begin(d->store, &err) != 0)
         goto fail;

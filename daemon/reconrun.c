@@ -46,17 +46,6 @@ static int date_ok(const char *s)
     return tz_day_parse(s, &days) == 0;
 }
 
-/* The channel a bank's downloads are delivered to (engine.c's rule): the
- * first whose default bank it is, else the first channel. */
-static const struct cfg_channel *home_channel(const struct cfg *c,
-                                              const char *bank)
-{
-    for (size_t i = 0; i < c->n_channels; i++)
-        if (strcmp(c->channels[i].bank, bank) == 0)
-            return &c->channels[i];
-    return c->n_channels ? &c->channels[0] : NULL;
-}
-
 static int add_bank(struct rrun *r, const char *name)
 {
     char **v = realloc(r->banks.names, (r->banks.n + 1) * sizeof(*v));
@@ -362,7 +351,7 @@ static int setup(struct h2hd *d, const struct rrun_params *p, struct rrun *r,
             return h2h_err_set(err, H2H_EINVALID, "no channel called \"%s\"",
                                p->channel);
     } else {
-        ch = p->bank && *p->bank ? home_channel(c, p->bank)
+        ch = p->bank && *p->bank ? cfg_home_channel(c, p->bank)
                                  : (c->n_channels ? &c->channels[0] : NULL);
     }
     if (!ch)
@@ -374,7 +363,7 @@ static int setup(struct h2hd *d, const struct rrun_params *p, struct rrun *r,
             return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     } else {
         for (size_t i = 0; i < c->n_banks; i++)
-            if (home_channel(c, c->banks[i].name) == ch &&
+            if (cfg_home_channel(c, c->banks[i].name) == ch &&
                 add_bank(r, c->banks[i].name) < 0)
                 return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     }
