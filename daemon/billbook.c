@@ -9,6 +9,7 @@
 #include "billbook.h"
 #include "canon_bill.h"
 #include "fsutil.h"
+#include "ident.h"
 #include "log.h"
 #include "tz.h"
 
@@ -460,6 +461,48 @@ static void link_message(struct store *s, const char *bank,
         o->err = err;
 }
 
+/* The bank's pool figures as the store keeps them, checked whole before
+ * the book changes: H2H_EINVALID (the document's fault) when they cannot
+ * be kept. */
+static int pool_row(const char *bank, const struct fmt_bill_pool *p,
+                    struct store_pool *row, struct h2h_err *err)
+{
+    int rc = fmt_bill_pool_check(p, err);
+    if (rc < 0)
+        return rc;
+    memset(row, 0, sizeof(*row));
+    const char *id = p->pool_id ? p->pool_id : "";
+    const char *as_of = p->as_of ? p->as_of : "";
+    if (strlen(id) >= sizeof(row->pool_id))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "pool id \"%.40s...\" is longer than %zu bytes", id,
+                           sizeof(row->pool_id) - 1);
+    if (as_of[0] && (strlen(as_of) >= sizeof(row->as_of) ||
+                     (fmt_date_check(as_of, NULL) != 0 &&
+                      fmt_datetime_check(as_of, NULL) != 0)))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "pool %s: as-of \"%.40s\" is neither a date nor "
+                           "a timestamp",
+                           id, as_of);
+    snprintf(row->bank, sizeof(row->bank), "%s", bank);
+    snprintf(row->pool_id, sizeof(row->pool_id), "%s", id);
+    snprintf(row->as_of, sizeof(row->as_of), "%s", as_of);
+    row->pledged_count = p->pledged_count;
+    /* fmt_bill_pool_check: one currency, nothing negative; an amount
+     * without a currency is one the bank did not give */
+    const struct fmt_amount *a[] = {&p->pledged_total, &p->deposit,
+                                    &p->quota_total, &p->quota_used,
+                                    &p->quota_available};
+    int64_t *to[] = {&row->pledged_total, &row->deposit, &row->quota_total,
+                     &row->quota_used, &row->quota_available};
+    for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
+        *to[i] = a[i]->ccy[0] ? a[i]->minor : -1;
+        if (a[i]->ccy[0])
+            snprintf(row->ccy, sizeof(row->ccy), "%s", a[i]->ccy);
+    }
+    return 0;
+}
+
 static int link_result(struct store *s, const char *bank,
                        struct fmt_bill_result *r, struct bbook_link *o,
                        struct h2h_err *err)
@@ -473,6 +516,10 @@ static int link_result(struct store *s, const char *bank,
                  : "?");
     /* a refused request changes no draft: what it lists is as before */
     int rc = 0;
+    struct store_pool pool;
+    int has_pool = r->outcome != FMT_BILL_REJECTED && r->has_pool;
+    if (has_pool && (rc = pool_row(bank, &r->pool, &pool, err)) < 0)
+        return rc;
     if (r->outcome != FMT_BILL_REJECTED && r->n_drafts) {
         rc = put_pieces(s, bank, r->drafts, r->n_drafts, err);
         o->n_drafts = rc == 0 ? r->n_drafts : 0;
@@ -484,6 +531,16 @@ static int link_result(struct store *s, const char *bank,
         if (fmt_draft_receive(&d, &r->notices[i], NULL) == 0)
             rc = put_pieces(s, bank, &d, 1, err);
         fmt_draft_release(&d);
+    }
+    if (rc == 0 && has_pool) {
+        rc = store_pool_put(s, &pool, err);
+        if (rc >= 0) {
+            o->pool = 1;
+            o->pool_verdict = rc;
+            snprintf(o->pool_id, sizeof(o->pool_id), "%s", pool.pool_id);
+            snprintf(o->as_of, sizeof(o->as_of), "%s", pool.as_of);
+            rc = 0;
+        }
     }
     if (rc == 0)
         link_message(s, bank, r, o);
@@ -560,6 +617,7 @@ int bbook_link_file(struct store *s, const char *bank, const char *path,
         o->what = BBOOK_IGNORED;
         o->err = why;
         o->n_drafts = 0;
+        o->pool = 0;
     }
     return 0;
 }
@@ -573,6 +631,19 @@ void bbook_log_link(const char *bank, const char *file,
         h2h_log(H2H_LOG_INFO, "bill.notice", "bank", bank, "file", file,
                 "notice", o->req_id, "op", o->op, "drafts", n, NULL);
         return;
+    }
+    if (o->pool) {
+        static const char *const verdict[] = {
+            [STORE_POOL_STORED] = "stored",
+            [STORE_POOL_SAME] = "unchanged",
+            [STORE_POOL_OLDER] = "older",
+        };
+        h2h_log(H2H_LOG_INFO, "bill.pool", "bank", bank, "file", file, "pool",
+                o->pool_id, "as_of", o->as_of, "figures",
+                o->pool_verdict >= 0 && o->pool_verdict <= STORE_POOL_OLDER
+                    ? verdict[o->pool_verdict]
+                    : "?",
+                NULL);
     }
     switch (o->what) {
     case BBOOK_MOVED:

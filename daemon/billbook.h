@@ -17,6 +17,14 @@
  *     accepted), rejected (rejected) or stays submitted (pending); its
  *     drafts are put into the book.  A <BillNotice> puts its draft in the
  *     pending state addressed to us (fmt_draft_receive).
+ *   - Pool figures: a result that is not a refusal and carries a pool
+ *     overview (has_pool) keeps the bank's figures (store_pool_put): the
+ *     latest per pool, so an overview dated before the one kept, or the
+ *     same figures again, change nothing.  Figures fmt_bill_pool_check()
+ *     refuses, an as-of that is neither a date nor a timestamp, or a pool
+ *     id longer than the store keeps make the whole document ignored
+ *     (bill.ignored with the reason): no draft, no message, no figure
+ *     changes.
  *   - Checking (at the drop folder, pickup.c): an operation on a draft
  *     needs the piece in the book, and fmt_draft_check() must allow it
  *     today; issue and the inquiries need nothing.  A draft not in the
@@ -58,7 +66,10 @@ struct bbook_link {
     char msg[STORE_ID_MAX];
     enum msg_state to;
     char req_id[72], op[24], outcome[16];
-    size_t n_drafts; /* pieces put into the book */
+    size_t n_drafts;  /* pieces put into the book */
+    int pool;         /* 1: pool figures were linked */
+    int pool_verdict; /* then: store_pool_put's STORE_POOL_* */
+    char pool_id[65], as_of[40];
     struct h2h_err err;
 };
 

@@ -326,8 +326,10 @@ static int cmd_fetch(void *ctx, const json_t *args, uid_t uid,
 }
 
 /* bills {bank?, days?}: the bill pool as the book knows it (billbook.h):
- * per bank the pieces pledged and held with their totals, and every
- * piece maturing within days (default 30) or overdue. */
+ * per bank the pool figures the bank last reported (pools: one entry per
+ * pool, amounts null when the bank did not give them) and the pieces
+ * pledged and held with their totals, and every piece maturing within
+ * days (default 30) or overdue. */
 struct bills_ctx {
     json_t *banks, *drafts;
     const char *until;
@@ -337,9 +339,9 @@ static json_t *bank_totals(json_t *banks, const char *bank)
 {
     json_t *o = json_object_get(banks, bank);
     if (!o) {
-        o = json_pack("{s:i, s:I, s:i, s:I, s:i}", "pledged", 0,
+        o = json_pack("{s:i, s:I, s:i, s:I, s:i, s:[]}", "pledged", 0,
                       "pledged_amount", (json_int_t)0, "held", 0, "held_amount",
-                      (json_int_t)0, "pending", 0);
+                      (json_int_t)0, "pending", 0, "pools");
         json_object_set_new(banks, bank, o);
     }
     return o;
@@ -378,6 +380,29 @@ static int bills_cb(void *ctx, const struct store_draft *d)
     return 0;
 }
 
+static json_t *amount_or_null(int64_t v)
+{
+    return v < 0 ? json_null() : json_integer((json_int_t)v);
+}
+
+static int pools_cb(void *ctx, const struct store_pool *p)
+{
+    struct bills_ctx *c = ctx;
+    char learnt[32];
+    iso_time(p->learnt_ms, learnt, sizeof(learnt));
+    json_array_append_new(
+        json_object_get(bank_totals(c->banks, p->bank), "pools"),
+        json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:s}",
+                  "pool_id", p->pool_id, "as_of", p->as_of, "ccy", p->ccy,
+                  "pledged_count", (json_int_t)p->pledged_count,
+                  "pledged_total", amount_or_null(p->pledged_total),
+                  "deposit", amount_or_null(p->deposit), "quota_total",
+                  amount_or_null(p->quota_total), "quota_used",
+                  amount_or_null(p->quota_used), "quota_available",
+                  amount_or_null(p->quota_available), "learnt", learnt));
+    return 0;
+}
+
 static int cmd_bills(void *ctx, const json_t *args, uid_t uid, json_t **result,
                      struct h2h_err *err)
 {
@@ -392,7 +417,11 @@ static int cmd_bills(void *ctx, const json_t *args, uid_t uid, json_t **result,
     struct bills_ctx c = {
         .banks = json_object(), .drafts = json_array(), .until = until};
     struct store_draft_filter f = {.bank = arg_str(args, "bank")};
-    int rc = store_draft_list(d->store, &f, bills_cb, &c, err);
+    /* the pools first, so that a bank's entry lists them in pool order
+     * even when the bank has no draft in the book */
+    int rc = store_pool_list(d->store, f.bank, pools_cb, &c, err);
+    if (rc == 0)
+        rc = store_draft_list(d->store, &f, bills_cb, &c, err);
     if (rc < 0) {
         json_decref(c.banks);
         json_decref(c.drafts);

@@ -1242,6 +1242,61 @@ static void minor_text(json_int_t v, char *buf, size_t sz)
              v < 0 ? "-" : "", (v < 0 ? -v : v) / 100, (v < 0 ? -v : v) % 100);
 }
 
+/* An amount of ccy in minor units as decimal text with the currency's
+ * places (buf >= 40). */
+static void ccy_text(json_int_t v, const char *ccy, char *buf, size_t sz)
+{
+    if (!ccy || fmt_amount_format((int64_t)v, ccy, '.', buf, sz) < 0)
+        minor_text(v, buf, sz);
+}
+
+/* "350000.00 CNY" of member key of a pool (in its ccy), or "-" when the
+ * bank did not give it. */
+static void pool_amount(const json_t *p, const char *key, char *buf,
+                        size_t sz)
+{
+    const json_t *v = json_object_get(p, key);
+    const char *ccy = json_string_value(json_object_get(p, "ccy"));
+    if (!json_is_integer(v) || !ccy || sz < 48) {
+        snprintf(buf, sz, "-");
+        return;
+    }
+    ccy_text(json_integer_value(v), ccy, buf, sz - 5);
+    strcat(buf, " ");
+    strncat(buf, ccy, 3);
+}
+
+/* One line per pool figure set the bank last reported. */
+static void print_pools(const char *bank, const json_t *pools)
+{
+    size_t i;
+    const json_t *p;
+    json_array_foreach(pools, i, p)
+    {
+        char pl[48], dep[48], qt[48], qu[48], qa[48];
+        pool_amount(p, "pledged_total", pl, sizeof(pl));
+        pool_amount(p, "deposit", dep, sizeof(dep));
+        pool_amount(p, "quota_total", qt, sizeof(qt));
+        pool_amount(p, "quota_used", qu, sizeof(qu));
+        pool_amount(p, "quota_available", qa, sizeof(qa));
+        char *b = clean(bank);
+        char *id = text(json_object_get(p, "pool_id"));
+        char *as_of = text(json_object_get(p, "as_of"));
+        char *learnt = text(json_object_get(p, "learnt"));
+        printf("%s: bank's pool %s as of %s: %" JSON_INTEGER_FORMAT
+               " pledged (%s), deposit %s, quota %s, used %s, available %s "
+               "(learnt %s)\n",
+               b ? b : "?", id && *id ? id : "-",
+               as_of && *as_of ? as_of : "-",
+               json_integer_value(json_object_get(p, "pledged_count")), pl,
+               dep, qt, qu, qa, learnt ? learnt : "-");
+        free(b);
+        free(id);
+        free(as_of);
+        free(learnt);
+    }
+}
+
 static const char *const bills_cols[][2] = {
     {"BANK", "bank"},         {"DRAFT", "number"}, {"SUB-RANGE", ""},
     {"KIND", "kind"},         {"AMOUNT", ""},      {"MATURITY", "maturity"},
@@ -1282,6 +1337,7 @@ static int run_bills(struct ctx *x, const struct cmd_args *a)
                    sizeof(p));
         minor_text(json_integer_value(json_object_get(t, "held_amount")), h,
                    sizeof(h));
+        print_pools(bank, json_object_get(t, "pools"));
         char *b = clean(bank);
         printf("%s: pool %" JSON_INTEGER_FORMAT " pledged (%s), %"
                JSON_INTEGER_FORMAT " held (%s), %" JSON_INTEGER_FORMAT
@@ -1331,14 +1387,6 @@ static int run_bills(struct ctx *x, const struct cmd_args *a)
     table_print(&tb, stdout);
     json_decref(r);
     return 0;
-}
-
-/* An amount of ccy in minor units as decimal text with the currency's
- * places (buf >= 40). */
-static void ccy_text(json_int_t v, const char *ccy, char *buf, size_t sz)
-{
-    if (!ccy || fmt_amount_format((int64_t)v, ccy, '.', buf, sz) < 0)
-        minor_text(v, buf, sz);
 }
 
 /* "1000000.00 CNY" of member key of o (in o's ccy), malloc'd. */
@@ -1518,8 +1566,8 @@ static const struct command commands[] = {
      "the reports; --last shows the latest run (audited)"},
     {"bills", 0, 0, 1, run_bills, {"bank", "days", NULL},
      "bills [--bank B] [--days N]",
-     "the bill pool as the banks last told: pledged and held drafts, and "
-     "ours maturing within N days (default 30)"},
+     "the bill pool as the banks last told: their pool figures, pledged "
+     "and held drafts, and ours maturing within N days (default 30)"},
     {"scf", 0, 0, 1, run_scf, {"bank", NULL}, "scf [--bank B]",
      "supply-chain finance as the banks last told: vouchers per tree with "
      "our part in them, totals per currency, and financing requests"},

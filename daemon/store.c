@@ -38,6 +38,7 @@
 #include <sqlite3.h>
 
 #include "bill.h"
+#include "ident.h"
 #include "scf.h"
 
 /* How long a call waits for another connection's lock before H2H_EDB.
@@ -103,6 +104,9 @@ enum stmt_id {
     Q_FIN_PUT,
     Q_FIN_GET,
     Q_FIN_LIST,
+    Q_POOL_GET,
+    Q_POOL_PUT,
+    Q_POOL_LIST,
     Q__COUNT
 };
 
@@ -134,6 +138,10 @@ enum stmt_id {
     "bank, request_id, kind, status, ccy, requested, approved, financed, "     \
     "repaid, loan_ref, value_date, maturity_date, reason, msg_id, "            \
     "updated_ms, doc"
+
+#define POOL_COLS                                                              \
+    "bank, pool_id, as_of, ccy, pledged_count, pledged_total, deposit, "       \
+    "quota_total, quota_used, quota_available, learnt_ms"
 
 static const char *const stmt_sql[Q__COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -300,6 +308,16 @@ static const char *const stmt_sql[Q__COUNT] = {
                    "WHERE (?1 IS NULL OR bank = ?1) "
                    "AND (?2 IS NULL OR status = ?2) "
                    "ORDER BY updated_ms DESC, bank, request_id",
+    [Q_POOL_GET] = "SELECT " POOL_COLS " FROM bill_pool "
+                   "WHERE bank = ?1 AND pool_id = ?2",
+    [Q_POOL_PUT] =
+        "INSERT INTO bill_pool (" POOL_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, "
+        "?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (bank, pool_id) DO UPDATE "
+        "SET as_of = ?3, ccy = ?4, pledged_count = ?5, pledged_total = ?6, "
+        "deposit = ?7, quota_total = ?8, quota_used = ?9, "
+        "quota_available = ?10, learnt_ms = ?11",
+    [Q_POOL_LIST] = "SELECT " POOL_COLS " FROM bill_pool "
+                    "WHERE (?1 IS NULL OR bank = ?1) ORDER BY bank, pool_id",
 };
 
 /* store_list() builds its query from which filters are set: one cached
@@ -454,6 +472,16 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "CREATE INDEX IF NOT EXISTS scf_request_updated ON scf_request "
     "  (updated_ms);"
     "CREATE INDEX IF NOT EXISTS scf_request_msg ON scf_request (msg_id);",
+    /* 5 -> 6: the banks' own figures of their bill pools, the latest per
+     * pool.  An amount the bank did not give is NULL. */
+    "CREATE TABLE IF NOT EXISTS bill_pool ("
+    "  bank TEXT NOT NULL, pool_id TEXT NOT NULL,"
+    "  as_of TEXT NOT NULL DEFAULT '', ccy TEXT NOT NULL DEFAULT '',"
+    "  pledged_count INTEGER NOT NULL,"
+    "  pledged_total INTEGER, deposit INTEGER, quota_total INTEGER,"
+    "  quota_used INTEGER, quota_available INTEGER,"
+    "  learnt_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (bank, pool_id));",
 };
 
 struct store {
@@ -3020,6 +3048,227 @@ int store_financing_list(struct store *s,
     return rc;
 }
 
+/* ---- pool figures ------------------------------------------------------ */
+
+/* An as_of read for comparison: the civil day, and for a timestamp the
+ * second of that day and, when it names a zone, its offset. */
+struct as_of_key {
+    long day;
+    int has_time, has_zone;
+    long sec, offset;
+};
+
+/* "" -> 0 with nothing set; a date or timestamp -> 1; else -1. */
+static int as_of_parse(const char *t, struct as_of_key *k)
+{
+    memset(k, 0, sizeof(*k));
+    if (!*t)
+        return 0;
+    char day[11];
+    snprintf(day, sizeof(day), "%s", t);
+    if ((k->day = fmt_date_days(day)) == INT32_MIN)
+        return -1;
+    if (!t[10])
+        return 1;
+    if (fmt_datetime_check(t, NULL) != 0)
+        return -1;
+    k->has_time = 1;
+    k->sec = ((t[11] - '0') * 10 + (t[12] - '0')) * 3600L +
+             ((t[14] - '0') * 10 + (t[15] - '0')) * 60L + (t[17] - '0') * 10 +
+             (t[18] - '0');
+    const char *z = t + 19;
+    if (*z == '.')
+        for (z++; *z >= '0' && *z <= '9'; z++)
+            ;
+    if (*z == 'Z') {
+        k->has_zone = 1;
+    } else if (*z == '+' || *z == '-') {
+        k->has_zone = 1;
+        k->offset = ((z[1] - '0') * 10 + (z[2] - '0')) * 3600L +
+                    ((z[4] - '0') * 10 + (z[5] - '0')) * 60L;
+        if (*z == '-')
+            k->offset = -k->offset;
+    }
+    return 1;
+}
+
+/* < 0 when as_of a is earlier than b, 0 when neither is (or either is
+ * ""), > 0 when later; see store.h.  Both were checked by pool_args. */
+static int as_of_cmp(const char *a, const char *b)
+{
+    struct as_of_key x, y;
+    if (as_of_parse(a, &x) <= 0 || as_of_parse(b, &y) <= 0)
+        return 0;
+    if (!x.has_time || !y.has_time)
+        return (x.day > y.day) - (x.day < y.day);
+    int64_t tx = (int64_t)x.day * 86400 + x.sec;
+    int64_t ty = (int64_t)y.day * 86400 + y.sec;
+    if (x.has_zone && y.has_zone) {
+        tx -= x.offset;
+        ty -= y.offset;
+    }
+    return (tx > ty) - (tx < ty);
+}
+
+static int pool_args(const struct store_pool *p, struct h2h_err *err)
+{
+    if (!p)
+        return h2h_err_set(err, H2H_EINVALID, "pool: none given");
+    const char *field = !FITS(p, bank)      ? "bank"
+                        : !FITS(p, pool_id) ? "pool id"
+                        : !FITS(p, as_of)   ? "as-of time"
+                        : !FITS(p, ccy)     ? "currency"
+                                            : NULL;
+    if (field)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "pool: the %s does not fit its buffer", field);
+    if (!p->bank[0])
+        return h2h_err_set(err, H2H_EINVALID, "pool: no bank");
+    struct as_of_key k;
+    if (as_of_parse(p->as_of, &k) < 0)
+        return h2h_err_set(err, H2H_EINVALID,
+                           "pool %s: as-of \"%s\" is neither a date nor a "
+                           "timestamp",
+                           p->pool_id, p->as_of);
+    const int64_t a[] = {p->pledged_total, p->deposit, p->quota_total,
+                         p->quota_used, p->quota_available};
+    int given = 0;
+    for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
+        if (a[i] < -1)
+            return h2h_err_set(err, H2H_EINVALID,
+                               "pool %s: negative amount %" PRId64, p->pool_id,
+                               a[i]);
+        given |= a[i] >= 0;
+    }
+    if (p->pledged_count < 0 || (given ? !valid_ccy(p->ccy) : p->ccy[0] != 0))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "pool %s: count %" PRId64 " or currency \"%s\" "
+                           "does not fit its amounts",
+                           p->pool_id, p->pledged_count, p->ccy);
+    if (p->learnt_ms < 0)
+        return h2h_err_set(err, H2H_EINVALID, "pool %s: negative learnt time",
+                           p->pool_id);
+    return 0;
+}
+
+static void bind_amount_opt(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v < 0)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_int64(st, i, v);
+}
+
+static int64_t col_amount_opt(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL
+               ? -1
+               : sqlite3_column_int64(st, i);
+}
+
+/* Fill p from a row selected with POOL_COLS. */
+static void read_pool(sqlite3_stmt *st, struct store_pool *p)
+{
+    memset(p, 0, sizeof(*p));
+    col_clip(st, 0, p->bank, sizeof(p->bank));
+    col_clip(st, 1, p->pool_id, sizeof(p->pool_id));
+    col_clip(st, 2, p->as_of, sizeof(p->as_of));
+    col_clip(st, 3, p->ccy, sizeof(p->ccy));
+    p->pledged_count = sqlite3_column_int64(st, 4);
+    p->pledged_total = col_amount_opt(st, 5);
+    p->deposit = col_amount_opt(st, 6);
+    p->quota_total = col_amount_opt(st, 7);
+    p->quota_used = col_amount_opt(st, 8);
+    p->quota_available = col_amount_opt(st, 9);
+    p->learnt_ms = sqlite3_column_int64(st, 10);
+}
+
+static int pool_same(const struct store_pool *a, const struct store_pool *b)
+{
+    return strcmp(a->as_of, b->as_of) == 0 && strcmp(a->ccy, b->ccy) == 0 &&
+           a->pledged_count == b->pledged_count &&
+           a->pledged_total == b->pledged_total && a->deposit == b->deposit &&
+           a->quota_total == b->quota_total &&
+           a->quota_used == b->quota_used &&
+           a->quota_available == b->quota_available;
+}
+
+int store_pool_put(struct store *s, const struct store_pool *p,
+                   struct h2h_err *err)
+{
+    int rc = pool_args(p, err);
+    if (rc || (rc = op_begin(s, err)) != 0)
+        return rc;
+    /* read and write under the one write lock op_begin took */
+    int verdict = STORE_POOL_STORED;
+    sqlite3_stmt *st = stmt(s, Q_POOL_GET, err);
+    if (!st)
+        return op_end(s, H2H_EDB, err);
+    bind_str(st, 1, p->bank);
+    bind_str(st, 2, p->pool_id);
+    rc = step(s, st, err, "read pool figures");
+    if (rc == SQLITE_ROW) {
+        struct store_pool old;
+        read_pool(st, &old);
+        verdict = pool_same(&old, p)                  ? STORE_POOL_SAME
+                  : as_of_cmp(p->as_of, old.as_of) < 0 ? STORE_POOL_OLDER
+                                                       : STORE_POOL_STORED;
+    }
+    done(st);
+    if (rc < 0 || verdict != STORE_POOL_STORED) {
+        rc = op_end(s, rc < 0 ? rc : 0, err);
+        return rc ? rc : verdict;
+    }
+    if (!(st = stmt(s, Q_POOL_PUT, err)))
+        return op_end(s, H2H_EDB, err);
+    bind_str(st, 1, p->bank);
+    bind_str(st, 2, p->pool_id);
+    bind_str(st, 3, p->as_of);
+    bind_str(st, 4, p->ccy);
+    sqlite3_bind_int64(st, 5, p->pledged_count);
+    bind_amount_opt(st, 6, p->pledged_total);
+    bind_amount_opt(st, 7, p->deposit);
+    bind_amount_opt(st, 8, p->quota_total);
+    bind_amount_opt(st, 9, p->quota_used);
+    bind_amount_opt(st, 10, p->quota_available);
+    sqlite3_bind_int64(st, 11, p->learnt_ms ? p->learnt_ms : now_ms());
+    rc = step(s, st, err, "record pool figures");
+    done(st);
+    return op_end(s, rc < 0 ? rc : 0, err);
+}
+
+int store_pool_list(struct store *s, const char *bank, store_pool_cb cb,
+                    void *ctx, struct h2h_err *err)
+{
+    sqlite3_stmt *st = stmt(s, Q_POOL_LIST, err);
+    if (!st)
+        return H2H_EDB;
+    bind_opt(st, 1, bank);
+    struct store_pool *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = step(s, st, err, "list pool figures")) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            struct store_pool *nr = realloc(rows, ncap * sizeof(*rows));
+            if (!nr) {
+                rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+                break;
+            }
+            rows = nr;
+            cap = ncap;
+        }
+        read_pool(st, &rows[n++]);
+    }
+    done(st);
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = cb(ctx, &rows[i]);
+    free(rows);
+    return rc;
+}
+
 /* ---- consistency check ------------------------------------------------ */
 
 struct check {
@@ -3194,6 +3443,14 @@ int store_check(struct store *s, struct h2h_err *err)
         {"SELECT bank || ' ' || request_id FROM scf_request "
          "WHERE min(requested, approved, financed, repaid) < 0",
          "financing request %s has a negative amount%s%s"},
+        {"SELECT bank || ' ' || pool_id, pledged_count, ccy FROM bill_pool "
+         "WHERE pledged_count < 0 OR min(coalesce(pledged_total, 0), "
+         "coalesce(deposit, 0), coalesce(quota_total, 0), "
+         "coalesce(quota_used, 0), coalesce(quota_available, 0)) < 0 "
+         "OR (ccy = '') <> (coalesce(pledged_total, deposit, quota_total, "
+         "quota_used, quota_available) IS NULL)",
+         "pool %s: count %s, a negative amount or currency '%s' that does "
+         "not fit its amounts"},
     };
     for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
         char sql[2048];

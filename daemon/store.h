@@ -5,8 +5,8 @@
  * event history, the registry of files downloaded from banks, the
  * business ids seen (for cross-file duplicate checks), the archive of
  * statement files delivered (the ledger), the record of reconciliation
- * runs and h2hd's view of each bank's drafts (bill pool), credit vouchers
- * and financing requests live here.  The
+ * runs and h2hd's view of each bank's drafts and pool figures (bill
+ * pool), credit vouchers and financing requests live here.  The
  * embedded back end is one SQLite database in WAL mode with
  * synchronous=FULL: when a call that commits returns 0, the change
  * survives a crash or power loss.  Everything goes through store_*, so a
@@ -57,7 +57,7 @@
 struct store;
 
 /* Current schema version written by this code. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Message ids: "M" + UTC yyyymmdd of acceptance + "-" + a sequence number
  * from a persistent counter, zero-padded to 6 digits (more when it grows):
@@ -492,6 +492,62 @@ int store_draft_list(struct store *s, const struct store_draft_filter *f,
                      store_draft_cb cb, void *ctx, struct h2h_err *err);
 
 /*
+ * Pool figures: the latest overview of each bill pool a bank reported
+ * (formats/bill.h struct fmt_bill_pool, a pool_overview result), one row
+ * per (bank, pool_id); pool_id "" when the bank named none.  Unlike the
+ * other rows of the book these are the bank's own totals, kept as it gave
+ * them, not derived from the drafts.
+ *
+ * put: bank is required; pool_id and as_of may be ""; as_of is "" or
+ * what the bank dated the figures with, a "YYYY-MM-DD" or an ISO 8601
+ * timestamp ("YYYY-MM-DDThh:mm:ss", optional fraction and zone);
+ * pledged_count >= 0; an amount is minor units >= 0, or -1 when the bank
+ * did not give it; ccy is the currency of every amount given ("" exactly
+ * when none is).  learnt_ms: when h2hd learnt the figures; 0 means now.
+ * H2H_EINVALID for anything else (nothing changes).
+ *
+ * The row keeps the latest figures, not the last ones to arrive, so put
+ * is a compare-and-set in one transaction (or as part of the open group):
+ *   STORE_POOL_STORED (0)  no row yet, or the new figures replace it;
+ *   STORE_POOL_SAME        the row holds exactly these figures (as_of,
+ *                          currency, count and amounts): nothing changes,
+ *                          not even learnt_ms;
+ *   STORE_POOL_OLDER       the row's as_of is later than the new one:
+ *                          nothing changes.
+ * as_of values compare as follows: when either is a date, by their
+ * dates; two timestamps that both carry a zone, as the instants they
+ * name; otherwise as civil date and time (fractions of a second are not
+ * compared).  Equal, or either side "", counts as not older: the figures
+ * learnt later win.
+ *
+ * list: the rows of bank (NULL or "": every bank) ordered by bank, then
+ * pool_id; read completely before the first callback, so it may call any
+ * store function; the struct is valid only during the callback.  Returns
+ * 0, the callback's non-zero value (which stops the iteration), or an
+ * error.  The struct has no pointers: nothing to release.
+ */
+enum {
+    STORE_POOL_STORED = 0,
+    STORE_POOL_SAME = 1,
+    STORE_POOL_OLDER = 2,
+};
+struct store_pool {
+    char bank[64];
+    char pool_id[65]; /* "" when the bank named none */
+    char as_of[40];   /* date or timestamp as the bank gave it, "" none */
+    char ccy[4];      /* of every amount given, "" when none is */
+    int64_t pledged_count;
+    /* minor units in ccy; -1 when the bank did not give it */
+    int64_t pledged_total, deposit, quota_total, quota_used, quota_available;
+    int64_t learnt_ms; /* put: 0 = now */
+};
+typedef int (*store_pool_cb)(void *ctx, const struct store_pool *p);
+int store_pool_put(struct store *s, const struct store_pool *p,
+                   struct h2h_err *err);
+int store_pool_list(struct store *s, const char *bank, store_pool_cb cb,
+                    void *ctx, struct h2h_err *err);
+
+/*
  * Credit vouchers: one row per (bank, voucher id), the bank or platform
  * that reported it.  put: bank, id, root_id, issuer, holder, status (a
  * fmt_voucher_status_name()), ccy, issue_date, maturity_date and
@@ -583,9 +639,11 @@ int store_financing_list(struct store *s,
  * counter is behind the ids it handed out, every draft, voucher and
  * financing request has a known status and no negative amount, a draft's
  * sub-range is ordered (0 <= sub_from <= sub_to) and its kind and pending
- * flag valid, and a voucher's remaining lies within 0..amount and its
- * level matches having a parent.  0 when all hold; H2H_EDB
- * with the number of problems and the first few in the message.
+ * flag valid, a voucher's remaining lies within 0..amount and its
+ * level matches having a parent, and a pool's count is not negative, no
+ * amount of it is below -1 (not given) and it has a currency exactly when
+ * it has an amount.  0 when all hold; H2H_EDB with the number of
+ * problems and the first few in the message.
  */
 int store_check(struct store *s, struct h2h_err *err);
 

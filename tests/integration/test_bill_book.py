@@ -34,6 +34,14 @@ What is checked, on real outcomes (log events, .reason texts, h2hctl
      the book nor any message;
  11. the pieces of a draft alerted at the 7-day threshold, split later,
      are not alerted again at that threshold (not after a restart either).
+ 12. a terse pending answer keeps where the piece came from; a reversed
+     range is refused before the book changes.
+ 13. the bank's pool figures (a pool_overview result): kept and shown by
+     h2hctl bills (text and --json, before the book's own totals); an
+     overview dated earlier, or the same figures again, change nothing;
+     malformed figures (quota used + available above the quota, an as-of
+     that is no date) are ignored with the reason and change nothing; the
+     figures survive a restart.
 """
 import datetime
 import os
@@ -149,6 +157,35 @@ def notice(nid):
         (NS, nid, OTHER, amount(200000), day(-30), day(90),
          party("Drwr", drwr), party("Accptr", drwr),
          party("Pyee", SUPPLIER), party("Fr", SUPPLIER), day(0))).encode()
+
+
+def pool_result(req, pool_id, as_of, count, pledged, deposit, total, used,
+                avail, ccy="CNY"):
+    """A pool_overview answer with the bank's figures (minor units)."""
+    def amt(tag, minor, c=ccy):
+        return '<%s Ccy="%s">%d.%02d</%s>' % (tag, c, minor // 100,
+                                               minor % 100, tag)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<BillResult xmlns="%s"><ReqId>%s</ReqId><Op>pool_overview</Op>'
+            "<Outcm>accepted</Outcm><BkRtrCd>0000</BkRtrCd>"
+            "<BkRtrTxt>交易成功</BkRtrTxt><Pool><PoolId>%s</PoolId>"
+            "<AsOf>%s</AsOf><PldgdNb>%d</PldgdNb>%s%s%s%s%s</Pool>"
+            "</BillResult>\n" %
+            (NS, req, pool_id, as_of, count, amt("PldgdAmt", pledged),
+             amt("Dpst", deposit), amt("QtaTtl", total),
+             amt("QtaUsd", used), amt("QtaAvlbl", avail))).encode()
+
+
+def pool_rows(w):
+    """The store's pool rows, read behind h2hd's back."""
+    con = sqlite3.connect(w.p("state/h2hd.db"), timeout=10)
+    try:
+        return con.execute(
+            "select bank, pool_id, as_of, ccy, pledged_count, pledged_total, "
+            "deposit, quota_total, quota_used, quota_available, learnt_ms "
+            "from bill_pool order by bank, pool_id").fetchall()
+    finally:
+        con.close()
 
 
 def request(op, req, draft=None, rng=None, minor=None, cpty=None,
@@ -691,6 +728,111 @@ def main():
               sorted(n for n, _, _ in odd),
               "no download failed, only the odd answers ignored: %r" %
               w.log_events("bill.ignored"))
+
+        # ---- 13. the bank's pool figures ---------------------------------
+        check(pool_rows(w) == [] and totals(w)["pools"] == [],
+              "no pool figures before the bank gave any")
+        ov = pool_result("BB-POOL-1", "PJC-1", day(0), 1, 700000, 20000,
+                         1000000, 300000, 650000)
+        name = gw.answer(ov, "pool-1.xml")
+        check(gw.delivered(name) == ov, "the overview reaches out/bills as is")
+        ev = wait_event(w, "bill.pool", file=name)
+        check(len(ev) == 1 and " pool=PJC-1" in ev[0] and
+              " as_of=%s" % day(0) in ev[0] and " figures=stored" in ev[0],
+              "the figures are stored: %r" % ev)
+        rows = pool_rows(w)
+        check(len(rows) == 1 and rows[0][:10] == (
+            "gw", "PJC-1", day(0), "CNY", 1, 700000, 20000, 1000000, 300000,
+            650000), "one row with the bank's figures: %r" % rows)
+        learnt = rows[0][10]
+        pools = totals(w)["pools"]
+        check(len(pools) == 1 and {k: v for k, v in pools[0].items()
+                                   if k != "learnt"} == {
+            "pool_id": "PJC-1", "as_of": day(0), "ccy": "CNY",
+            "pledged_count": 1, "pledged_total": 700000, "deposit": 20000,
+            "quota_total": 1000000, "quota_used": 300000,
+            "quota_available": 650000} and
+              pools[0]["learnt"].startswith(TODAY.isoformat()),
+              "h2hctl --json bills shows the figures: %r" % pools)
+        # the book's own totals are as before
+        t = totals(w)
+        check(t["pledged"] == 1 and t["pledged_amount"] == 700000,
+              "the book still counts its own pieces: %r" % t)
+        txt = subprocess.run([H2HCTL, "-s", w.sock, "bills"],
+                             capture_output=True, text=True, timeout=30)
+        want = ("gw: bank's pool PJC-1 as of %s: 1 pledged (7000.00 CNY), "
+                "deposit 200.00 CNY, quota 10000.00 CNY, used 3000.00 CNY, "
+                "available 6500.00 CNY" % day(0))
+        book_line = "gw: pool 1 pledged (7000.00), "
+        check(txt.returncode == 0 and want in txt.stdout and
+              book_line in txt.stdout and
+              txt.stdout.index(want) < txt.stdout.index(book_line) and
+              DRAFT in txt.stdout,
+              "h2hctl bills: the pool line first, then the book: %r" %
+              txt.stdout)
+
+        # an overview dated the day before changes nothing
+        old = pool_result("BB-POOL-0", "PJC-1", day(-1), 2, 900000, 0,
+                          1000000, 0, 1000000)
+        name = gw.answer(old, "pool-0.xml")
+        gw.delivered(name)
+        ev = wait_event(w, "bill.pool", file=name)
+        check(len(ev) == 1 and " figures=older" in ev[0],
+              "an older overview is not kept: %r" % ev)
+        check(pool_rows(w) == rows, "the figures are as before: %r" %
+              pool_rows(w))
+        # the same figures again change nothing, not even when h2hd learnt
+        # them
+        name = gw.answer(ov, "pool-1-again.xml")
+        gw.delivered(name)
+        ev = wait_event(w, "bill.pool", file=name)
+        check(len(ev) == 1 and " figures=unchanged" in ev[0],
+              "the same figures: %r" % ev)
+        check(pool_rows(w) == rows and rows[0][10] == learnt,
+              "nothing changed: %r" % pool_rows(w))
+
+        # malformed figures are ignored with the reason
+        bad = [("pool-bad-quota.xml",
+                pool_result("BB-POOL-2", "PJC-1", day(1), 1, 700000, 20000,
+                            1000000, 500000, 650000),
+                "exceed the financing quota"),
+               ("pool-bad-asof.xml",
+                pool_result("BB-POOL-3", "PJC-1", "yesterday", 1, 1, 1, 1, 0,
+                            1),
+                "neither a date nor a timestamp")]
+        for name, data, why in bad:
+            gw.answer(data, name)
+            check(gw.delivered(name) == data, "%s reaches out/bills" % name)
+            ig = wait_event(w, "bill.ignored", file=name)
+            check(len(ig) == 1 and why in ig[0] and
+                  not events(w, "bill.pool", file=name),
+                  "%s ignored with the reason: %r" % (name, ig))
+            odd.append((name, None, None))
+        check(pool_rows(w) == rows and totals(w)["pools"] == pools,
+              "malformed figures change nothing: %r" % pool_rows(w))
+        # a later overview replaces the figures
+        new = pool_result("BB-POOL-4", "PJC-1", day(0) + "T18:00:00+08:00",
+                          0, 0, 20000, 1000000, 0, 1000000)
+        name = gw.answer(new, "pool-4.xml")
+        gw.delivered(name)
+        ev = wait_event(w, "bill.pool", file=name)
+        check(len(ev) == 1 and " figures=stored" in ev[0],
+              "a later timestamp on the same day is kept: %r" % ev)
+        rows = pool_rows(w)
+        check(len(rows) == 1 and rows[0][2:10] == (
+            day(0) + "T18:00:00+08:00", "CNY", 0, 0, 20000, 1000000, 0,
+            1000000), "the later figures: %r" % rows)
+        check(not w.log_events("bank.download.failed") and
+              sorted(f.split(" file=")[1].split()[0] for f in
+                     w.log_events("bill.ignored")) ==
+              sorted(n for n, _, _ in odd),
+              "no download failed, only the odd answers ignored: %r" %
+              w.log_events("bill.ignored"))
+        check(w.stop() == 0, "clean stop")
+        restart(w, 6)
+        check(pool_rows(w) == rows and
+              totals(w)["pools"][0]["as_of"] == day(0) + "T18:00:00+08:00",
+              "the figures survive a restart: %r" % totals(w)["pools"])
         check(w.stop() == 0, "clean stop")
         print("PASS test_bill_book (%.1fs)" % (time.time() - t0))
     except SystemExit:

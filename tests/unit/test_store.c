@@ -3060,6 +3060,334 @@ static void test_financing(void)
     store_close(s);
 }
 
+/* ---- pool figures ----------------------------------------------------- */
+
+/* Figures of a pool as of as_of, all in CNY, derived from base. */
+static void pool_fill(struct store_pool *p, const char *bank,
+                      const char *pool_id, const char *as_of, int64_t base)
+{
+    memset(p, 0, sizeof(*p));
+    snprintf(p->bank, sizeof(p->bank), "%s", bank);
+    snprintf(p->pool_id, sizeof(p->pool_id), "%s", pool_id);
+    snprintf(p->as_of, sizeof(p->as_of), "%s", as_of);
+    snprintf(p->ccy, sizeof(p->ccy), "CNY");
+    p->pledged_count = 3;
+    p->pledged_total = base * 35;
+    p->deposit = base * 2;
+    p->quota_total = base * 37;
+    p->quota_used = base * 12;
+    p->quota_available = base * 25;
+}
+
+struct pool_rows {
+    struct store_pool v[8];
+    size_t n;
+};
+
+static int pool_cb(void *ctx, const struct store_pool *p)
+{
+    struct pool_rows *r = ctx;
+    if (r->n < 8)
+        r->v[r->n] = *p;
+    r->n++;
+    return 0;
+}
+
+static int pool_stop_cb(void *ctx, const struct store_pool *p)
+{
+    (void)ctx;
+    (void)p;
+    return 7;
+}
+
+static struct pool_rows pools_of(struct store *s, const char *bank)
+{
+    struct pool_rows r = {0};
+    struct h2h_err err = {0};
+    CU_ASSERT_EQUAL(store_pool_list(s, bank, pool_cb, &r, &err), 0);
+    return r;
+}
+
+/* The one row of (bank, pool_id); a zeroed struct when there is none. */
+static struct store_pool pool_row(struct store *s, const char *bank,
+                                  const char *pool_id)
+{
+    struct pool_rows r = pools_of(s, bank);
+    struct store_pool none = {0};
+    for (size_t i = 0; i < r.n && i < 8; i++)
+        if (strcmp(r.v[i].pool_id, pool_id) == 0)
+            return r.v[i];
+    return none;
+}
+
+static void test_pool_put_list(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    struct store_pool p, got;
+    CU_ASSERT_EQUAL(pools_of(s, NULL).n, 0);
+
+    pool_fill(&p, "bankB", "PJC-2", "2026-09-01", 100000);
+    p.learnt_ms = 5000;
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    pool_fill(&p, "bankA", "PJC-1", "2026-09-01T10:00:00+08:00", 1000);
+    p.deposit = -1; /* not given */
+    p.learnt_ms = 6000;
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    /* a bank that names no pool, and no amount at all */
+    memset(&p, 0, sizeof(p));
+    snprintf(p.bank, sizeof(p.bank), "bankA");
+    p.pledged_count = 0;
+    p.pledged_total = p.deposit = p.quota_total = p.quota_used =
+        p.quota_available = -1;
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+
+    struct pool_rows r = pools_of(s, NULL);
+    CU_ASSERT_EQUAL_FATAL(r.n, 3);
+    /* by bank, then pool id */
+    CU_ASSERT_STRING_EQUAL(r.v[0].bank, "bankA");
+    CU_ASSERT_STRING_EQUAL(r.v[0].pool_id, "");
+    CU_ASSERT_STRING_EQUAL(r.v[0].ccy, "");
+    CU_ASSERT_EQUAL(r.v[0].quota_total, -1);
+    CU_ASSERT_STRING_EQUAL(r.v[1].pool_id, "PJC-1");
+    CU_ASSERT_STRING_EQUAL(r.v[2].bank, "bankB");
+    got = r.v[1];
+    CU_ASSERT_STRING_EQUAL(got.as_of, "2026-09-01T10:00:00+08:00");
+    CU_ASSERT_STRING_EQUAL(got.ccy, "CNY");
+    CU_ASSERT_EQUAL(got.pledged_count, 3);
+    CU_ASSERT_EQUAL(got.pledged_total, 35000);
+    CU_ASSERT_EQUAL(got.deposit, -1);
+    CU_ASSERT_EQUAL(got.quota_total, 37000);
+    CU_ASSERT_EQUAL(got.quota_used, 12000);
+    CU_ASSERT_EQUAL(got.quota_available, 25000);
+    CU_ASSERT_EQUAL(got.learnt_ms, 6000);
+    CU_ASSERT_EQUAL(pools_of(s, "bankB").n, 1);
+    CU_ASSERT_EQUAL(pools_of(s, "").n, 3);
+    CU_ASSERT_EQUAL(pools_of(s, "bankC").n, 0);
+    /* learnt 0 = now */
+    CU_ASSERT(r.v[0].learnt_ms > 1700000000000);
+
+    /* a callback's value stops the list */
+    CU_ASSERT_EQUAL(store_pool_list(s, NULL, pool_stop_cb, NULL, &err), 7);
+
+    /* a later day replaces, with the new learnt time */
+    pool_fill(&p, "bankB", "PJC-2", "2026-09-02", 200000);
+    p.learnt_ms = 7000;
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    got = pool_row(s, "bankB", "PJC-2");
+    CU_ASSERT_STRING_EQUAL(got.as_of, "2026-09-02");
+    CU_ASSERT_EQUAL(got.pledged_total, 7000000);
+    CU_ASSERT_EQUAL(got.learnt_ms, 7000);
+    /* an earlier one does not */
+    pool_fill(&p, "bankB", "PJC-2", "2026-08-31", 300000);
+    p.learnt_ms = 8000;
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_OLDER);
+    got = pool_row(s, "bankB", "PJC-2");
+    CU_ASSERT_STRING_EQUAL(got.as_of, "2026-09-02");
+    CU_ASSERT_EQUAL(got.pledged_total, 7000000);
+    CU_ASSERT_EQUAL(got.learnt_ms, 7000);
+    /* the same figures again: nothing changes, not the learnt time */
+    pool_fill(&p, "bankB", "PJC-2", "2026-09-02", 200000);
+    p.learnt_ms = 9000;
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_SAME);
+    CU_ASSERT_EQUAL(pool_row(s, "bankB", "PJC-2").learnt_ms, 7000);
+    /* the same day with other figures: the bank corrected them */
+    pool_fill(&p, "bankB", "PJC-2", "2026-09-02", 210000);
+    p.learnt_ms = 9500;
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    CU_ASSERT_EQUAL(pool_row(s, "bankB", "PJC-2").pledged_total, 7350000);
+    /* a timestamp on the kept day is not older than the day; one on the
+     * day before is */
+    pool_fill(&p, "bankB", "PJC-2", "2026-09-01T23:59:59Z", 1);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_OLDER);
+    pool_fill(&p, "bankB", "PJC-2", "2026-09-02T08:00:00Z", 220000);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    CU_ASSERT_EQUAL(pool_row(s, "bankB", "PJC-2").pledged_total, 7700000);
+
+    /* zoned timestamps compare as instants: 10:00+08:00 is 02:00Z */
+    pool_fill(&p, "bankA", "PJC-1", "2026-09-01T03:00:00+09:00", 1);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_OLDER);
+    pool_fill(&p, "bankA", "PJC-1", "2026-09-01T02:30:00Z", 2);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    CU_ASSERT_EQUAL(pool_row(s, "bankA", "PJC-1").pledged_total, 70);
+    /* across midnight by the zone: 2026-09-02T01:00+08:00 is 09-01 17:00Z */
+    pool_fill(&p, "bankA", "PJC-1", "2026-09-02T01:00:00+08:00", 3);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    pool_fill(&p, "bankA", "PJC-1", "2026-09-01T18:00:00.5-00:00", 4);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    pool_fill(&p, "bankA", "PJC-1", "2026-09-01T17:30:00Z", 5);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_OLDER);
+    /* without a zone on one side: civil date and time */
+    pool_fill(&p, "bankA", "PJC-1", "2026-09-01T17:59:00", 6);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_OLDER);
+    pool_fill(&p, "bankA", "PJC-1", "2026-09-01T18:00:00", 7);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    CU_ASSERT_EQUAL(pool_row(s, "bankA", "PJC-1").pledged_total, 245);
+    /* no as-of on either side: the later learnt wins */
+    pool_fill(&p, "bankA", "PJC-1", "", 8);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    pool_fill(&p, "bankA", "PJC-1", "2020-01-01", 9);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    CU_ASSERT_EQUAL(pool_row(s, "bankA", "PJC-1").pledged_total, 315);
+
+    /* inside a group: kept with it, or gone with its rollback */
+    CU_ASSERT_EQUAL_FATAL(store_txn_begin(s, &err), 0);
+    pool_fill(&p, "bankA", "PJC-9", "2026-09-03", 1);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    pool_fill(&p, "bankB", "PJC-2", "2026-09-01", 1);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_OLDER);
+    store_txn_rollback(s);
+    CU_ASSERT_EQUAL(pool_row(s, "bankA", "PJC-9").bank[0], 0);
+    CU_ASSERT_EQUAL_FATAL(store_txn_begin(s, &err), 0);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_OLDER);
+    pool_fill(&p, "bankA", "PJC-9", "2026-09-03", 1);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    CU_ASSERT_EQUAL(store_txn_commit(s, &err), 0);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(pools_of(s, NULL).n, 4);
+    CU_ASSERT_STRING_EQUAL(pool_row(s, "bankA", "PJC-9").as_of, "2026-09-03");
+    CU_ASSERT_EQUAL(pool_row(s, "bankB", "PJC-2").pledged_total, 7700000);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+
+    /* the check sees a row broken by hand */
+    raw_sql("UPDATE bill_pool SET ccy = '' WHERE pool_id = 'PJC-9'");
+    CU_ASSERT_EQUAL(store_check(s, &err), H2H_EDB);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "PJC-9"));
+    raw_sql("UPDATE bill_pool SET ccy = 'CNY', deposit = -5 "
+            "WHERE pool_id = 'PJC-9'");
+    CU_ASSERT_EQUAL(store_check(s, &err), H2H_EDB);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "PJC-9"));
+    raw_sql("UPDATE bill_pool SET deposit = NULL WHERE pool_id = 'PJC-9'");
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
+static void test_pool_bad_input(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    struct store_pool p;
+    enum {
+        P_NO_BANK,
+        P_BANK_UNTERM,
+        P_ID_UNTERM,
+        P_ASOF_UNTERM,
+        P_ASOF_BAD,
+        P_ASOF_MONTH,
+        P_ASOF_TIME,
+        P_COUNT_NEG,
+        P_AMOUNT_NEG,
+        P_NO_CCY,
+        P_CCY_NO_AMOUNT,
+        P_CCY_LOWER,
+        P_LEARNT_NEG,
+        P__N
+    };
+    for (int i = 0; i < P__N; i++) {
+        pool_fill(&p, "bankA", "PJC-1", "2026-09-01", 100);
+        switch (i) {
+        case P_NO_BANK: p.bank[0] = '\0'; break;
+        case P_BANK_UNTERM: memset(p.bank, 'b', sizeof(p.bank)); break;
+        case P_ID_UNTERM: memset(p.pool_id, 'p', sizeof(p.pool_id)); break;
+        case P_ASOF_UNTERM: memset(p.as_of, '1', sizeof(p.as_of)); break;
+        case P_ASOF_BAD: snprintf(p.as_of, sizeof(p.as_of), "yesterday"); break;
+        case P_ASOF_MONTH:
+            snprintf(p.as_of, sizeof(p.as_of), "2026-13-01");
+            break;
+        case P_ASOF_TIME:
+            snprintf(p.as_of, sizeof(p.as_of), "2026-09-01T25:00:00Z");
+            break;
+        case P_COUNT_NEG: p.pledged_count = -1; break;
+        case P_AMOUNT_NEG: p.quota_used = -2; break;
+        case P_NO_CCY: p.ccy[0] = '\0'; break;
+        case P_CCY_NO_AMOUNT:
+            p.pledged_total = p.deposit = p.quota_total = p.quota_used =
+                p.quota_available = -1;
+            break;
+        case P_CCY_LOWER: snprintf(p.ccy, sizeof(p.ccy), "cny"); break;
+        case P_LEARNT_NEG: p.learnt_ms = -1; break;
+        }
+        int rc = store_pool_put(s, &p, &err);
+        if (rc != H2H_EINVALID)
+            fprintf(stderr, "\n  bad pool case %d: %d\n", i, rc);
+        CU_ASSERT_EQUAL(rc, H2H_EINVALID);
+    }
+    CU_ASSERT_EQUAL(store_pool_put(s, NULL, &err), H2H_EINVALID);
+    CU_ASSERT_EQUAL(pools_of(s, NULL).n, 0);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    store_close(s);
+}
+
+/* A version 5 store (before the pool figures) opens, keeps its data and
+ * gains the new table. */
+static void test_migrate_v5(void)
+{
+    struct store *s = fresh();
+    struct h2h_err err = {0};
+    char id[STORE_ID_MAX];
+    CU_ASSERT_EQUAL_FATAL(accept_n(s, "erp", "bankA", 1, id), 0);
+    drive(s, id, ST_SUBMITTED);
+    CU_ASSERT_EQUAL(put_draft(s, "bankA", 1, 0, 0, "pledged", "2026-12-01"), 0);
+    CU_ASSERT_EQUAL(store_draft_alerted(s, "bankA", draft_no(1), 0, 0, 7, &err),
+                    0);
+    struct store_voucher v;
+    voucher_fill(&v, "bankA", "V1", "", "V1", 1, "T1", "held", 10, 10);
+    CU_ASSERT_EQUAL(store_voucher_put(s, &v, &err), 0);
+    store_close(s);
+    raw_sql("DROP TABLE bill_pool;"
+            "UPDATE meta SET value = 5 WHERE key = 'schema_version'");
+
+    /* really a version 5 file now */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
+                                       "SELECT count(*) FROM sqlite_master "
+                                       "WHERE name = 'bill_pool'",
+                                       -1, &q, NULL),
+                    SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
+    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+
+    s = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_open(db_path, &s, &err), 0);
+    /* old data kept */
+    CU_ASSERT_EQUAL(state_of(s, id), ST_SUBMITTED);
+    CU_ASSERT_EQUAL(n_events(s, id), 4);
+    struct store_draft d;
+    CU_ASSERT_EQUAL(store_draft_get(s, "bankA", draft_no(1), 0, 0, &d, &err),
+                    0);
+    CU_ASSERT_STRING_EQUAL(d.status, "pledged");
+    CU_ASSERT_EQUAL(d.last_alert_days, 7);
+    store_draft_release(&d);
+    CU_ASSERT_EQUAL(store_voucher_get(s, "bankA", "V1", &v, &err), 0);
+    store_voucher_release(&v);
+    /* the new table works, and survives a reopen */
+    CU_ASSERT_EQUAL(pools_of(s, NULL).n, 0);
+    struct store_pool p;
+    pool_fill(&p, "bankA", "PJC-1", "2026-09-01", 1000);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
+    CU_ASSERT_EQUAL(store_check(s, &err), 0);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(pool_row(s, "bankA", "PJC-1").quota_available, 25000);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_SAME);
+    store_close(s);
+
+    /* the version now written is 6 */
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
+                                       "SELECT value FROM meta WHERE key = "
+                                       "'schema_version'",
+                                       -1, &q, NULL),
+                    SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
+    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 6);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 /* A version 4 store (before drafts, vouchers and financing requests)
  * opens, keeps its data and gains the new tables. */
 static void test_migrate_v4(void)
@@ -3078,6 +3406,7 @@ static void test_migrate_v4(void)
     CU_ASSERT_EQUAL(store_job_mark(s, "bankA", "bills", 4321, &err), 0);
     store_close(s);
     raw_sql("DROP TABLE draft; DROP TABLE voucher; DROP TABLE scf_request;"
+            "DROP TABLE bill_pool;"
             "UPDATE meta SET value = 4 WHERE key = 'schema_version'");
 
     /* really a version 4 file now */
@@ -3132,7 +3461,7 @@ static void test_migrate_v4(void)
     store_financing_release(&f);
     store_close(s);
 
-    /* the version now written is 5 */
+    /* the version now written is the current one, 6 */
     CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
     CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
                                        "SELECT value FROM meta WHERE key = "
@@ -3140,7 +3469,7 @@ static void test_migrate_v4(void)
                                        -1, &q, NULL),
                     SQLITE_OK);
     CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
-    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 5);
+    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 6);
     sqlite3_finalize(q);
     sqlite3_close(db);
 }
@@ -3161,7 +3490,7 @@ static void test_migrate_v3(void)
                     0);
     store_close(s);
     raw_sql("DROP TABLE ledger; DROP TABLE recon_run; DROP TABLE draft;"
-            "DROP TABLE voucher; DROP TABLE scf_request;"
+            "DROP TABLE voucher; DROP TABLE scf_request; DROP TABLE bill_pool;"
             "UPDATE meta SET value = 3 WHERE key = 'schema_version'");
 
     /* really a version 3 file now */
@@ -3213,7 +3542,7 @@ static void test_migrate_v3(void)
     CU_ASSERT_EQUAL(store_check(s, &err), 0);
     store_close(s);
 
-    /* the version now written is the current one, 5 */
+    /* the version now written is the current one, 6 */
     CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
     CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
                                        "SELECT value FROM meta WHERE key = "
@@ -3221,15 +3550,15 @@ static void test_migrate_v3(void)
                                        -1, &q, NULL),
                     SQLITE_OK);
     CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
-    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 5);
-    CU_ASSERT_EQUAL(STORE_SCHEMA_VERSION, 5);
+    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 6);
+    CU_ASSERT_EQUAL(STORE_SCHEMA_VERSION, 6);
     sqlite3_finalize(q);
     sqlite3_close(db);
 
     /* and a version 2 store (before the scheduler tables) too */
     raw_sql("DROP TABLE ledger; DROP TABLE recon_run; DROP TABLE sched_job;"
             "DROP TABLE msg_cutoff; DROP TABLE draft; DROP TABLE voucher;"
-            "DROP TABLE scf_request;"
+            "DROP TABLE scf_request; DROP TABLE bill_pool;"
             "UPDATE meta SET value = 2 WHERE key = 'schema_version'");
     s = NULL;
     CU_ASSERT_EQUAL_FATAL(store_open(db_path, &s, &err), 0);
@@ -3242,6 +3571,9 @@ static void test_migrate_v3(void)
     CU_ASSERT_EQUAL(store_job_mark(s, "bankA", "statements", 1, &err), 0);
     CU_ASSERT_EQUAL(ledger_add_n(s, "bankA", 5, NULL, &err), 0);
     CU_ASSERT_EQUAL(store_recon_begin(s, &r, rid, &err), 0);
+    struct store_pool p;
+    pool_fill(&p, "bankA", "P1", "2026-09-01", 1000);
+    CU_ASSERT_EQUAL(store_pool_put(s, &p, &err), STORE_POOL_STORED);
     CU_ASSERT_EQUAL(store_check(s, &err), 0);
     store_close(s);
 }
@@ -3276,6 +3608,9 @@ int main(void)
         {"drafts: bad input refused", test_draft_bad_input},
         {"credit vouchers", test_vouchers},
         {"financing requests", test_financing},
+        {"pool figures: put, list, replace rules", test_pool_put_list},
+        {"pool figures: bad input refused", test_pool_bad_input},
+        {"migration from version 5", test_migrate_v5},
         {"migration from version 4", test_migrate_v4},
         {"migration from version 3", test_migrate_v3},
         {NULL, NULL},
