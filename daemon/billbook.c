@@ -503,6 +503,19 @@ static int pool_row(const char *bank, const struct fmt_bill_pool *p,
     return 0;
 }
 
+/* 1 when every piece a rejection lists is in a settled status: the bank
+ * says where the piece is now (back after a counterparty's refusal,
+ * dishonoured, or unchanged after the bank's own refusal).  A rejection
+ * listing a pending piece does not say that, and changes nothing. */
+static int settled_pieces(const struct fmt_bill_result *r)
+{
+    for (size_t i = 0; i < r->n_drafts; i++)
+        if (r->drafts[i].status == FMT_DRAFT_NONE ||
+            fmt_draft_status_pending(r->drafts[i].status))
+            return 0;
+    return 1;
+}
+
 static int link_result(struct store *s, const char *bank,
                        struct fmt_bill_result *r, struct bbook_link *o,
                        struct h2h_err *err)
@@ -514,13 +527,19 @@ static int link_result(struct store *s, const char *bank,
              fmt_bill_outcome_name(r->outcome)
                  ? fmt_bill_outcome_name(r->outcome)
                  : "?");
-    /* a refused request changes no draft: what it lists is as before */
+    /* a refused request changes no draft unless the refusal itself
+     * moved it (settled_pieces) */
     int rc = 0;
     struct store_pool pool;
     int has_pool = r->outcome != FMT_BILL_REJECTED && r->has_pool;
     if (has_pool && (rc = pool_row(bank, &r->pool, &pool, err)) < 0)
         return rc;
     if (r->outcome != FMT_BILL_REJECTED && r->n_drafts) {
+        rc = put_pieces(s, bank, r->drafts, r->n_drafts, err);
+        o->n_drafts = rc == 0 ? r->n_drafts : 0;
+    } else if (r->n_drafts && settled_pieces(r)) {
+        /* a counterparty's refusal of our pending operation: the piece
+         * went back (held, accepted, ...) or on (dishonoured) */
         rc = put_pieces(s, bank, r->drafts, r->n_drafts, err);
         o->n_drafts = rc == 0 ? r->n_drafts : 0;
     }
