@@ -42,6 +42,10 @@ static const char *const known_keys[] = {
     "pending_interval",
     "connect_timeout",
     "request_timeout",
+    "kinds",
+    "bills_interval",
+    "bills_account",
+    "scf_parties",
     NULL,
 };
 /* "https://host[:port][/prefix]": no credentials, query or fragment. */
@@ -99,6 +103,93 @@ static void parse_accounts(struct pctx *pc, const config_setting_t *g)
                 iban[0] = '\0';
         if (s && iban[0])
             s->accounts[s->n_accounts++] = aset_dup(&pc->a, iban);
+    }
+}
+
+/* openapi_json.kinds: what this bank takes, like dirdrop.kinds; default
+ * payments only. */
+static void parse_kinds(struct pctx *pc, const config_setting_t *g)
+{
+    const config_setting_t *k = config_setting_get_member(g, "kinds");
+    unsigned kinds = H2H_KIND_PAYMENTS;
+    if (k) {
+        int ok = config_setting_is_aggregate(k) && config_setting_length(k) > 0;
+        kinds = 0;
+        for (int i = 0; ok && i < config_setting_length(k); i++) {
+            const char *v = config_setting_get_string_elem(k, i);
+            unsigned bit = v && *v ? h2h_kind_bit(v) : 0;
+            ok = bit != 0;
+            kinds |= bit;
+        }
+        if (!ok) {
+            aset_problem(&pc->a, k,
+                         GROUP ".kinds must be a list of \"payment\", "
+                               "\"bill\" and \"scf\"");
+            return;
+        }
+    }
+    if (pc->s)
+        pc->s->kinds = kinds;
+}
+
+/* openapi_json.scf_parties: ( { id, name, account, bank_code }, ... ) */
+static void parse_parties(struct pctx *pc, const config_setting_t *g)
+{
+    static const char *const keys[] = {"id", "name", "account", "bank_code",
+                                       NULL};
+    const config_setting_t *l = config_setting_get_member(g, "scf_parties");
+    if (!l)
+        return;
+    if (!config_setting_is_list(l)) {
+        aset_problem(&pc->a, l,
+                     GROUP ".scf_parties must be a list of groups "
+                           "( { id = ...; name = ...; account = ...; "
+                           "bank_code = ...; } )");
+        return;
+    }
+    int n = config_setting_length(l);
+    struct oj_settings *s = pc->s;
+    if (s && n > 0 && !(s->parties = calloc((size_t)n, sizeof(*s->parties)))) {
+        pc->a.oom = 1;
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+        if (!config_setting_is_group(e)) {
+            aset_problem(&pc->a, e, GROUP ".scf_parties[%d] must be a group",
+                         i);
+            continue;
+        }
+        aset_check_known(&pc->a, e, GROUP ".scf_parties[]", keys);
+        const char *w = GROUP ".scf_parties[].";
+        const char *id = aset_str(&pc->a, e, w, "id", 1, 64,
+                                  "the platform's member id");
+        const char *nm = aset_str(&pc->a, e, w, "name", 1, 100, "its name");
+        const char *ac = aset_str(&pc->a, e, w, "account", 1, 34,
+                                  "its account (digits, capital letters)");
+        const char *bc =
+            aset_str(&pc->a, e, w, "bank_code", 1, 12, "its bank's code");
+        if (ac && strspn(ac, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
+                      strlen(ac)) {
+            aset_problem(&pc->a, config_setting_get_member(e, "account"),
+                         GROUP ".scf_parties[%d].account must be digits and "
+                               "capital letters",
+                         i);
+            ac = NULL;
+        }
+        if (bc && (strlen(bc) != 12 || strspn(bc, "0123456789") != 12)) {
+            aset_problem(&pc->a, config_setting_get_member(e, "bank_code"),
+                         GROUP ".scf_parties[%d].bank_code must be 12 digits",
+                         i);
+            bc = NULL;
+        }
+        if (s && id && nm && ac && bc) {
+            struct oj_party *p = &s->parties[s->n_parties++];
+            p->id = aset_dup(&pc->a, id);
+            p->name = aset_dup(&pc->a, nm);
+            p->account = aset_dup(&pc->a, ac);
+            p->bank_code = aset_dup(&pc->a, bc);
+        }
     }
 }
 
@@ -164,6 +255,19 @@ static void parse(const config_setting_t *bank, struct pctx *pc)
         aset_int(&pc->a, g, "connect_timeout", 10, 1, 600, "seconds");
     long long rto =
         aset_int(&pc->a, g, "request_timeout", 60, 1, 3600, "seconds");
+    long long bi =
+        aset_int(&pc->a, g, "bills_interval", 300, 0, 86400, "seconds");
+    const char *ba = aset_str(&pc->a, g, w, "bills_account", 0, 34,
+                              "our account for bill money (digits and "
+                              "capital letters)");
+    if (ba && strspn(ba, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(ba)) {
+        aset_problem(&pc->a, config_setting_get_member(g, "bills_account"),
+                     GROUP ".bills_account must be 1-34 digits or capital "
+                           "letters");
+        ba = NULL;
+    }
+    parse_kinds(pc, g);
+    parse_parties(pc, g);
     aset_tls_read(&pc->a, g, s ? &s->tls : NULL);
     aset_sign_read(&pc->a, g, 1, s ? &s->sign : NULL);
     parse_accounts(pc, g);
@@ -190,6 +294,8 @@ static void parse(const config_setting_t *bank, struct pctx *pc)
     s->statement_days = (unsigned)sd;
     s->statement_interval_s = (unsigned)si;
     s->pending_interval_s = (unsigned)pi;
+    s->bills_interval_s = (unsigned)bi;
+    s->bills_account = ba && *ba ? aset_dup(&pc->a, ba) : NULL;
     s->connect_timeout_s = (unsigned)cto;
     s->request_timeout_s = (unsigned)rto;
     int ms = 0;
@@ -229,11 +335,21 @@ void oj_settings_release(struct oj_settings *s)
         &s->scope,
         &s->token_url,
         &s->bank_cert,
+        &s->bills_account,
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
     }
+    for (size_t i = 0; i < s->n_parties; i++) {
+        free(s->parties[i].id);
+        free(s->parties[i].name);
+        free(s->parties[i].account);
+        free(s->parties[i].bank_code);
+    }
+    free(s->parties);
+    s->parties = NULL;
+    s->n_parties = 0;
     aset_tls_release(&s->tls);
     aset_sign_release(&s->sign);
     for (size_t i = 0; i < s->n_accounts; i++)

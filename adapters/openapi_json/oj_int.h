@@ -10,6 +10,14 @@
  *   oj_record.c     per-message records and the pain.002 built from them
  *   oj_poll.c       poll: status reports out, pending payments asked
  *   oj_stmt.c       statements: balances + transactions -> canonical
+ *   oj_fam.c        bill / scf requests: records, submit, recover, paged
+ *                   GETs
+ *   oj_bill.c       <BillRequest> -> JSON; the bank's drafts -> results
+ *   oj_scf.c        <ScfRequest>, tsin.001/003 -> JSON; financing ->
+ *                   status reports, repayment notices
+ *   oj_vchr.c       credit vouchers: operations, holdings, scf_parties
+ *   oj_round.c      the bills round of a poll (follow-ups, notices, pool,
+ *                   holdings)
  *
  * Threads: everything runs on the loop thread except the functions marked
  * "thread pool" (file I/O, parsing, rendering), which touch nothing but
@@ -61,6 +69,17 @@ struct oj_settings {
     unsigned pending_interval_s;
     unsigned connect_timeout_s, request_timeout_s;
     unsigned max_sessions; /* the bank's max_sessions */
+    unsigned kinds;        /* H2H_KIND_* this bank takes (kinds) */
+    unsigned bills_interval_s;
+    char *bills_account;      /* NULL: none */
+    struct oj_party *parties; /* scf_parties */
+    size_t n_parties;
+};
+
+/* A member id of the voucher platform and the bank's party for it
+ * (openapi_json.scf_parties). */
+struct oj_party {
+    char *id, *name, *account, *bank_code;
 };
 
 typedef void (*oj_report_fn)(void *ctx, const config_setting_t *s,
@@ -112,15 +131,19 @@ struct oj {
     char *secret; /* client secret */
     struct oj_token tok;
 
-    struct oj_msg *msgs;      /* running submits and recovers */
-    struct oj_poll *poll;     /* the running poll, or NULL */
-    int ops;                  /* msgs + poll */
-    int works;                /* thread-pool jobs not yet back */
-    uint64_t next_stmt_ms;    /* uv_now() when statements are due */
-    uint64_t next_pending_ms; /* uv_now() when pending payments are due */
-    unsigned long seq;        /* local temporary names */
-    unsigned long answers;    /* verified answers so far (for health) */
-    char tag[9];              /* random, keeps local names unique per run */
+    struct oj_msg *msgs;       /* running submits and recovers */
+    struct oj_poll *poll;      /* the running poll, or NULL */
+    int ops;                   /* msgs + poll */
+    int works;                 /* thread-pool jobs not yet back */
+    uint64_t next_stmt_ms;     /* uv_now() when statements are due */
+    uint64_t next_pending_ms;  /* uv_now() when pending payments are due */
+    uint64_t next_bills_ms;    /* uv_now() when a bills round is due */
+    char fam_dir[OJ_PATH_MAX]; /* state_dir/fam: bill and scf records */
+    struct oj_fmsg *fmsgs;     /* running bill / scf submits and recovers */
+    struct oj_round *round;    /* the running bills round, or NULL */
+    unsigned long seq;         /* local temporary names */
+    unsigned long answers;     /* verified answers so far (for health) */
+    char tag[9];               /* random, keeps local names unique per run */
 
     int closing, http_closing;
     void (*close_cb)(struct h2h_adapter *a);
@@ -296,5 +319,123 @@ int oj_stmt_fetch(struct oj *o, size_t i, const char *from, const char *to,
                   struct h2h_err *err);
 /* "YYYY-MM-DD" of now + days_offset, UTC. */
 void oj_date(int days_offset, char out[11]);
+
+/* ---- bill pool and supply-chain finance ------------------------------------
+ * oj_fam.c    records (state_dir/fam/<fam>-<ReqId>.json), documents into
+ *             outbox/, submit and recover of one request
+ * oj_bill.c   <BillRequest> -> plan; the bank's JSON -> <BillResult>,
+ *             <BillNotice>
+ * oj_scf.c    <ScfRequest> / tsin.001 / tsin.003 -> plan; JSON ->
+ *             <ScfResult>
+ * oj_vchr.c   credit vouchers (<VchrOp>, <VchrInq>, holdings)
+ * oj_round.c  the bills round of a poll: pending follow-ups, notices,
+ *             pool, repayment notices, holdings
+ * A "doc" is a small JSON object holding what the bank said (kept in a
+ * record or state file) from which one XML document is rendered, the same
+ * bytes every time. */
+
+enum oj_fam { OJ_FAM_BILLS = 1, OJ_FAM_SCF = 2 };
+
+/* What one request becomes at the bank. */
+struct oj_fplan {
+    enum oj_fam fam;
+    char req_id[65]; /* the Idempotency-Key and body request_id */
+    char op[24];     /* for messages */
+    int post;        /* 1: one POST; 0: GETs (an inquiry) */
+    char *path;      /* POST: its path; GET: the path (with filters) */
+    char *body;      /* POST: the exact bytes */
+    size_t body_len;
+    const char *items; /* GET paged: the list's member; NULL: one GET */
+    json_t *ctx;       /* what reading the answers needs ("fam", "req_id",
+                          "op", ...) */
+};
+void oj_fplan_release(struct oj_fplan *p);
+
+/* 1 when id can be a key and part of a file name: 1-64 of A-Z a-z 0-9
+ * . _ -, not starting with '.'. */
+int oj_fam_id_ok(const char *id);
+
+/* oj_bill.c (thread pool) */
+int oj_bill_plan(const char *payload, const struct oj_settings *s,
+                 struct oj_fplan *p, struct h2h_err *err);
+/* A <BillResult> doc; takes drafts (an array of piece JSON, may be NULL). */
+json_t *oj_bill_doc(const json_t *ctx, const char *outcome, const char *code,
+                    const char *text, json_t *drafts);
+/* A copy of a piece without updated_at and history. */
+json_t *oj_bill_piece(const json_t *piece);
+int oj_bill_render(const json_t *doc, char **buf, size_t *len,
+                   struct h2h_err *err);
+
+/* oj_scf.c (thread pool) */
+int oj_scf_plan(const char *payload, const struct oj_settings *s,
+                struct oj_fplan *p, struct h2h_err *err);
+int oj_scf_render(const json_t *doc, char **buf, size_t *len,
+                  struct h2h_err *err);
+/* The status-report doc of a financing view (and of a cancellation's
+ * answer: cxl "accepted" / "refused" with code and text, else NULL). */
+json_t *oj_scf_sts_doc(const json_t *view, const char *cxl, const char *code,
+                       const char *text);
+/* What of a financing view a new status report is made for. */
+char *oj_scf_view_key(const json_t *view);
+
+/* oj_vchr.c (thread pool): credit vouchers */
+struct fmt_canon_scf_request;
+struct fmt_canon_scf_result;
+int oj_scf_plan_voucher(const struct fmt_canon_scf_request *rq,
+                        const struct oj_settings *s, struct oj_fplan *p,
+                        struct h2h_err *err);
+json_t *oj_scf_vop_answer(const struct oj_settings *s, const json_t *ctx,
+                          long status, const json_t *answer, json_t **follow,
+                          struct h2h_err *err);
+json_t *oj_scf_vinq_answer(const struct oj_settings *s, const json_t *ctx,
+                           long status, const json_t *answer,
+                           struct h2h_err *err);
+/* The doc of a followed voucher operation (rec) whose voucher (got) is
+ * no longer pending. */
+json_t *oj_scf_vop_followed(const struct oj_settings *s, const json_t *rec,
+                            const json_t *got);
+/* A <Hldgs> doc of our vouchers (the bank's list); req_id and party may
+ * be NULL (party: the holder of the first voucher; no doc when there is
+ * none). */
+json_t *oj_scf_hldgs_doc(const struct oj_settings *s, const char *req_id,
+                         const char *party, const json_t *vouchers);
+/* <Hldgs> / <VchrOpRslt> of a doc ("t" scf_hldgs / scf_vop) into r. */
+int oj_scf_vouchers_of(const json_t *doc, struct fmt_canon_scf_result *r,
+                       struct h2h_err *err);
+
+/* oj_fam.c */
+/* The documents of an answer to a plan's request: POST (201 / 422
+ * refusal) or inquiry (the object, or the items of every page); a new
+ * array of docs, *follow a follow-up (or NULL).  NULL with err. */
+json_t *oj_fam_answer(const struct oj_settings *s, const json_t *ctx,
+                      long status, const json_t *answer, json_t **follow,
+                      struct h2h_err *err);
+/* Thread pool: rec (its "docs" beyond "written") made durable as outbox
+ * files, then written = docs. */
+int oj_fam_flush(const struct oj *o, json_t *rec, struct h2h_err *err);
+/* Thread pool: write rec durably (replacing). */
+int oj_fam_save(const struct oj *o, const json_t *rec, struct h2h_err *err);
+/* Thread pool: write one doc as outbox/name (an existing name is kept:
+ * it holds the same bytes). */
+int oj_fam_put_doc(const struct oj *o, const char *name, const json_t *doc,
+                   struct h2h_err *err);
+int oj_fam_submit(struct h2h_adapter *a, struct h2h_submit_req *req,
+                  h2h_result_cb cb, int recover, struct h2h_err *err);
+int oj_fam_running(const struct oj *o, const char *fam, const char *req_id);
+
+/* Fetch path (a list: every page of member items; else the one object):
+ * done runs once, with the JSON (owned by the callee: decref) or NULL and
+ * err, and status the last HTTP status. */
+typedef void (*oj_fetch_fn)(struct oj *o, void *data, long status, json_t *got,
+                            const struct h2h_err *err);
+int oj_fetch(struct oj *o, const char *path, const char *items,
+             oj_fetch_fn done, void *data, struct h2h_err *err);
+
+/* oj_round.c: the bills round; done once with whether documents were
+ * put into outbox/ and the first failure (NULL: none). */
+typedef void (*oj_round_fn)(struct oj *o, void *data, int wrote,
+                            const struct h2h_err *err, int bank_down);
+int oj_round_start(struct oj *o, oj_round_fn done, void *data,
+                   struct h2h_err *err);
 
 #endif

@@ -30,7 +30,7 @@
 #include "deliver.h"
 #include "fsutil.h"
 
-enum { P_SCAN, P_OUTBOX, P_PENDING, P_STMT, P_END };
+enum { P_SCAN, P_OUTBOX, P_PENDING, P_BILLS, P_STMT, P_END };
 
 #define PRUNE_EVERY_MS (3600u * 1000u)
 
@@ -60,6 +60,8 @@ struct oj_poll {
     size_t q_next, q_running;
     int changed, any_changed;
     int pending_due;
+    /* bills round (oj_round.c) */
+    int bills_due, bills_started, bills_ok;
     /* statements */
     int stmt_due;
     size_t acct;
@@ -429,6 +431,25 @@ static int step_stmt(struct oj_poll *p)
     return 0;
 }
 
+/* ---- the bills round ------------------------------------------------------
+ */
+
+static void round_done(struct oj *o, void *data, int wrote,
+                       const struct h2h_err *err, int bank_down)
+{
+    struct oj_poll *p = data;
+    if (err)
+        fail(p, err);
+    if (bank_down)
+        p->bank_down = 1;
+    if (wrote)
+        p->any_changed = 1; /* deliver what it put into outbox/ now */
+    /* a round that ran to its end is due again after the interval, even
+     * with a failure in it (asking every poll would not cure it) */
+    p->bills_ok = !bank_down && !o->closing;
+    advance(p);
+}
+
 /* ---- the round ------------------------------------------------------------
  */
 
@@ -450,6 +471,16 @@ static void advance(struct oj_poll *p)
         case P_PENDING:
             if (step_pending(p))
                 return;
+            p->phase = P_BILLS;
+            continue;
+        case P_BILLS:
+            if (p->bills_due && !p->bills_started && !p->bank_down &&
+                !o->closing) {
+                p->bills_started = 1;
+                if (oj_round_start(o, round_done, p, &e) == 0)
+                    return;
+                fail(p, &e);
+            }
             if (p->any_changed && !o->closing) {
                 /* deliver the reports just made in this round */
                 p->any_changed = 0;
@@ -467,6 +498,9 @@ static void advance(struct oj_poll *p)
             p->phase = P_END;
             continue;
         default:
+            if (p->bills_ok)
+                o->next_bills_ms = uv_now(o->base.loop) +
+                                   (uint64_t)o->s.bills_interval_s * 1000u;
             if (p->pending_due && !p->bank_down && !o->closing)
                 o->next_pending_ms = uv_now(o->base.loop) +
                                      (uint64_t)o->s.pending_interval_s * 1000u;
@@ -521,6 +555,9 @@ int oj_poll(struct h2h_adapter *a, struct h2h_poll_req *req,
                                : now >= o->next_pending_ms;
     int stmt_due =
         req->what ? (req->what & stmt_bits) != 0 : now >= o->next_stmt_ms;
+    if (o->s.kinds & (H2H_KIND_BILLS | H2H_KIND_SCF))
+        p->bills_due = req->what ? (req->what & H2H_POLL_BILLS) != 0
+                                 : now >= o->next_bills_ms;
     if (o->s.n_accounts && stmt_due) {
         p->stmt_due = 1;
         if (req->date) {

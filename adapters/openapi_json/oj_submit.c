@@ -615,14 +615,26 @@ static int start(struct h2h_adapter *a, struct h2h_submit_req *req,
     return 0;
 }
 
+/* Bill-pool and supply-chain-finance requests go their own way
+ * (oj_fam.c): one request, one POST or inquiry. */
+static int family(const struct h2h_submit_req *req)
+{
+    return req && req->kind &&
+           (strcmp(req->kind, "bill") == 0 || strcmp(req->kind, "scf") == 0);
+}
+
 int oj_submit(struct h2h_adapter *a, struct h2h_submit_req *req,
               h2h_result_cb cb, struct h2h_err *err)
 {
+    if (family(req) && req->payload && cb && !((struct oj *)a)->closing)
+        return oj_fam_submit(a, req, cb, 0, err);
     return start(a, req, cb, 0, err);
 }
 
 int oj_recover(struct h2h_adapter *a, struct h2h_submit_req *req,
                h2h_result_cb cb, struct h2h_err *err)
 {
+    if (family(req) && req->payload && cb && !((struct oj *)a)->closing)
+        return oj_fam_submit(a, req, cb, 1, err);
     return start(a, req, cb, 1, err);
 }

@@ -115,6 +115,14 @@ static int oj_create(uv_loop_t *loop, const config_setting_t *bank,
     if ((rc = oj_settings_load(bank, base_dir, &o->s, err)) < 0 ||
         (rc = arec_dirs_init(&o->dirs, state_dir, err)) < 0)
         goto fail;
+    /* bill and scf records (oj_fam.c) */
+    if (fsu_join(o->fam_dir, sizeof(o->fam_dir), o->dirs.state, "fam") != 0) {
+        rc = h2h_err_set(err, H2H_ETOOBIG, "state_dir too long");
+        goto fail;
+    }
+    if ((rc = fsu_mkdirs(o->fam_dir, 0700, err)) < 0 ||
+        (rc = fsu_clean_tmp(o->fam_dir, err)) < 0)
+        goto fail;
     if ((rc = aset_secret_read(o->s.client_secret_file, "client_secret_file",
                              &o->secret, err)) < 0)
         goto fail;
@@ -200,8 +208,15 @@ static int oj_check(const config_setting_t *bank, const char *base_dir,
     return oj_check_config(bank, report, ctx);
 }
 
+static unsigned oj_instance_kinds(struct h2h_adapter *a)
+{
+    return ((struct oj *)a)->s.kinds;
+}
+
 const struct h2h_adapter_ops openapi_json_ops = {
     .name = "openapi_json",
+    .kinds = H2H_KIND_PAYMENTS | H2H_KIND_BILLS | H2H_KIND_SCF,
+    .instance_kinds = oj_instance_kinds,
     .check_config = oj_check,
     .create = oj_create,
     .submit = oj_submit,

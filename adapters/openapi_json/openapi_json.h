@@ -3,7 +3,8 @@
  *
  * The bank: HTTPS with mutual TLS, an OAuth2 access token (client
  * credentials), one POST /v1/payments per credit transfer with an
- * Idempotency-Key and a CMS signature over the exact body bytes, every
+ * Idempotency-Key and a CMS signature over the exact body bytes (and,
+ * with kinds, the bill pool and supply-chain finance: below), every
  * /v1 answer CMS-signed by the bank, inquiry by key and by payment id,
  * balances and paged transactions.  The contract it is built and tested
  * against is the docstring of tests/sims/bank_openapi.py.  It runs on the
@@ -69,6 +70,118 @@
  *            runs.
  *   inquire  not offered (NULL): recover and poll do the asking.
  *
+ * Bill pool and supply-chain finance (kinds "bill", "scf"; the contract
+ * is tests/sims/README.md, "Bill pool and supply-chain finance API",
+ * B0-B8).  One request = one message: req->remote_name is the request's
+ * id (<ReqId>, <CxlId>, <InqId>, tsin GrpId / CxlReqId), used as the
+ * body's request_id and as the Idempotency-Key (1-64 of A-Z a-z 0-9 . _
+ * -, else PERMFAIL).  The token's scope must cover "bills" and "scf"
+ * (no scope setting asks for everything).
+ *   submit   kind "bill": a <BillRequest> (canon_bill.h; unreadable ->
+ *            PERMFAIL naming the problem).  Operations are one POST
+ *            (issue: /v1/bills/drafts; the others /v1/bills/drafts/{n}/
+ *            operations): body built deterministically (compact, fixed
+ *            member order) and kept in a record (state_dir/fam/
+ *            bills-<ReqId>.json) made durable BEFORE the first byte
+ *            leaves; every resend sends the record's bytes.  Mapping:
+ *            parties {name, account (OthrId, else IBAN), bank_code};
+ *            amounts {"amount", "currency"}; Rate 1.35 -> "1.35";
+ *            PrcdsAcct is the account of discount, present_payment,
+ *            recourse (else bills_account) and of sign (payment and
+ *            recourse notices: the bank refuses it for the others, so only
+ *            an explicit PrcdsAcct goes); Rsn -> reason; AddtlInf -> memo.
+ *            Inquiries (pool_overview, drafts, draft_detail, notices) are
+ *            GETs, lists paged to the end.
+ *            kind "scf": a <ScfRequest> (canon_scf.h) or a tsin.001 /
+ *            tsin.003: <Fincg> / tsin.001 -> POST /v1/scf/financing;
+ *            <Cxl> / tsin.003 -> POST /v1/scf/financing/{OrgnlReqId}/cancel
+ *            (its own CxlId as key); <Inq> -> GET /v1/scf/financing/{id};
+ *            <VchrOp> -> POST /v1/scf/vouchers (issue) or
+ *            /v1/scf/vouchers/{id}/operations (a refuse carries the fixed
+ *            reason "拒绝签收": the canonical operation has none; NewId is
+ *            not sent: the bank names the child); <VchrInq> -> GET
+ *            /v1/scf/vouchers?holder=us[&status=] or /v1/scf/vouchers/{id}.
+ *            Results for a tsin.001 stay canonical <ScfResult> (the daemon
+ *            links both alike; tsin.002 has no place for the loan
+ *            reference and rate).
+ *            Outcomes: 201 -> OK once the result document is durable in
+ *            outbox/ (below); 422 with a BILnnn / SCFnnn code (the bank
+ *            recorded a refusal) -> OK as well, with a result saying
+ *            rejected, BankCd / reason = the code, text = the bank's
+ *            English message (the daemon's book then rejects the
+ *            message: the bank's word is an answer, not a failure of
+ *            ours); 422 idempotency_key_reused, or a ReqId whose record
+ *            holds other bytes -> PERMFAIL; 400 -> PERMFAIL naming the
+ *            field; 401 after a fresh token, 403, 404, 415 -> PERMFAIL;
+ *            5xx, 408, 429, no connection -> TEMPFAIL; no answer after
+ *            the body went out, or an answer failing its signature ->
+ *            UNKNOWN.  An inquiry that fails is TEMPFAIL (repeatable).
+ *   recover  an answered record: its documents made sure of -> OK,
+ *            nothing asked; else GET /v1/<bills|scf>/requests/{ReqId}:
+ *            200 -> the recorded answer taken as if it had just come
+ *            (OK, one result), 404 -> NOT_SENT (the resend uses the
+ *            record's bytes), anything else -> TEMPFAIL.  An inquiry
+ *            without an answer -> NOT_SENT.
+ *   results  written to outbox/ and delivered by the poll like status
+ *            reports, under stable names: bill-<ReqId>-<n>.xml /
+ *            scf-<ReqId>-<n>.xml (n = 1 for the answer, 2... for what
+ *            the follow-ups learn), notice-<id>.xml (<BillNotice>),
+ *            pool-<as_of>-<n>.xml (<BillResult> pool_overview, ReqId
+ *            POOL-<as_of>-<n>), repayment notices rpmt-<id>.xml ("paid")
+ *            and scfrpmt-<id>.xml ("due"), scfhldgs-<date>-<n>.xml
+ *            (<Hldgs>).  The poll delivers in name order, which is the
+ *            order the daemon's book folds them in: a due notice after
+ *            the report that the financing was disbursed, a paid one
+ *            before the report that it is repaid.  Bill
+ *            results: op, outcome (accepted / pending / rejected), the
+ *            piece(s) after the operation (the remainder of a split
+ *            second), the bank's code and text; a piece pending OUT
+ *            carries the state a refusal returns to.  SCF status reports:
+ *            the financing's status, terms (approved or financed amount,
+ *            rate, value and maturity dates, loan reference), invoices,
+ *            and a cancellation's answer (accepted, or refused with its
+ *            code, e.g. SCF010, and the financing's status then).
+ *   bills round (part of poll: every bills_interval, or at once when
+ *            what has H2H_POLL_BILLS): (1) each operation answered
+ *            "pending" is followed (GET /v1/bills/drafts/{n}; a voucher
+ *            /v1/scf/vouchers/{id}): once the piece no longer shows our
+ *            request pending, a second result for the same ReqId,
+ *            accepted (signed) or rejected (refused / dishonoured /
+ *            withdrawn, with the counterparty's reason), with the piece
+ *            (from the piece's history: signed / refused under our
+ *            request id, withdrawn after it; else whether the piece
+ *            reached the operation's final status); then it is
+ *            forgotten.  Each financing not final is asked
+ *            for (GET /v1/scf/financing/{id}); a new status report when
+ *            its status or terms changed.  (2) /v1/bills/notices and
+ *            /v1/scf/notices (every page; the latter listed before the
+ *            financings are asked for, and a "repaid" report waits for
+ *            its "paid" notice): one document per notice id never
+ *            delivered before (ids kept in state_dir/fam/seen.json).
+ *            (3) /v1/bills/pool: a pool overview when the figures (not
+ *            their date) changed since the last one delivered.  (4)
+ *            /v1/scf/vouchers?holder=us and ?holder=others (the trees we
+ *            issued, the vouchers we sent): one holdings document of
+ *            both when they changed, for our member id: the holder of a
+ *            voucher we hold, else the scf_parties entry whose account
+ *            is bills_account, else the one used before.  A transport
+ *            failure ends the round's network steps; what was learnt is
+ *            still saved.
+ * Voucher parties: h2hd's voucher model names parties by the platform's
+ * member id, the bank by {name, account, bank_code}; scf_parties maps
+ * one to the other.  A counterparty of an issue or transfer must be
+ * listed (else PERMFAIL naming it); a party in the bank's answers becomes
+ * the id of the entry with its account and bank code, else its account
+ * number (the bank code when it has none).  Our account for vouchers is
+ * the actor's scf_parties account, else bills_account.
+ * Crash safety: record durable before the POST; answer -> record (docs,
+ * follow-up) durable -> documents durable in outbox/ -> record
+ * ("written") -> callback OK.  Every document is rendered from the
+ * record alone, so one remade after a crash has the same name and bytes
+ * (the daemon's registry answers H2H_EDUP).  Unasked documents are
+ * written before seen.json remembers them.  Records stay in
+ * state_dir/fam/ (small; the daemon's store keeps the history).
+ *
  * Every /v1 answer is checked before it is read: X-Response-Signature, a
  * detached CMS signature over "<X-Response-Timestamp>\n<X-Response-Id>\n
  * <body>", must verify against bank_cert (pinned: no other signer is
@@ -127,6 +240,19 @@
  *   pending_interval [60]        seconds between inquiries about payments
  *                                still PDNG (0: every poll); reports in
  *                                outbox/ go out every poll regardless
+ *   kinds [("payment")]          what this bank takes: a list of
+ *                                "payment", "bill", "scf" (as dirdrop's)
+ *   bills_interval [300]         seconds between bills rounds (0: every
+ *                                poll); a scheduled job or h2hctl fetch
+ *                                --kind bills runs one at once
+ *   bills_account                optional, our account (digits and
+ *                                capital letters, e.g. the IBAN's
+ *                                electronic form) for bill money when a
+ *                                request names none: discount proceeds,
+ *                                present_payment, recourse, vouchers
+ *   scf_parties [()]             voucher parties: ( { id = "<member
+ *                                id>"; name = "..."; account = "...";
+ *                                bank_code = "<12 digits>"; }, ... )
  *   connect_timeout [10], request_timeout [60]
  * The daemon's own bank settings used here: payment_format (must be
  * "canonical"), max_sessions [4] (requests at once), poll_interval.
@@ -135,7 +261,7 @@
  * file refuses the bank at start (or the reload).
  *
  * state_dir (<daemon state_dir>/adapters/<bank>): outbox/, pending/,
- * done/ as above; nothing else.
+ * done/ as above, and fam/ (bill and scf records, seen.json).
  *
  * Nothing is logged here: results carry the reasons, and never a secret,
  * a token or a passphrase, nor a full account number of a statement.
