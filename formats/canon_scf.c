@@ -613,13 +613,9 @@ int fmt_canon_scf_vop_check(const struct fmt_canon_scf_vop *w,
                 "the financing of voucher %s cannot be of a negative amount",
                 vid);
 
-    if (takes_new_id) {
-        if (empty(w->new_id))
-            PROBLEM("NewId", "new_id",
-                    "the transfer of voucher %s names no id for the new "
-                    "voucher",
-                    vid);
-        else if (!empty(w->voucher_id) && !strcmp(w->new_id, w->voucher_id))
+    /* NewId is optional: most platforms number the new voucher */
+    if (takes_new_id && !empty(w->new_id)) {
+        if (!empty(w->voucher_id) && !strcmp(w->new_id, w->voucher_id))
             PROBLEM("NewId", "new_id",
                     "the new voucher cannot have the id %s of the voucher "
                     "split",

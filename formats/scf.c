@@ -1469,12 +1469,9 @@ int fmt_voucher_check(const struct fmt_voucher *v, size_t n,
                     "transfer of %s exceeds the %s voucher %s still holds",
                     money(a1, sizeof(a1), op->amount.minor, ccy),
                     money(a2, sizeof(a2), x->remaining, ccy), x->id);
-            if (empty(op->new_id))
-                return h2h_err_set(err, H2H_EINVALID,
-                                   "transfer of voucher %s names no id for "
-                                   "the new voucher",
-                                   x->id);
-            if (fmt_voucher_find(v, n, op->new_id))
+            /* most platforms number the new voucher themselves: a
+             * request may leave new_id to them */
+            if (!empty(op->new_id) && fmt_voucher_find(v, n, op->new_id))
                 return h2h_err_set(err, H2H_EDUP, "voucher %s already exists",
                                    op->new_id);
             return 0;
@@ -1560,6 +1557,11 @@ static int apply_new(struct fmt_voucher_set *s, const struct fmt_voucher_op *op,
 int fmt_voucher_apply(struct fmt_voucher_set *s,
                       const struct fmt_voucher_op *op, struct h2h_err *err)
 {
+    if (op->kind == FMT_VOUCHER_TRANSFER && empty(op->new_id))
+        return h2h_err_set(err, H2H_EINVALID,
+                           "transfer of voucher %s: the new voucher's id is "
+                           "needed to record it",
+                           nz(op->voucher_id));
     int rc = fmt_voucher_check(s->v, s->n, op, err);
     if (rc < 0)
         return rc;

@@ -1568,9 +1568,10 @@ def vouchers(h, bank, step):
     bank.once("VG-B")
     tr.agree(root_b, "signed by us", visible=True)
 
-    # we pass part to TIER2, pending until TIER2 signs
+    # we pass part to TIER2, pending until TIER2 signs; no NewId: the
+    # platform numbers the new voucher and the result names it
     h.drop("vt-b.xml", vop("VT-B", "transfer", root_b, TODAY, cpty=TIER2,
-                           minor=b2, new_id="VT-B-1"), "VT-B")
+                           minor=b2), "VT-B")
     r = vop_result(h, "VT-B", "pending")
     vs = h.so.vouchers(r)
     kids = [k for k, v in vs.items() if v["PrntId"] == root_b]

@@ -1449,11 +1449,6 @@ static const struct bad bad_requests[] = {
      "scf.xml.enum", 3, "VchrOp/Op", 0},
     {"impossible date", VHEAD("sign", TIER1, "2025-02-30") VEND,
      "scf.xml.value", 3, "VchrOp/Dt", 0},
-    {"transfer without the new voucher's id",
-     VHEAD("transfer", TIER1,
-           "2025-03-03") "    <Cpty>" TIER2
-                         "</Cpty><Amt Ccy=\"CNY\">400000.00</Amt>\n" VEND,
-     "scf.voucher.new_id", 2, "VchrOp/NewId", 1},
     {"transfer to oneself",
      VHEAD("transfer", TIER1,
            "2025-03-03") "    <Cpty>" TIER1
@@ -1873,11 +1868,17 @@ static void test_writer_refuses_requests(void)
                    "share asked must be above 0");
     fmt_canon_scf_request_release(&rq);
 
+    /* most platforms number the new voucher: NewId may be left out */
     mk_vop(&rq, FMT_VOUCHER_TRANSFER);
     tu_set(&rq.vop.new_id, NULL);
-    expect_refused("transfer without new id", w_req, &rq, H2H_EINVALID,
-                   "ScfRequest/VchrOp/NewId: the transfer of voucher "
-                   "RX-2025-000123 names no id for the new voucher");
+    char *text = NULL;
+    roundtrip_request(&rq, "transfer_without_new_id", &text);
+    CU_ASSERT(text && !tu_contains(text, "NewId"));
+    free(text);
+    tu_set(&rq.vop.new_id, rq.vop.voucher_id);
+    expect_refused("transfer to the voucher's own id", w_req, &rq,
+                   H2H_EINVALID, "ScfRequest/VchrOp/NewId: the new voucher "
+                                 "cannot have the id");
     rq.vop.kind = (enum fmt_voucher_op_kind) - 1;
     expect_refused("no operation", w_req, &rq, H2H_EINVALID,
                    "ScfRequest/VchrOp/Op: required element is missing");
