@@ -22,19 +22,6 @@
 
 /* ---- JSON pieces of a request ------------------------------------------- */
 
-static json_t *jamount(const struct fmt_amount *a)
-{
-    char buf[40];
-    if (fmt_amount_format(a->minor, a->ccy, '.', buf, sizeof(buf)) < 0)
-        return NULL;
-    return json_pack("{s:s,s:s}", "amount", buf, "currency", a->ccy);
-}
-
-static const char *acct_no(const struct fmt_account *a)
-{
-    return a->other_id ? a->other_id : a->iban;
-}
-
 /* {name, account, bank_code}; account left out when the request has
  * none (the bank then takes it as absent). */
 static json_t *jparty(const struct fmt_bill_party *p)
@@ -42,7 +29,7 @@ static json_t *jparty(const struct fmt_bill_party *p)
     json_t *j = json_object();
     if (!j)
         return NULL;
-    const char *acct = acct_no(&p->acct);
+    const char *acct = oj_acct_no(&p->acct);
     if (json_object_set_new(j, "name",
                             json_string(p->party.name ? p->party.name : "")) ||
         (acct && json_object_set_new(j, "account", json_string(acct))) ||
@@ -76,7 +63,7 @@ static int set(json_t *o, const char *k, json_t *v)
 static const char *money_acct(const struct fmt_bill_request *rq,
                               const struct oj_settings *s)
 {
-    const char *a = acct_no(&rq->proceeds_acct);
+    const char *a = oj_acct_no(&rq->proceeds_acct);
     return a ? a : s->bills_account;
 }
 
@@ -97,7 +84,7 @@ static int body_ops(const struct fmt_bill_request *rq,
         char r[40];
         jrate(rq->rate_ppm, r, sizeof(r));
         rc |= set(b, "rate", json_string(r));
-        const char *a = acct_no(&rq->proceeds_acct);
+        const char *a = oj_acct_no(&rq->proceeds_acct);
         if (!a)
             a = s->bills_account;
         if (!a)
@@ -138,7 +125,7 @@ static int body_ops(const struct fmt_bill_request *rq,
         rc |= set(b, "counterparty", jparty(&rq->cpty));
         rc |= set(b, "reason", json_string(rq->reason ? rq->reason : ""));
         if (rq->amount.ccy[0])
-            rc |= set(b, "amount", jamount(&rq->amount));
+            rc |= set(b, "amount", oj_jamount(&rq->amount));
         break;
     }
     case FMT_BILL_OP_SIGN: {
@@ -146,7 +133,7 @@ static int body_ops(const struct fmt_bill_request *rq,
         /* the bank takes an account for payment and recourse notices
          * only, and the request does not say the notice's kind: the
          * account named in PrcdsAcct goes, bills_account never */
-        const char *a = acct_no(&rq->proceeds_acct);
+        const char *a = oj_acct_no(&rq->proceeds_acct);
         if (a)
             rc |= set(b, "account", json_string(a));
         break;
@@ -167,12 +154,12 @@ static int body_issue(const struct fmt_bill_request *rq, json_t *b,
                       struct h2h_err *err)
 {
     const struct fmt_draft *d = &rq->draft;
-    const char *drawer = acct_no(&d->drawer.acct);
+    const char *drawer = oj_acct_no(&d->drawer.acct);
     if (!drawer)
         return h2h_err_set(err, H2H_EINVALID,
                            "issue: the drawer has no account (Drwr/Acct)");
     int rc = set(b, "kind", json_string(fmt_draft_kind_name(d->kind)));
-    rc |= set(b, "amount", jamount(&d->amount));
+    rc |= set(b, "amount", oj_jamount(&d->amount));
     rc |= set(b, "maturity_date", json_string(d->maturity_date));
     rc |= set(b, "drawer_account", json_string(drawer));
     rc |= set(b, "acceptor", jparty(&d->acceptor));
@@ -313,30 +300,21 @@ static const char *js(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-static int dup_str(char **dst, const char *v)
-{
-    return v ? fmt_strset(dst, v) : 0;
-}
-
+/* A figure of a draft or the pool that is there must be whole
+ * (oj_amount_of takes an incomplete one for none). */
 static int amount_of(const json_t *a, struct fmt_amount *out)
 {
-    const char *v = js(a, "amount"), *c = js(a, "currency");
-    memset(out, 0, sizeof(*out));
-    if (!v || !c || strlen(c) != 3)
-        return json_is_null(a) || !a ? 0 : -1;
-    if (fmt_amount_parse(v, strlen(v), c, 0, &out->minor, NULL) != 0)
-        return -1;
-    memcpy(out->ccy, c, 4);
-    return 0;
+    int rc = oj_amount_of(a, out);
+    return rc == 0 && !out->ccy[0] && a && !json_is_null(a) ? -1 : rc;
 }
 
 static int party_of(const json_t *j, struct fmt_bill_party *p)
 {
     if (!json_is_object(j))
         return 0;
-    return dup_str(&p->party.name, js(j, "name")) ||
-           dup_str(&p->acct.other_id, js(j, "account")) ||
-           dup_str(&p->bank_code, js(j, "bank_code"));
+    return oj_dup_str(&p->party.name, js(j, "name")) ||
+           oj_dup_str(&p->acct.other_id, js(j, "account")) ||
+           oj_dup_str(&p->bank_code, js(j, "bank_code"));
 }
 
 /* Where a refusal or a withdrawal of our pending operation returns. */
@@ -355,9 +333,9 @@ static int draft_of(const json_t *j, struct fmt_draft *d, struct h2h_err *err)
 {
     const json_t *sr = json_object_get(j, "sub_range");
     const json_t *pend = json_object_get(j, "pending");
-    int bad = dup_str(&d->number, js(j, "number")) ||
-              dup_str(&d->issue_date, js(j, "issue_date")) ||
-              dup_str(&d->maturity_date, js(j, "maturity_date")) ||
+    int bad = oj_dup_str(&d->number, js(j, "number")) ||
+              oj_dup_str(&d->issue_date, js(j, "issue_date")) ||
+              oj_dup_str(&d->maturity_date, js(j, "maturity_date")) ||
               party_of(json_object_get(j, "drawer"), &d->drawer) ||
               party_of(json_object_get(j, "acceptor"), &d->acceptor) ||
               party_of(json_object_get(j, "payee"), &d->payee) ||
@@ -394,7 +372,7 @@ static int draft_of(const json_t *j, struct fmt_draft *d, struct h2h_err *err)
 static int event_of(const json_t *j, struct fmt_draft_event *e)
 {
     const json_t *sr = json_object_get(j, "sub_range");
-    if (dup_str(&e->time, js(j, "time")) ||
+    if (oj_dup_str(&e->time, js(j, "time")) ||
         party_of(json_object_get(j, "from"), &e->from) ||
         party_of(json_object_get(j, "to"), &e->to))
         return -1;
@@ -411,9 +389,9 @@ static int notice_of(const json_t *j, struct fmt_bill_notice *n,
                      struct h2h_err *err)
 {
     int rc;
-    if (dup_str(&n->notice_id, js(j, "notice_id")) ||
-        dup_str(&n->time, js(j, "received_at")) ||
-        dup_str(&n->reason, js(j, "reason")) ||
+    if (oj_dup_str(&n->notice_id, js(j, "notice_id")) ||
+        oj_dup_str(&n->time, js(j, "received_at")) ||
+        oj_dup_str(&n->reason, js(j, "reason")) ||
         party_of(json_object_get(j, "from"), &n->from))
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     if (!n->notice_id || !js(j, "kind") ||
@@ -434,8 +412,8 @@ static int notice_of(const json_t *j, struct fmt_bill_notice *n,
 static int pool_of(const json_t *j, struct fmt_bill_pool *p)
 {
     p->pledged_count = json_integer_value(json_object_get(j, "pledged_count"));
-    if (dup_str(&p->pool_id, js(j, "pool_id")) ||
-        dup_str(&p->as_of, js(j, "as_of")))
+    if (oj_dup_str(&p->pool_id, js(j, "pool_id")) ||
+        oj_dup_str(&p->as_of, js(j, "as_of")))
         return -1;
     if (amount_of(json_object_get(j, "pledged_total"), &p->pledged_total) ||
         amount_of(json_object_get(j, "deposit"), &p->deposit) ||
@@ -485,9 +463,9 @@ static int render_result(const json_t *doc, struct fmt_bill_result *r,
 {
     const json_t *v;
     size_t i;
-    if (dup_str(&r->req_id, js(doc, "req_id")) ||
-        dup_str(&r->bank_code, js(doc, "code")) ||
-        dup_str(&r->bank_text, js(doc, "text")))
+    if (oj_dup_str(&r->req_id, js(doc, "req_id")) ||
+        oj_dup_str(&r->bank_code, js(doc, "code")) ||
+        oj_dup_str(&r->bank_text, js(doc, "text")))
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     if (fmt_bill_op_parse(js(doc, "op") ? js(doc, "op") : "", &r->op, err) ||
         fmt_bill_outcome_parse(js(doc, "outcome") ? js(doc, "outcome") : "",

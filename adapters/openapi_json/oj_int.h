@@ -336,6 +336,17 @@ void oj_date(int days_offset, char out[11]);
 
 enum oj_fam { OJ_FAM_BILLS = 1, OJ_FAM_SCF = 2 };
 
+/* oj_jval.c: values both directions use.  An amount as {amount,
+ * currency} (NULL when it does not format). */
+json_t *oj_jamount(const struct fmt_amount *a);
+/* The account's number: its other id, else its IBAN. */
+const char *oj_acct_no(const struct fmt_account *a);
+/* fmt_strset of v; nothing when v is NULL. */
+int oj_dup_str(char **dst, const char *v);
+/* The bank's {amount, currency} into out: zero when a (or either member)
+ * is missing, -1 when the figure does not parse. */
+int oj_amount_of(const json_t *a, struct fmt_amount *out);
+
 /* What one request becomes at the bank. */
 struct oj_fplan {
     enum oj_fam fam;

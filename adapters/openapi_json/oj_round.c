@@ -78,6 +78,33 @@ static void rfail(struct oj_round *r, const struct h2h_err *e, int down)
     r->err = *e;
 }
 
+/* A fetch that did not give a usable 200: no answer at all means the
+ * bank is down, any other answer is a protocol failure of what. */
+static void fetch_failed(struct oj_round *r, long status,
+                         const struct h2h_err *err, const char *what)
+{
+    struct h2h_err e;
+    if (!status)
+        e = *err;
+    else
+        h2h_err_set(&e, H2H_EPROTO, "HTTP %ld", status);
+    h2h_err_prefix(&e, "%s", what);
+    rfail(r, &e, !status);
+}
+
+/* The common head of the work_after callbacks: the pool slot back, and a
+ * canceled or failed worker fails the round. */
+static void work_ended(struct oj_round *r, int status)
+{
+    oj_work_done(r->o);
+    if (status != 0 || r->wrc < 0) {
+        struct h2h_err e = r->werr;
+        if (status != 0)
+            h2h_err_set(&e, H2H_ECANCELED, "canceled");
+        rfail(r, &e, 0);
+    }
+}
+
 /* ---- load and save (thread pool) ------------------------------------------
  */
 
@@ -172,13 +199,7 @@ static void save_work(uv_work_t *w)
 static void work_after(uv_work_t *w, int status)
 {
     struct oj_round *r = w->data;
-    oj_work_done(r->o);
-    if (status != 0 || r->wrc < 0) {
-        struct h2h_err e = r->werr;
-        if (status != 0)
-            h2h_err_set(&e, H2H_ECANCELED, "canceled");
-        rfail(r, &e, 0);
-    }
+    work_ended(r, status);
     if (r->phase == R_SAVE) {
         r->wrote = json_array_size(r->dirty) + json_array_size(r->out) > 0;
         r->phase = R_END;
@@ -415,13 +436,7 @@ static void notices_cb(struct oj *o, void *data, long status, json_t *got,
     int bills = r->phase == R_BNOTICES;
     (void)o;
     if (status != 200) {
-        struct h2h_err e;
-        if (!status)
-            e = *err;
-        else
-            h2h_err_set(&e, H2H_EPROTO, "HTTP %ld", status);
-        h2h_err_prefix(&e, "%s notices", bills ? "bill" : "scf");
-        rfail(r, &e, !status);
+        fetch_failed(r, status, err, bills ? "bill notices" : "scf notices");
     } else {
         if (!bills)
             r->snotices = json_incref(got);
@@ -485,13 +500,7 @@ static void pool_cb(struct oj *o, void *data, long status, json_t *got,
     struct oj_round *r = data;
     (void)o;
     if (status != 200 || !js(got, "as_of")) {
-        struct h2h_err e;
-        if (!status)
-            e = *err;
-        else
-            h2h_err_set(&e, H2H_EPROTO, "HTTP %ld", status);
-        h2h_err_prefix(&e, "the bill pool");
-        rfail(r, &e, !status);
+        fetch_failed(r, status, err, "the bill pool");
     } else {
         /* the figures, not the date they are as of */
         json_t *fig = json_deep_copy(got);
@@ -558,13 +567,7 @@ static void hldgs_cb(struct oj *o, void *data, long status, json_t *got,
         return;
     }
     if (status != 200) {
-        struct h2h_err e;
-        if (!status)
-            e = *err;
-        else
-            h2h_err_set(&e, H2H_EPROTO, "HTTP %ld", status);
-        h2h_err_prefix(&e, "our vouchers");
-        rfail(r, &e, !status);
+        fetch_failed(r, status, err, "our vouchers");
     } else {
         char date[11];
         oj_date(0, date);
@@ -683,13 +686,7 @@ static void step(struct oj_round *r)
 static void load_after(uv_work_t *w, int status)
 {
     struct oj_round *r = w->data;
-    oj_work_done(r->o);
-    if (status != 0 || r->wrc < 0) {
-        struct h2h_err e = r->werr;
-        if (status != 0)
-            h2h_err_set(&e, H2H_ECANCELED, "canceled");
-        rfail(r, &e, 0);
-    }
+    work_ended(r, status);
     if (!r->recs || !r->seen) {
         r->phase = R_END;
     } else {

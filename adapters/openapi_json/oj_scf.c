@@ -29,19 +29,6 @@ static const char *js(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-static json_t *jamount(const struct fmt_amount *a)
-{
-    char buf[40];
-    if (fmt_amount_format(a->minor, a->ccy, '.', buf, sizeof(buf)) < 0)
-        return NULL;
-    return json_pack("{s:s,s:s}", "amount", buf, "currency", a->ccy);
-}
-
-static const char *acct_no(const struct fmt_account *a)
-{
-    return a->other_id ? a->other_id : a->iban;
-}
-
 static int set(json_t *o, const char *k, json_t *v)
 {
     return v ? json_object_set_new(o, k, v) : -1;
@@ -67,9 +54,9 @@ static json_t *jpty(const struct fmt_party *p, const struct fmt_party *dflt)
 static int plan_fincg(const struct fmt_scf_request *r, struct oj_fplan *p,
                       struct h2h_err *err)
 {
-    const char *acct = acct_no(&r->credit_acct);
+    const char *acct = oj_acct_no(&r->credit_acct);
     if (!acct)
-        acct = acct_no(&r->financing_acct);
+        acct = oj_acct_no(&r->financing_acct);
     if (!acct)
         return h2h_err_set(err, H2H_EINVALID,
                            "financing %s names no account of ours (CdtAcct)",
@@ -79,7 +66,7 @@ static int plan_fincg(const struct fmt_scf_request *r, struct oj_fplan *p,
     int rc = !b || !inv;
     rc |= set(b, "request_id", json_string(r->request_id));
     rc |= set(b, "kind", json_string(fmt_scf_kind_name(r->kind)));
-    rc |= set(b, "requested_amount", jamount(&r->requested));
+    rc |= set(b, "requested_amount", oj_jamount(&r->requested));
     rc |= set(b, "account", json_string(acct));
     rc |= set_opt(b, "value_date", r->value_date);
     rc |= set_opt(b, "product", r->product);
@@ -93,11 +80,11 @@ static int plan_fincg(const struct fmt_scf_request *r, struct oj_fplan *p,
         rc |= set(j, "number", json_string(v->number));
         rc |= set(j, "issue_date", json_string(v->issue_date));
         rc |= set(j, "due_date", json_string(v->due_date));
-        rc |= set(j, "amount", jamount(&v->amount));
+        rc |= set(j, "amount", oj_jamount(&v->amount));
         rc |= set(j, "buyer", jpty(&v->buyer, NULL));
         rc |= set(j, "seller", jpty(&v->seller, &r->requestor));
         if (rev) {
-            const char *sa = acct_no(&v->seller_acct);
+            const char *sa = oj_acct_no(&v->seller_acct);
             if (!sa) {
                 json_decref(j);
                 json_decref(b);
@@ -347,23 +334,6 @@ json_t *oj_scf_answer(const struct oj_settings *s, const json_t *ctx,
 
 /* ---- docs -> XML -------------------------------------------------------- */
 
-static int dup_str(char **dst, const char *v)
-{
-    return v ? fmt_strset(dst, v) : 0;
-}
-
-static int amount_of(const json_t *a, struct fmt_amount *out)
-{
-    const char *v = js(a, "amount"), *c = js(a, "currency");
-    memset(out, 0, sizeof(*out));
-    if (!v || !c || strlen(c) != 3)
-        return 0;
-    if (fmt_amount_parse(v, strlen(v), c, 0, &out->minor, NULL) != 0)
-        return -1;
-    memcpy(out->ccy, c, 4);
-    return 0;
-}
-
 static int64_t rate_of(const char *s)
 {
     int64_t r = -1;
@@ -379,9 +349,9 @@ static int sts_of(const json_t *doc, struct fmt_scf_status_report *r,
     if (!json_is_object(v)) {
         /* a request refused outright */
         r->status = FMT_SCF_REJECTED;
-        if (dup_str(&r->orgnl_request_id, js(doc, "req_id")) ||
-            dup_str(&r->reason.prtry, js(doc, "code")) ||
-            dup_str(&r->reason.addtl_info, js(doc, "text")))
+        if (oj_dup_str(&r->orgnl_request_id, js(doc, "req_id")) ||
+            oj_dup_str(&r->reason.prtry, js(doc, "code")) ||
+            oj_dup_str(&r->reason.addtl_info, js(doc, "text")))
             return h2h_err_set(err, H2H_ENOMEM, "out of memory");
         return 0;
     }
@@ -393,23 +363,25 @@ static int sts_of(const json_t *doc, struct fmt_scf_status_report *r,
     const json_t *ap = json_object_get(v, "approved");
     const json_t *fi = json_object_get(v, "financed");
     const json_t *rj = json_object_get(v, "rejection");
-    int bad = dup_str(&r->orgnl_request_id, js(v, "request_id")) ||
-              dup_str(&r->cre_dt_tm, js(v, "updated_at")) ||
-              dup_str(&r->orgnl_cre_dt_tm, js(v, "created_at")) ||
-              dup_str(&r->loan_ref, js(v, "loan_ref")) ||
-              dup_str(&r->credit_acct.other_id, js(v, "account")) ||
-              dup_str(&r->reason.prtry, js(rj, "code")) ||
-              dup_str(&r->reason.addtl_info, js(rj, "reason"));
+    int bad = oj_dup_str(&r->orgnl_request_id, js(v, "request_id")) ||
+              oj_dup_str(&r->cre_dt_tm, js(v, "updated_at")) ||
+              oj_dup_str(&r->orgnl_cre_dt_tm, js(v, "created_at")) ||
+              oj_dup_str(&r->loan_ref, js(v, "loan_ref")) ||
+              oj_dup_str(&r->credit_acct.other_id, js(v, "account")) ||
+              oj_dup_str(&r->reason.prtry, js(rj, "code")) ||
+              oj_dup_str(&r->reason.addtl_info, js(rj, "reason"));
     if (json_is_object(fi)) {
-        bad = bad || amount_of(json_object_get(fi, "amount"), &r->financed) ||
-              dup_str(&r->value_date, js(fi, "value_date")) ||
-              dup_str(&r->book_date, js(fi, "value_date"));
+        bad = bad ||
+              oj_amount_of(json_object_get(fi, "amount"), &r->financed) ||
+              oj_dup_str(&r->value_date, js(fi, "value_date")) ||
+              oj_dup_str(&r->book_date, js(fi, "value_date"));
     } else if (json_is_object(ap)) {
-        bad = bad || amount_of(json_object_get(ap, "amount"), &r->financed) ||
-              dup_str(&r->value_date, js(ap, "value_date"));
+        bad = bad ||
+              oj_amount_of(json_object_get(ap, "amount"), &r->financed) ||
+              oj_dup_str(&r->value_date, js(ap, "value_date"));
     }
     if (json_is_object(ap)) {
-        bad = bad || dup_str(&r->maturity_date, js(ap, "maturity_date"));
+        bad = bad || oj_dup_str(&r->maturity_date, js(ap, "maturity_date"));
         r->interest_rate = rate_of(js(ap, "rate"));
     }
     const json_t *cx = json_object_get(doc, "cxl");
@@ -418,8 +390,8 @@ static int sts_of(const json_t *doc, struct fmt_scf_status_report *r,
             strcmp(js(cx, "answer") ? js(cx, "answer") : "", "accepted") == 0
                 ? FMT_SCF_CXL_ACCEPTED
                 : FMT_SCF_CXL_REFUSED;
-        bad = bad || dup_str(&r->cancel_reason.prtry, js(cx, "code")) ||
-              dup_str(&r->cancel_reason.addtl_info, js(cx, "text"));
+        bad = bad || oj_dup_str(&r->cancel_reason.prtry, js(cx, "code")) ||
+              oj_dup_str(&r->cancel_reason.addtl_info, js(cx, "text"));
     }
     const json_t *inv = json_object_get(v, "invoices");
     if (!bad && json_array_size(inv)) {
@@ -437,15 +409,15 @@ static int sts_of(const json_t *doc, struct fmt_scf_status_report *r,
             ir->result =
                 res < 0 ? FMT_SCF_ITEM_PENDING : (enum fmt_scf_item)res;
             const json_t *rs = json_object_get(x, "reason");
-            bad =
-                bad || dup_str(&ir->number, js(x, "number")) ||
-                dup_str(&ir->issue_date, js(x, "issue_date")) ||
-                dup_str(&ir->due_date, js(x, "due_date")) ||
-                amount_of(json_object_get(x, "amount"), &ir->invoice_amount) ||
-                amount_of(json_object_get(x, "financed_amount"),
-                          &ir->financed) ||
-                dup_str(&ir->reason.prtry, js(rs, "code")) ||
-                dup_str(&ir->reason.addtl_info, js(rs, "message"));
+            bad = bad || oj_dup_str(&ir->number, js(x, "number")) ||
+                  oj_dup_str(&ir->issue_date, js(x, "issue_date")) ||
+                  oj_dup_str(&ir->due_date, js(x, "due_date")) ||
+                  oj_amount_of(json_object_get(x, "amount"),
+                               &ir->invoice_amount) ||
+                  oj_amount_of(json_object_get(x, "financed_amount"),
+                               &ir->financed) ||
+                  oj_dup_str(&ir->reason.prtry, js(rs, "code")) ||
+                  oj_dup_str(&ir->reason.addtl_info, js(rs, "message"));
             if (ir->result == FMT_SCF_ITEM_ACCEPTED &&
                 ir->invoice_amount.ccy[0]) {
                 acc.minor += ir->invoice_amount.minor;
@@ -472,14 +444,14 @@ static int rpmt_of(const json_t *n, struct fmt_scf_repayment *r,
         return h2h_err_set(err, H2H_EPROTO,
                            "the bank's repayment notice is not usable");
     r->kind = (enum fmt_scf_repay_kind)kind;
-    if (dup_str(&r->notice_id, js(n, "notice_id")) ||
-        dup_str(&r->request_id, js(n, "request_id")) ||
-        dup_str(&r->loan_ref, js(n, "loan_ref")) ||
-        dup_str(&r->due_date, js(n, "due_date")) ||
-        dup_str(&r->debit_acct.other_id, js(n, "account")) ||
-        amount_of(json_object_get(n, "amount"), &r->amount) ||
-        amount_of(json_object_get(n, "principal"), &r->principal) ||
-        amount_of(json_object_get(n, "interest"), &r->interest))
+    if (oj_dup_str(&r->notice_id, js(n, "notice_id")) ||
+        oj_dup_str(&r->request_id, js(n, "request_id")) ||
+        oj_dup_str(&r->loan_ref, js(n, "loan_ref")) ||
+        oj_dup_str(&r->due_date, js(n, "due_date")) ||
+        oj_dup_str(&r->debit_acct.other_id, js(n, "account")) ||
+        oj_amount_of(json_object_get(n, "amount"), &r->amount) ||
+        oj_amount_of(json_object_get(n, "principal"), &r->principal) ||
+        oj_amount_of(json_object_get(n, "interest"), &r->interest))
         return h2h_err_set(err, H2H_EPROTO,
                            "the bank's repayment notice is not usable");
     return 0;

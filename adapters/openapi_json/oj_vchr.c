@@ -53,14 +53,6 @@ static const char *party_id(const struct oj_settings *s, const json_t *p)
     return ac ? ac : bc;
 }
 
-static json_t *jamount(const struct fmt_amount *a)
-{
-    char buf[40];
-    if (fmt_amount_format(a->minor, a->ccy, '.', buf, sizeof(buf)) < 0)
-        return NULL;
-    return json_pack("{s:s,s:s}", "amount", buf, "currency", a->ccy);
-}
-
 /* ---- requests -> plans --------------------------------------------------- */
 
 static int plan_vop(const struct fmt_canon_scf_vop *v,
@@ -104,7 +96,7 @@ static int plan_vop(const struct fmt_canon_scf_vop *v,
                        : NULL;
     if (v->kind == FMT_VOUCHER_ISSUE) {
         rc |= json_object_set_new(b, "request_id", json_string(v->req_id));
-        rc |= json_object_set_new(b, "amount", jamount(&v->amount));
+        rc |= json_object_set_new(b, "amount", oj_jamount(&v->amount));
         rc |= json_object_set_new(b, "maturity_date",
                                   json_string(v->maturity_date));
         rc |= json_object_set_new(b, "issuer_account", json_string(acct));
@@ -121,7 +113,7 @@ static int plan_vop(const struct fmt_canon_scf_vop *v,
             rc |= json_object_set_new(b, "reason", json_string("拒绝签收"));
             break;
         case FMT_VOUCHER_TRANSFER:
-            rc |= json_object_set_new(b, "amount", jamount(&v->amount));
+            rc |= json_object_set_new(b, "amount", oj_jamount(&v->amount));
             rc |= json_object_set_new(b, "to", party);
             party = NULL;
             break;
@@ -345,23 +337,6 @@ json_t *oj_scf_vinq_answer(const struct oj_settings *s, const json_t *ctx,
 /* ---- docs -> the model -----------------------------------------------------
  */
 
-static int dup_str(char **dst, const char *v)
-{
-    return v ? fmt_strset(dst, v) : 0;
-}
-
-static int amount_of(const json_t *a, struct fmt_amount *out)
-{
-    const char *v = js(a, "amount"), *c = js(a, "currency");
-    memset(out, 0, sizeof(*out));
-    if (!v || !c || strlen(c) != 3)
-        return 0;
-    if (fmt_amount_parse(v, strlen(v), c, 0, &out->minor, NULL) != 0)
-        return -1;
-    memcpy(out->ccy, c, 4);
-    return 0;
-}
-
 static int voucher_of(const json_t *m, struct fmt_voucher *v)
 {
     struct fmt_amount rem, fa;
@@ -370,22 +345,22 @@ static int voucher_of(const json_t *m, struct fmt_voucher *v)
         return -1;
     v->status = (enum fmt_voucher_status)st;
     v->level = (int)json_integer_value(json_object_get(m, "level"));
-    if (dup_str(&v->id, js(m, "id")) ||
-        dup_str(&v->parent_id, js(m, "parent_id")) ||
-        dup_str(&v->root_id, js(m, "root_id")) ||
-        dup_str(&v->issuer, js(m, "issuer")) ||
-        dup_str(&v->original_holder, js(m, "original_holder")) ||
-        dup_str(&v->transferor, js(m, "transferor")) ||
-        dup_str(&v->holder, js(m, "holder")) ||
-        dup_str(&v->issue_date, js(m, "issue_date")) ||
-        dup_str(&v->maturity_date, js(m, "maturity_date")) ||
-        dup_str(&v->status_date, js(m, "status_date")) ||
-        dup_str(&v->fin_bank, js(m, "fin_bank")) ||
-        dup_str(&v->fin_ref, js(m, "fin_ref")) ||
-        dup_str(&v->fin_date, js(m, "fin_date")) ||
-        amount_of(json_object_get(m, "amount"), &v->amount) ||
-        amount_of(json_object_get(m, "remaining"), &rem) ||
-        amount_of(json_object_get(m, "fin_amount"), &fa))
+    if (oj_dup_str(&v->id, js(m, "id")) ||
+        oj_dup_str(&v->parent_id, js(m, "parent_id")) ||
+        oj_dup_str(&v->root_id, js(m, "root_id")) ||
+        oj_dup_str(&v->issuer, js(m, "issuer")) ||
+        oj_dup_str(&v->original_holder, js(m, "original_holder")) ||
+        oj_dup_str(&v->transferor, js(m, "transferor")) ||
+        oj_dup_str(&v->holder, js(m, "holder")) ||
+        oj_dup_str(&v->issue_date, js(m, "issue_date")) ||
+        oj_dup_str(&v->maturity_date, js(m, "maturity_date")) ||
+        oj_dup_str(&v->status_date, js(m, "status_date")) ||
+        oj_dup_str(&v->fin_bank, js(m, "fin_bank")) ||
+        oj_dup_str(&v->fin_ref, js(m, "fin_ref")) ||
+        oj_dup_str(&v->fin_date, js(m, "fin_date")) ||
+        oj_amount_of(json_object_get(m, "amount"), &v->amount) ||
+        oj_amount_of(json_object_get(m, "remaining"), &rem) ||
+        oj_amount_of(json_object_get(m, "fin_amount"), &fa))
         return -1;
     v->remaining = rem.minor;
     v->fin_amount = fa.minor;
@@ -424,9 +399,9 @@ int oj_scf_vouchers_of(const json_t *doc, struct fmt_canon_scf_result *r,
             return h2h_err_set(err, H2H_EINVALID, "voucher doc without op");
         x->op = (enum fmt_voucher_op_kind)op;
         x->outcome = (enum fmt_canon_scf_outcome)oc;
-        if (dup_str(&x->req_id, js(doc, "req_id")) ||
-            dup_str(&x->bank_code, js(doc, "code")) ||
-            dup_str(&x->bank_text, js(doc, "text")) ||
+        if (oj_dup_str(&x->req_id, js(doc, "req_id")) ||
+            oj_dup_str(&x->bank_code, js(doc, "code")) ||
+            oj_dup_str(&x->bank_text, js(doc, "text")) ||
             vouchers_of(list, &x->vouchers, &x->n_vouchers) < 0)
             return h2h_err_set(err, H2H_EPROTO,
                                "the bank's vouchers are not usable");
@@ -435,8 +410,8 @@ int oj_scf_vouchers_of(const json_t *doc, struct fmt_canon_scf_result *r,
     if (t && strcmp(t, "scf_hldgs") == 0) {
         struct fmt_canon_scf_holdings *h = &r->hldgs;
         r->kind = FMT_CANON_SCF_HOLDINGS;
-        if (dup_str(&h->req_id, js(doc, "req_id")) ||
-            dup_str(&h->party, js(doc, "party")) ||
+        if (oj_dup_str(&h->req_id, js(doc, "req_id")) ||
+            oj_dup_str(&h->party, js(doc, "party")) ||
             vouchers_of(list, &h->vouchers, &h->n_vouchers) < 0)
             return h2h_err_set(err, H2H_EPROTO,
                                "the bank's vouchers are not usable");

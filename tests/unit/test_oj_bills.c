@@ -8,16 +8,11 @@
  * with h2hd's canonical readers (a reader problem fails the test), field
  * by field.
  */
-#include <arpa/inet.h>
 #include <dirent.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -28,13 +23,11 @@
 #include "bill.h"
 #include "canon_bill.h"
 #include "canon_scf.h"
-#include "cert.h"
 #include "fsutil.h"
-#include "https.h"
+#include "oj_testlib.h"
 #include "openapi_json.h"
 #include "testutil.h"
 
-#define PY "/usr/bin/python3"
 #define NS "urn:h2hd:bills:1"
 #define OURS "GB82WEST12345698765432" /* our CNY account at the bank */
 #define BANKCD "999100000010"
@@ -57,31 +50,9 @@
 
 static const struct h2h_adapter_ops *OPS = &openapi_json_ops;
 
-static void day(int offset, char out[11])
-{
-    time_t t = time(NULL) + (time_t)offset * 86400;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 /* ---- settings ------------------------------------------------------------ */
 
-struct reports {
-    int n;
-    char all[4096];
-};
-
-static void report_cb(void *ctx, const config_setting_t *s, const char *msg)
-{
-    struct reports *r = ctx;
-    size_t l = strlen(r->all);
-    r->n++;
-    snprintf(r->all + l, sizeof(r->all) - l, "%d: %s\n",
-             s ? config_setting_source_line(s) : 0, msg);
-}
-
-static int check(const char *extra, struct reports *r)
+static int check(const char *extra, struct ojt_reports *r)
 {
     char text[2048];
     snprintf(text, sizeof(text),
@@ -91,19 +62,12 @@ static int check(const char *extra, struct reports *r)
              "bank_cert = \"b\"; tls = { client_cert = \"c\"; }; sign = { "
              "key = \"k\"; cert = \"c\"; }; %s }; };",
              extra);
-    config_t cfg;
-    config_init(&cfg);
-    memset(r, 0, sizeof(*r));
-    int n = -1;
-    if (config_read_string(&cfg, text) == CONFIG_TRUE)
-        n = OPS->check_config(config_lookup(&cfg, "bank"), NULL, report_cb, r);
-    config_destroy(&cfg);
-    return n;
+    return ojt_check(text, r);
 }
 
 static void test_settings(void)
 {
-    struct reports r;
+    struct ojt_reports r;
     CU_ASSERT_EQUAL(check("kinds = ( \"payment\", \"bill\", \"scf\" ); "
                           "bills_interval = 2; bills_account = \"" OURS "\";",
                           &r),
@@ -122,120 +86,11 @@ static void test_settings(void)
 /* ---- the simulator --------------------------------------------------------
  */
 
-static struct {
-    int up, failed;
-    char dir[256];
-    char ca[600], client[600], client_key[600], sign[600], sign_key[600],
-        bank[600], secret[600], client_id[64], base_url[128];
-    unsigned admin_port;
-} env;
-
-static void jcopy(json_t *o, const char *k, char *dst, size_t n)
-{
-    const char *v = json_string_value(json_object_get(o, k));
-    snprintf(dst, n, "%s", v ? v : "");
-}
-
 static int env_start(void)
 {
-    if (env.up || env.failed)
-        return env.up ? 0 : -1;
-    env.failed = 1;
-    const char *d = tu_mkdtemp();
-    if (!d)
-        return -1;
-    snprintf(env.dir, sizeof(env.dir), "%s", d);
-    char seed[400], info[400];
-    snprintf(seed, sizeof(seed), "%s/seed.json", env.dir);
-    snprintf(info, sizeof(info), "%s/info.json", env.dir);
-    const char *s = "{\"accounts\": [{\"iban\": \"" OURS "\", \"currency\": "
-                    "\"CNY\", \"opening_balance\": \"1000000.00\"}]}\n";
-    if (tu_write_file(seed, s, strlen(s)) != 0)
-        return -1;
-    if (tu_system("%s %s start %s/world --seed %s -- --page-size 2 "
-                  "--lifetime 600 > %s",
-                  PY, tu_src("tests/sims/openapi_world.py"), env.dir, seed,
-                  info) != 0)
-        return -1;
-    json_t *j = json_load_file(info, 0, NULL);
-    if (!j)
-        return -1;
-    jcopy(j, "ca", env.ca, sizeof(env.ca));
-    jcopy(j, "client", env.client, sizeof(env.client));
-    jcopy(j, "client_key", env.client_key, sizeof(env.client_key));
-    jcopy(j, "client_sign", env.sign, sizeof(env.sign));
-    jcopy(j, "client_sign_key", env.sign_key, sizeof(env.sign_key));
-    jcopy(j, "bank_sign", env.bank, sizeof(env.bank));
-    jcopy(j, "secret_file", env.secret, sizeof(env.secret));
-    jcopy(j, "client_id", env.client_id, sizeof(env.client_id));
-    jcopy(j, "base_url", env.base_url, sizeof(env.base_url));
-    env.admin_port =
-        (unsigned)json_integer_value(json_object_get(j, "admin_port"));
-    json_decref(j);
-    if (!env.admin_port)
-        return -1;
-    env.up = 1;
-    env.failed = 0;
-    return 0;
-}
-
-static void env_stop(void)
-{
-    if (!env.dir[0])
-        return;
-    tu_system("%s %s stop %s/world", PY, tu_src("tests/sims/openapi_world.py"),
-              env.dir);
-    if (!getenv("H2H_KEEP"))
-        tu_rmtree(env.dir);
-    env.up = 0;
-}
-
-/* One request to the admin port; the answer's JSON (and HTTP status). */
-static json_t *admin_st(const char *method, const char *path, const char *body,
-                        int *status)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return NULL;
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)env.admin_port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        close(fd);
-        return NULL;
-    }
-    char *req = NULL;
-    int n = asprintf(&req,
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
-                     "application/json\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\n\r\n%s",
-                     method, path, body ? strlen(body) : 0, body ? body : "");
-    if (n < 0 || write(fd, req, (size_t)n) != n) {
-        free(req);
-        close(fd);
-        return NULL;
-    }
-    free(req);
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-        }
-        ssize_t r = read(fd, buf + len, cap - len - 1);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    close(fd);
-    buf[len] = '\0';
-    if (status)
-        *status = len > 12 ? atoi(buf + 9) : 0;
-    char *b = strstr(buf, "\r\n\r\n");
-    json_t *j = b ? json_loads(b + 4, 0, NULL) : NULL;
-    free(buf);
-    return j;
+    return ojt_env_start("{\"accounts\": [{\"iban\": \"" OURS "\", "
+                         "\"currency\": \"CNY\", "
+                         "\"opening_balance\": \"1000000.00\"}]}\n");
 }
 
 /* A POST hook that must succeed (200); its answer. */
@@ -250,7 +105,7 @@ static json_t *hook(const char *path, const char *fmt, ...)
         body = NULL;
     va_end(ap);
     int st = 0;
-    json_t *j = admin_st("POST", path, body, &st);
+    json_t *j = ojt_admin("POST", path, body, &st);
     if (st != 200) {
         char *t = j ? json_dumps(j, 0) : NULL;
         fprintf(stderr, "  hook %s %s: %d %s\n", path, body, st, t ? t : "");
@@ -265,7 +120,7 @@ static json_t *hook(const char *path, const char *fmt, ...)
  * any). */
 static int logged(const char *req_id, const char *outcome)
 {
-    json_t *a = admin_st("GET", "/admin/requests", NULL, NULL);
+    json_t *a = ojt_admin("GET", "/admin/requests", NULL, NULL);
     json_t *l = json_is_array(a) ? a : json_object_get(a, "requests");
     size_t i;
     json_t *x;
@@ -284,94 +139,15 @@ static int logged(const char *req_id, const char *outcome)
 /* ---- a bank ----------------------------------------------------------------
  */
 
-struct world {
-    uv_loop_t loop;
-    config_t cfg;
-    struct h2h_adapter *a;
-    char base[300], state[400], tmp[400], got[400];
-};
-
-static int world_open(struct world *w)
-{
-    memset(w, 0, sizeof(*w));
-    const char *d = tu_mkdtemp();
-    snprintf(w->base, sizeof(w->base), "%s", d ? d : "/nonexistent");
-    snprintf(w->state, sizeof(w->state), "%s/state/adapters/obank", w->base);
-    snprintf(w->tmp, sizeof(w->tmp), "%s/incoming", w->base);
-    snprintf(w->got, sizeof(w->got), "%s/got", w->base);
-    fsu_mkdirs(w->state, 0700, NULL);
-    fsu_mkdirs(w->tmp, 0700, NULL);
-    fsu_mkdirs(w->got, 0700, NULL);
-    char text[8192];
-    snprintf(text, sizeof(text),
-             "bank = { name = \"obank\"; adapter = \"openapi_json\";"
-             " payment_format = \"canonical\"; max_sessions = 2;\n"
-             "openapi_json = { base_url = \"%s\"; client_id = \"%s\";"
-             " client_secret_file = \"%s\"; tls = { ca_file = \"%s\";"
-             " client_cert = \"%s\"; client_key = \"%s\"; };"
-             " sign = { key = \"%s\"; cert = \"%s\"; }; bank_cert = \"%s\";"
-             " kinds = ( \"payment\", \"bill\", \"scf\" ); bills_interval = 2;"
-             " bills_account = \"" OURS "\"; scf_parties = ("
-             " { id = \"" US_ID "\"; name = \"H2HD测试企业有限公司\";"
-             " account = \"" OURS "\"; bank_code = \"" BANKCD "\"; },"
-             " { id = \"" SUP_ID "\"; name = \"岭南配件有限公司\";"
-             " account = \"330000000000000003\";"
-             " bank_code = \"104100000045\"; } ); connect_timeout = 5;"
-             " request_timeout = 5; }; };\n",
-             env.base_url, env.client_id, env.secret, env.ca, env.client,
-             env.client_key, env.sign_key, env.sign, env.bank);
-    uv_loop_init(&w->loop);
-    config_init(&w->cfg);
-    if (config_read_string(&w->cfg, text) != CONFIG_TRUE)
-        return -1;
-    struct h2h_err err = {0};
-    int rc = OPS->create(&w->loop, config_lookup(&w->cfg, "bank"), "obank",
-                         w->base, w->state, &w->a, &err);
-    if (rc)
-        fprintf(stderr, "  create: %s\n", err.msg);
-    return rc;
-}
-
-static void wake_cb(uv_timer_t *t)
-{
-    (void)t;
-}
-
-static int run_until(uv_loop_t *loop, int *count, int want, unsigned ms)
-{
-    uv_timer_t tick;
-    uv_timer_init(loop, &tick);
-    uv_timer_start(&tick, wake_cb, 10, 10);
-    uint64_t end = uv_now(loop) + ms;
-    while (*count < want && uv_now(loop) < end)
-        uv_run(loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&tick, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
-    return *count >= want ? 0 : -1;
-}
-
-static int closed_calls;
-
-static void closed_cb(struct h2h_adapter *a)
-{
-    (void)a;
-    closed_calls++;
-}
-
-static void world_close(struct world *w)
-{
-    closed_calls = 0;
-    if (w->a) {
-        OPS->close(w->a, closed_cb);
-        CU_ASSERT_EQUAL(run_until(&w->loop, &closed_calls, 1, 20000), 0);
-    }
-    w->a = NULL;
-    uv_run(&w->loop, UV_RUN_DEFAULT);
-    CU_ASSERT_EQUAL(uv_loop_close(&w->loop), 0);
-    config_destroy(&w->cfg);
-    if (!getenv("H2H_KEEP"))
-        tu_rmtree(w->base);
-}
+/* Our account, the bill and scf kinds, and both scf parties. */
+#define MEMBERS                                                                \
+    "kinds = ( \"payment\", \"bill\", \"scf\" ); bills_interval = 2;"          \
+    " bills_account = \"" OURS "\"; scf_parties = ("                           \
+    " { id = \"" US_ID "\"; name = \"H2HD测试企业有限公司\";"          \
+    " account = \"" OURS "\"; bank_code = \"" BANKCD "\"; },"                  \
+    " { id = \"" SUP_ID "\"; name = \"岭南配件有限公司\";"             \
+    " account = \"330000000000000003\";"                                       \
+    " bank_code = \"104100000045\"; } );"
 
 #define OPEN(w)                                                                \
     do {                                                                       \
@@ -379,9 +155,9 @@ static void world_close(struct world *w)
             CU_FAIL("bank simulator did not start");                           \
             return;                                                            \
         }                                                                      \
-        if (world_open(w) != 0) {                                              \
+        if (ojt_world_open(w, NULL, MEMBERS) != 0) {                           \
             CU_FAIL("adapter not created");                                    \
-            world_close(w);                                                    \
+            ojt_world_close(w);                                                \
             return;                                                            \
         }                                                                      \
     } while (0)
@@ -389,55 +165,26 @@ static void world_close(struct world *w)
 /* ---- submit / recover ------------------------------------------------------
  */
 
-struct got {
-    int calls;
-    enum h2h_outcome out;
-    char msg[H2H_ERR_MSG_MAX];
-};
-
-static void result_cb(struct h2h_adapter *a, struct h2h_submit_req *req,
-                      const struct h2h_result *r)
-{
-    struct got *g = req->data;
-    (void)a;
-    g->calls++;
-    g->out = r->outcome;
-    snprintf(g->msg, sizeof(g->msg), "%s", r->err.msg);
-}
-
 /* Write body as a request file for req_id, submit (or recover) it as
  * kind; the outcome. */
-static enum h2h_outcome send_req(struct world *w, const char *kind,
+static enum h2h_outcome send_req(struct ojt_world *w, const char *kind,
                                  const char *req_id, const char *xml,
                                  int recover, char *msg, size_t msgn)
 {
     char path[600];
-    struct got g = {0};
+    struct ojt_got g;
     snprintf(path, sizeof(path), "%s/%s.xml", w->base, req_id);
     CU_ASSERT_EQUAL(tu_write_file(path, xml, strlen(xml)), 0);
-    struct h2h_submit_req req = {.msg_id = req_id,
-                                 .remote_name = req_id,
-                                 .payload = path,
-                                 .kind = kind,
-                                 .data = &g};
-    struct h2h_err err = {0};
-    int rc = recover ? OPS->recover(w->a, &req, result_cb, &err)
-                     : OPS->submit(w->a, &req, result_cb, &err);
-    if (rc)
-        fprintf(stderr, "  submit %s: %s\n", req_id, err.msg);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    CU_ASSERT_EQUAL(run_until(&w->loop, &g.calls, 1, 30000), 0);
-    CU_ASSERT_EQUAL(g.calls, 1);
+    struct h2h_submit_req req = {
+        .msg_id = req_id, .remote_name = req_id, .payload = path, .kind = kind};
+    ojt_op(w, recover, &req, &g);
     if (msg)
         snprintf(msg, msgn, "%s", g.msg);
-    if (g.out != H2H_OUT_OK && getenv("H2H_TEST_VERBOSE"))
-        fprintf(stderr, "  %s: [%s] %s\n", req_id, h2h_outcome_name(g.out),
-                g.msg);
     return g.out;
 }
 
 /* A <BillRequest> with inner elements after Op and ReqId. */
-static enum h2h_outcome bill(struct world *w, const char *op,
+static enum h2h_outcome bill(struct ojt_world *w, const char *op,
                              const char *req_id, const char *inner)
 {
     char xml[8192];
@@ -449,7 +196,7 @@ static enum h2h_outcome bill(struct world *w, const char *op,
     return send_req(w, "bill", req_id, xml, 0, NULL, 0);
 }
 
-static int outbox_has(struct world *w, const char *name)
+static int outbox_has(struct ojt_world *w, const char *name)
 {
     char p[800];
     snprintf(p, sizeof(p), "%s/outbox/%s", w->state, name);
@@ -475,7 +222,7 @@ static int read_bill(const char *path, struct fmt_bill_result *r)
     return rc;
 }
 
-static int outbox_bill(struct world *w, const char *name,
+static int outbox_bill(struct ojt_world *w, const char *name,
                        struct fmt_bill_result *r)
 {
     char p[800];
@@ -483,64 +230,49 @@ static int outbox_bill(struct world *w, const char *name,
     return read_bill(p, r);
 }
 
+static const char *status_name(const struct fmt_draft *d)
+{
+    return fmt_draft_status_name(d->status);
+}
+
+/* The <BillResult> at path says outcome, its first draft in status. */
+static void bill_says(const char *path, enum fmt_bill_outcome outcome,
+                      const char *status)
+{
+    struct fmt_bill_result r;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    CU_ASSERT_EQUAL_FATAL(read_bill(path, &r), 0);
+    CU_ASSERT_EQUAL(r.outcome, outcome);
+    CU_ASSERT_TRUE(r.n_drafts > 0);
+    if (r.n_drafts > 0)
+        CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), status);
+    fmt_bill_result_release(&r);
+}
+
+static void outbox_says(struct ojt_world *w, const char *name,
+                        enum fmt_bill_outcome outcome, const char *status)
+{
+    char p[800];
+    snprintf(p, sizeof(p), "%s/outbox/%s", w->state, name);
+    bill_says(p, outcome, status);
+}
+
 /* ---- polls -----------------------------------------------------------------
  */
 
-struct pgot {
-    struct world *w;
-    int done, n;
-    enum h2h_outcome out;
-    char msg[H2H_ERR_MSG_MAX];
-    char remote[64][256];
-    char path[64][700];
-};
-
-static void p_deliver(struct h2h_adapter *a, struct h2h_poll_req *req,
-                      const struct h2h_download *dl)
-{
-    struct pgot *g = req->data;
-    if (g->n < 64) {
-        snprintf(g->remote[g->n], 256, "%s", dl->remote_name);
-        snprintf(g->path[g->n], 700, "%s/%s", g->w->got, dl->remote_name);
-        CU_ASSERT_EQUAL(rename(dl->local_path, g->path[g->n]), 0);
-        g->n++;
-    } else {
-        unlink(dl->local_path);
-    }
-    h2h_poll_delivered(a, req, dl, 0);
-}
-
-static void p_done(struct h2h_adapter *a, struct h2h_poll_req *req,
-                   const struct h2h_result *res)
-{
-    struct pgot *g = req->data;
-    (void)a;
-    g->done++;
-    g->out = res->outcome;
-    snprintf(g->msg, sizeof(g->msg), "%s", res->err.msg);
-}
-
 /* A bills round (h2hctl fetch --kind bills); everything delivered is in
  * g (and in w->got under its remote name). */
-static void poll_bills(struct world *w, struct pgot *g)
+static void poll_bills(struct ojt_world *w, struct ojt_pgot *g)
 {
-    memset(g, 0, sizeof(*g));
-    g->w = w;
-    struct h2h_poll_req req = {.tmp_dir = w->tmp,
-                               .what = H2H_POLL_BILLS,
-                               .deliver = p_deliver,
-                               .done = p_done,
-                               .data = g};
-    struct h2h_err err = {0};
-    CU_ASSERT_EQUAL_FATAL(OPS->poll(w->a, &req, &err), 0);
-    CU_ASSERT_EQUAL(run_until(&w->loop, &g->done, 1, 60000), 0);
+    ojt_poll(w, H2H_POLL_BILLS, 0, g);
     CU_ASSERT_EQUAL(g->out, H2H_OUT_OK);
     if (g->out != H2H_OUT_OK)
         fprintf(stderr, "  poll: %s\n", g->msg);
 }
 
 /* The delivered file whose name starts with prefix (nth), or NULL. */
-static const char *delivered(const struct pgot *g, const char *prefix, int nth)
+static const char *delivered(const struct ojt_pgot *g, const char *prefix,
+                             int nth)
 {
     for (int i = 0; i < g->n; i++)
         if (strncmp(g->remote[i], prefix, strlen(prefix)) == 0 && nth-- == 0)
@@ -549,7 +281,7 @@ static const char *delivered(const struct pgot *g, const char *prefix, int nth)
 }
 
 /* Position of the first delivery named prefix..., or -1. */
-static int order_of(const struct pgot *g, const char *prefix)
+static int order_of(const struct ojt_pgot *g, const char *prefix)
 {
     for (int i = 0; i < g->n; i++)
         if (strncmp(g->remote[i], prefix, strlen(prefix)) == 0)
@@ -557,7 +289,7 @@ static int order_of(const struct pgot *g, const char *prefix)
     return -1;
 }
 
-static int count_delivered(const struct pgot *g, const char *prefix)
+static int count_delivered(const struct ojt_pgot *g, const char *prefix)
 {
     int n = 0;
     while (delivered(g, prefix, n))
@@ -570,11 +302,6 @@ static int count_delivered(const struct pgot *g, const char *prefix)
 
 static char number_a[31], number_b[31];
 
-static const char *status_name(const struct fmt_draft *d)
-{
-    return fmt_draft_status_name(d->status);
-}
-
 /* A new divisible AC01 draft of amount (decimal string) presented to us
  * as kind; the notice id (from the admin answer) into nid, number into
  * num. */
@@ -582,8 +309,8 @@ static void present_new(const char *kind, const char *amount, int maturity,
                         char *nid, char *num)
 {
     char i0[11], m[11];
-    day(-1, i0);
-    day(maturity, m);
+    ojt_day(-1, i0);
+    ojt_day(maturity, m);
     json_t *j = hook("/admin/bills/present",
                      "{\"kind\": \"%s\", \"to_account\": \"" OURS "\", "
                      "\"from\": " DRAWER_J ", \"draft\": {\"kind\": \"AC01\", "
@@ -619,13 +346,13 @@ static void counterparty(const char *num, long from, long to,
  * withdraw (撤票), a refusal with its code. */
 static void test_bills_issue(void)
 {
-    struct world w;
+    struct ojt_world w;
     struct fmt_bill_result r;
-    struct pgot g;
+    struct ojt_pgot g;
     char inner[4096], today[11], mat[11];
     OPEN(&w);
-    day(0, today);
-    day(60, mat);
+    ojt_day(0, today);
+    ojt_day(60, mat);
     snprintf(inner, sizeof(inner),
              "<Drft><Tp>AC01</Tp><Amt Ccy=\"CNY\">5000.00</Amt>"
              "<IsseDt>%s</IsseDt><MtrtyDt>%s</MtrtyDt>"
@@ -689,10 +416,7 @@ static void test_bills_issue(void)
     snprintf(inner2, sizeof(inner2), "<DrftNb>%s</DrftNb>", num2);
     CU_ASSERT_EQUAL(bill(&w, "present_acceptance", "PA-2", inner2), H2H_OUT_OK);
     CU_ASSERT_EQUAL(bill(&w, "withdraw", "WD-2", inner2), H2H_OUT_OK);
-    CU_ASSERT_EQUAL_FATAL(outbox_bill(&w, "bill-WD-2-1.xml", &r), 0);
-    CU_ASSERT_EQUAL(r.outcome, FMT_BILL_ACCEPTED);
-    CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "registered");
-    fmt_bill_result_release(&r);
+    outbox_says(&w, "bill-WD-2-1.xml", FMT_BILL_ACCEPTED, "registered");
     poll_bills(&w, &g);
     CU_ASSERT_EQUAL_FATAL(read_bill(delivered(&g, "bill-PA-2-2.xml", 0), &r),
                           0);
@@ -720,11 +444,8 @@ static void test_bills_issue(void)
     /* withdraw (撤票) of the accepted draft */
     snprintf(inner, sizeof(inner), "<DrftNb>%s</DrftNb>", number_a);
     CU_ASSERT_EQUAL(bill(&w, "withdraw", "WD-1", inner), H2H_OUT_OK);
-    CU_ASSERT_EQUAL_FATAL(outbox_bill(&w, "bill-WD-1-1.xml", &r), 0);
-    CU_ASSERT_EQUAL(r.outcome, FMT_BILL_ACCEPTED);
-    CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "withdrawn");
-    fmt_bill_result_release(&r);
-    world_close(&w);
+    outbox_says(&w, "bill-WD-1-1.xml", FMT_BILL_ACCEPTED, "withdrawn");
+    ojt_world_close(&w);
 }
 
 /* A draft presented to us: the notice, sign; endorse a part (remainder),
@@ -732,9 +453,9 @@ static void test_bills_issue(void)
  * of the counterparty, present for payment dishonoured, recourse. */
 static void test_bills_held(void)
 {
-    struct world w;
+    struct ojt_world w;
     struct fmt_bill_result r;
-    struct pgot g;
+    struct ojt_pgot g;
     char inner[4096], nid[40];
     OPEN(&w);
     present_new("present_receipt", "10000.00", 20, nid, number_b);
@@ -768,10 +489,7 @@ static void test_bills_held(void)
     snprintf(inner, sizeof(inner), "<DrftNb>%s</DrftNb><NtceId>%s</NtceId>",
              number_b, nid);
     CU_ASSERT_EQUAL(bill(&w, "sign", "SG-1", inner), H2H_OUT_OK);
-    CU_ASSERT_EQUAL_FATAL(outbox_bill(&w, "bill-SG-1-1.xml", &r), 0);
-    CU_ASSERT_EQUAL(r.outcome, FMT_BILL_ACCEPTED);
-    CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "held");
-    fmt_bill_result_release(&r);
+    outbox_says(&w, "bill-SG-1-1.xml", FMT_BILL_ACCEPTED, "held");
 
     /* endorse 3,000.00 of it: pending, the remainder held */
     snprintf(inner, sizeof(inner),
@@ -797,22 +515,13 @@ static void test_bills_held(void)
              "</SubRg><PoolId>POOL0001</PoolId>",
              number_b);
     CU_ASSERT_EQUAL(bill(&w, "pledge", "PL-1", inner), H2H_OUT_OK);
-    CU_ASSERT_EQUAL_FATAL(outbox_bill(&w, "bill-PL-1-1.xml", &r), 0);
-    CU_ASSERT_EQUAL(r.outcome, FMT_BILL_PENDING);
-    CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "pending_pledge");
-    fmt_bill_result_release(&r);
+    outbox_says(&w, "bill-PL-1-1.xml", FMT_BILL_PENDING, "pending_pledge");
     counterparty(number_b, 300001, 1000000, "sign");
     poll_bills(&w, &g);
-    CU_ASSERT_EQUAL_FATAL(read_bill(delivered(&g, "bill-EN-1-2.xml", 0), &r),
-                          0);
-    CU_ASSERT_EQUAL(r.outcome, FMT_BILL_ACCEPTED);
-    CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "endorsed");
-    fmt_bill_result_release(&r);
-    CU_ASSERT_EQUAL_FATAL(read_bill(delivered(&g, "bill-PL-1-2.xml", 0), &r),
-                          0);
-    CU_ASSERT_EQUAL(r.outcome, FMT_BILL_ACCEPTED);
-    CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "pledged");
-    fmt_bill_result_release(&r);
+    bill_says(delivered(&g, "bill-EN-1-2.xml", 0), FMT_BILL_ACCEPTED,
+              "endorsed");
+    bill_says(delivered(&g, "bill-PL-1-2.xml", 0), FMT_BILL_ACCEPTED,
+              "pledged");
     /* the pool changed: one overview with the pledged piece */
     CU_ASSERT_EQUAL(count_delivered(&g, "pool-"), 1);
     const char *pp = delivered(&g, "pool-", 0);
@@ -846,17 +555,10 @@ static void test_bills_held(void)
     /* still pledged until the round saw the release? The bank knows it
      * is held: the discount goes */
     CU_ASSERT_EQUAL(bill(&w, "discount", "DC-1", inner), H2H_OUT_OK);
-    CU_ASSERT_EQUAL_FATAL(outbox_bill(&w, "bill-DC-1-1.xml", &r), 0);
-    CU_ASSERT_EQUAL(r.outcome, FMT_BILL_PENDING);
-    CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "pending_discount");
-    fmt_bill_result_release(&r);
+    outbox_says(&w, "bill-DC-1-1.xml", FMT_BILL_PENDING, "pending_discount");
     counterparty(number_b, 300001, 1000000, "refuse");
     poll_bills(&w, &g);
-    CU_ASSERT_EQUAL_FATAL(read_bill(delivered(&g, "bill-RL-1-2.xml", 0), &r),
-                          0);
-    CU_ASSERT_EQUAL(r.outcome, FMT_BILL_ACCEPTED);
-    CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "held");
-    fmt_bill_result_release(&r);
+    bill_says(delivered(&g, "bill-RL-1-2.xml", 0), FMT_BILL_ACCEPTED, "held");
     CU_ASSERT_EQUAL_FATAL(read_bill(delivered(&g, "bill-DC-1-2.xml", 0), &r),
                           0);
     CU_ASSERT_EQUAL(r.outcome, FMT_BILL_REJECTED);
@@ -868,7 +570,7 @@ static void test_bills_held(void)
 
     /* at maturity: presented for payment, dishonoured; recourse */
     char mat[11];
-    day(20, mat);
+    ojt_day(20, mat);
     json_decref(hook("/admin/date", "{\"today\": \"%s\"}", mat));
     snprintf(inner, sizeof(inner),
              "<DrftNb>%s</DrftNb><SubRg><Fr>300001</Fr><To>1000000</To>"
@@ -880,11 +582,8 @@ static void test_bills_held(void)
     fmt_bill_result_release(&r);
     counterparty(number_b, 300001, 1000000, "dishonour");
     poll_bills(&w, &g);
-    CU_ASSERT_EQUAL_FATAL(read_bill(delivered(&g, "bill-PP-1-2.xml", 0), &r),
-                          0);
-    CU_ASSERT_EQUAL(r.outcome, FMT_BILL_REJECTED);
-    CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "dishonoured");
-    fmt_bill_result_release(&r);
+    bill_says(delivered(&g, "bill-PP-1-2.xml", 0), FMT_BILL_REJECTED,
+              "dishonoured");
     snprintf(inner, sizeof(inner),
              "<DrftNb>%s</DrftNb><SubRg><Fr>300001</Fr><To>1000000</To>"
              "</SubRg><Cpty><Nm>西部重工集团有限公司</Nm><Acct><OthrId>"
@@ -892,17 +591,11 @@ static void test_bills_held(void)
              "</Cpty><Rsn>到期拒付</Rsn>",
              number_b);
     CU_ASSERT_EQUAL(bill(&w, "recourse", "RC-1", inner), H2H_OUT_OK);
-    CU_ASSERT_EQUAL_FATAL(outbox_bill(&w, "bill-RC-1-1.xml", &r), 0);
-    CU_ASSERT_EQUAL(r.outcome, FMT_BILL_PENDING);
-    CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "pending_recourse");
-    fmt_bill_result_release(&r);
+    outbox_says(&w, "bill-RC-1-1.xml", FMT_BILL_PENDING, "pending_recourse");
     counterparty(number_b, 300001, 1000000, "sign");
     poll_bills(&w, &g);
-    CU_ASSERT_EQUAL_FATAL(read_bill(delivered(&g, "bill-RC-1-2.xml", 0), &r),
-                          0);
-    CU_ASSERT_EQUAL(r.outcome, FMT_BILL_ACCEPTED);
-    CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "recourse_settled");
-    fmt_bill_result_release(&r);
+    bill_says(delivered(&g, "bill-RC-1-2.xml", 0), FMT_BILL_ACCEPTED,
+              "recourse_settled");
     json_decref(hook("/admin/date", "{\"today\": null}"));
 
     /* inquiries: the pool, drafts by status, one draft with history */
@@ -930,7 +623,7 @@ static void test_bills_held(void)
     CU_ASSERT_EQUAL(r.n_drafts, 2);
     CU_ASSERT_TRUE(r.n_history >= 3);
     fmt_bill_result_release(&r);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* Refuse a notice; a notice inquiry; recover after the answer was lost;
@@ -938,9 +631,9 @@ static void test_bills_held(void)
  * the bank refuses. */
 static void test_bills_notices_recover(void)
 {
-    struct world w;
+    struct ojt_world w;
     struct fmt_bill_result r;
-    struct pgot g;
+    struct ojt_pgot g;
     char inner[4096], nid[40], num[31], msg[H2H_ERR_MSG_MAX];
     OPEN(&w);
     present_new("endorse", "2000.00", 40, nid, num);
@@ -956,10 +649,7 @@ static void test_bills_notices_recover(void)
              "<DrftNb>%s</DrftNb><NtceId>%s</NtceId><Rsn>货不对板</Rsn>", num,
              nid);
     CU_ASSERT_EQUAL(bill(&w, "refuse", "RF-1", inner), H2H_OUT_OK);
-    CU_ASSERT_EQUAL_FATAL(outbox_bill(&w, "bill-RF-1-1.xml", &r), 0);
-    CU_ASSERT_EQUAL(r.outcome, FMT_BILL_ACCEPTED);
-    CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "refused");
-    fmt_bill_result_release(&r);
+    outbox_says(&w, "bill-RF-1-1.xml", FMT_BILL_ACCEPTED, "refused");
     /* the refused notice is answered: sign refused by the bank, BIL014 */
     snprintf(inner, sizeof(inner), "<DrftNb>%s</DrftNb><NtceId>%s</NtceId>",
              num, nid);
@@ -971,8 +661,8 @@ static void test_bills_notices_recover(void)
 
     /* the bank records an issue and the answer is lost */
     char today[11], mat[11], xml[4096];
-    day(0, today);
-    day(30, mat);
+    ojt_day(0, today);
+    ojt_day(30, mat);
     snprintf(inner, sizeof(inner),
              "<Drft><Tp>AC01</Tp><Amt Ccy=\"CNY\">100.00</Amt>"
              "<IsseDt>%s</IsseDt><MtrtyDt>%s</"
@@ -995,10 +685,7 @@ static void test_bills_notices_recover(void)
                     H2H_OUT_OK);
     CU_ASSERT_EQUAL(logged("ISS-9", "created"), 1);
     CU_ASSERT_EQUAL(logged("ISS-9", NULL), 1);
-    CU_ASSERT_EQUAL_FATAL(outbox_bill(&w, "bill-ISS-9-1.xml", &r), 0);
-    CU_ASSERT_EQUAL(r.outcome, FMT_BILL_ACCEPTED);
-    CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "registered");
-    fmt_bill_result_release(&r);
+    outbox_says(&w, "bill-ISS-9-1.xml", FMT_BILL_ACCEPTED, "registered");
 
     /* never sent: the bank does not know it */
     snprintf(xml, sizeof(xml),
@@ -1044,7 +731,7 @@ static void test_bills_notices_recover(void)
     CU_ASSERT_EQUAL(o, H2H_OUT_PERMFAIL);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "counterparty"));
     (void)g;
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* ---- supply-chain finance --------------------------------------------------
@@ -1067,7 +754,7 @@ static int read_scf(const char *path, struct fmt_canon_scf_result *r)
     return rc;
 }
 
-static int outbox_scf(struct world *w, const char *name,
+static int outbox_scf(struct ojt_world *w, const char *name,
                       struct fmt_canon_scf_result *r)
 {
     char p[800];
@@ -1075,7 +762,7 @@ static int outbox_scf(struct world *w, const char *name,
     return read_scf(p, r);
 }
 
-static enum h2h_outcome scf(struct world *w, const char *req_id,
+static enum h2h_outcome scf(struct ojt_world *w, const char *req_id,
                             const char *branch)
 {
     char xml[8192];
@@ -1090,8 +777,8 @@ static void fincg(char *buf, size_t n, const char *id, const char *amount,
                   const char *value_date)
 {
     char i1[11], d1[11];
-    day(-10, i1);
-    day(60, d1);
+    ojt_day(-10, i1);
+    ojt_day(60, d1);
     snprintf(buf, n,
              "<Fincg><ReqId>%s</ReqId><Kind>receivable</Kind><Ccy>CNY</Ccy>"
              "<ReqdAmt Ccy=\"CNY\">%s</ReqdAmt>%s%s%s"
@@ -1119,9 +806,9 @@ sts_of(struct fmt_canon_scf_result *r)
 
 static void test_scf_financing(void)
 {
-    struct world w;
+    struct ojt_world w;
     struct fmt_canon_scf_result r;
-    struct pgot g;
+    struct ojt_pgot g;
     char branch[8192];
     OPEN(&w);
     fincg(branch, sizeof(branch), "FIN-1", "80000.00", NULL);
@@ -1195,7 +882,7 @@ static void test_scf_financing(void)
 
     /* a request the bank refuses: value date in the past, SCF006 */
     char past[11];
-    day(-3, past);
+    ojt_day(-3, past);
     fincg(branch, sizeof(branch), "FIN-2", "1000.00", past);
     CU_ASSERT_EQUAL(scf(&w, "FIN-2", branch), H2H_OUT_OK);
     CU_ASSERT_EQUAL_FATAL(outbox_scf(&w, "scf-FIN-2-1.xml", &r), 0);
@@ -1223,17 +910,17 @@ static void test_scf_financing(void)
     CU_ASSERT_STRING_EQUAL(r.sts.orgnl_request_id, "FIN-3");
     CU_ASSERT_EQUAL(r.sts.status, FMT_SCF_CANCELLED);
     fmt_canon_scf_result_release(&r);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* ---- credit vouchers -------------------------------------------------------
  */
 
-static enum h2h_outcome vop(struct world *w, const char *req_id, const char *op,
-                            const char *vid, const char *more)
+static enum h2h_outcome vop(struct ojt_world *w, const char *req_id,
+                            const char *op, const char *vid, const char *more)
 {
     char b[4096], today[11];
-    day(0, today);
+    ojt_day(0, today);
     snprintf(b, sizeof(b),
              "<VchrOp><ReqId>%s</ReqId><Op>%s</Op><VchrId>%s</VchrId>"
              "<Actr>" US_ID "</Actr><Dt>%s</Dt>%s</VchrOp>",
@@ -1253,12 +940,12 @@ static const struct fmt_voucher *vfind(const struct fmt_voucher *v, size_t n,
 
 static void test_scf_vouchers(void)
 {
-    struct world w;
+    struct ojt_world w;
     struct fmt_canon_scf_result r;
-    struct pgot g;
+    struct ojt_pgot g;
     char more[1024], mat[11], root[40] = "", mine[40] = "";
     OPEN(&w);
-    day(30, mat);
+    ojt_day(30, mat);
     /* we issue to our supplier: pending until it signs */
     snprintf(more, sizeof(more),
              "<Cpty>" SUP_ID "</Cpty><Amt Ccy=\"CNY\">100000.00</Amt>"
@@ -1382,7 +1069,7 @@ static void test_scf_vouchers(void)
                         "</Amt><NewId>C-9</NewId>"),
                     H2H_OUT_PERMFAIL);
     CU_ASSERT_EQUAL(logged("VT-9", NULL), 0);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 static const struct tu_case cases[] = {
@@ -1398,15 +1085,5 @@ static const struct tu_case cases[] = {
 
 int main(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    struct h2h_err err;
-    if (cert_init(&err) != 0 || https_global_init(&err) != 0) {
-        fprintf(stderr, "init: %s\n", err.msg);
-        return 1;
-    }
-    int rc = tu_main("oj_bills", cases);
-    env_stop();
-    https_global_cleanup();
-    cert_shutdown();
-    return rc;
+    return ojt_main("oj_bills", cases);
 }

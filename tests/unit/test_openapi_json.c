@@ -9,17 +9,12 @@
  * adapter; the status reports and statements the adapter makes are read
  * back with h2hd's own pain.002 and canonical readers.
  */
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -29,9 +24,8 @@
 
 #include "adapter.h"
 #include "canon.h"
-#include "cert.h"
 #include "fsutil.h"
-#include "https.h"
+#include "oj_testlib.h"
 #include "openapi_json.h"
 #include "pain002.h"
 #include "stmtcheck.h"
@@ -51,47 +45,7 @@ static int verbose(void)
     return getenv("H2H_TEST_VERBOSE") != NULL;
 }
 
-/* ---- dates ----------------------------------------------------------------
- */
-
-static void day(int offset, char out[11])
-{
-    time_t t = time(NULL) + (time_t)offset * 86400;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 /* ---- check_config ------------------------------------------------------- */
-
-struct reports {
-    int n;
-    char all[4096];
-};
-
-static void report_cb(void *ctx, const config_setting_t *s, const char *msg)
-{
-    struct reports *r = ctx;
-    size_t l = strlen(r->all);
-    r->n++;
-    snprintf(r->all + l, sizeof(r->all) - l, "%d: %s\n",
-             s ? config_setting_source_line(s) : 0, msg);
-}
-
-static int check_text(const char *text, struct reports *r)
-{
-    config_t cfg;
-    config_init(&cfg);
-    memset(r, 0, sizeof(*r));
-    int rc = -1;
-    if (config_read_string(&cfg, text) == CONFIG_TRUE)
-        rc = OPS->check_config(config_lookup(&cfg, "bank"), NULL, report_cb, r);
-    else
-        fprintf(stderr, "  parse error line %d: %s\n", config_error_line(&cfg),
-                config_error_text(&cfg));
-    config_destroy(&cfg);
-    return rc;
-}
 
 #define TLS_OK "tls = { client_cert = \"c.pem\"; client_key = \"c.key\"; };"
 #define SIGN_OK "sign = { key = \"s.key\"; cert = \"s.pem\"; };"
@@ -229,11 +183,11 @@ static void test_check_config(void)
     for (size_t i = 0; i < sizeof(config_cases) / sizeof(config_cases[0]);
          i++) {
         char text[4096];
-        struct reports r;
+        struct ojt_reports r;
         snprintf(text, sizeof(text),
                  "bank = { name = \"b\"; adapter = \"openapi_json\";\n%s\n};\n",
                  config_cases[i].bank);
-        int n = check_text(text, &r);
+        int n = ojt_check(text, &r);
         if (n != config_cases[i].problems ||
             (config_cases[i].needle && !strstr(r.all, config_cases[i].needle)))
             fprintf(stderr, "  case \"%s\": %d problems (want %d):\n%s",
@@ -252,8 +206,8 @@ static void test_sample_example(void)
     char *out = tu_conf_example("openapi_json", &lines);
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
     CU_ASSERT_TRUE(lines > 20);
-    struct reports r;
-    CU_ASSERT_EQUAL(check_text(out, &r), 0);
+    struct ojt_reports r;
+    CU_ASSERT_EQUAL(ojt_check(out, &r), 0);
     if (r.n)
         fprintf(stderr, "%s\n%s", r.all, out);
     CU_ASSERT_PTR_EQUAL(h2h_adapter_find("openapi_json"), OPS);
@@ -263,32 +217,15 @@ static void test_sample_example(void)
 /* ---- the simulator --------------------------------------------------------
  */
 
-static struct {
-    int up, failed;
-    char dir[256];
-    char ca[600], client[600], client_key[600], client_p12[600],
-        client_p12_pass[600], sign[600], sign_key[600], bank[600], client2[600],
-        client2_key[600], secret[600], client_id[64];
-    char base_url[128];
-    unsigned port, admin_port;
-} env;
-
-static void jcopy(json_t *o, const char *k, char *dst, size_t n)
-{
-    const char *v = json_string_value(json_object_get(o, k));
-    snprintf(dst, n, "%s", v ? v : "");
-}
-
 /* Seed: the debtor account with entries yesterday and today, so that a
  * statement has several pages (page size 2). */
-static int write_seed(const char *path)
+static void seed_text(char *text, size_t n)
 {
     char y[11], t[11];
-    day(-1, y);
-    day(0, t);
-    char text[4096];
+    ojt_day(-1, y);
+    ojt_day(0, t);
     snprintf(
-        text, sizeof(text),
+        text, n,
         "{\"accounts\": [{\"iban\": \"%s\", \"currency\": \"EUR\", "
         "\"opening_balance\": \"5000.00\"}, {\"iban\": \"%s\", \"currency\": "
         "\"EUR\", \"opening_balance\": \"10.00\"}],\n"
@@ -311,65 +248,13 @@ static int write_seed(const char *path)
         "\"bank_reference\": \"BR-7\"}\n]}\n",
         DEBTOR, DEBTOR2, DEBTOR, y, CRED2, DEBTOR, y, DEBTOR, t, DEBTOR, t,
         DEBTOR, t);
-    return tu_write_file(path, text, strlen(text));
 }
 
 static int env_start(void)
 {
-    if (env.up || env.failed)
-        return env.up ? 0 : -1;
-    env.failed = 1;
-    const char *d = tu_mkdtemp();
-    if (!d)
-        return -1;
-    snprintf(env.dir, sizeof(env.dir), "%s", d);
-    char seed[400], info[400];
-    snprintf(seed, sizeof(seed), "%s/seed.json", env.dir);
-    snprintf(info, sizeof(info), "%s/info.json", env.dir);
-    if (write_seed(seed) != 0)
-        return -1;
-    if (tu_system("%s %s start %s/world --seed %s -- --page-size 2 "
-                  "--lifetime 600 > %s",
-                  PY, tu_src("tests/sims/openapi_world.py"), env.dir, seed,
-                  info) != 0)
-        return -1;
-    json_t *j = json_load_file(info, 0, NULL);
-    if (!j)
-        return -1;
-    jcopy(j, "ca", env.ca, sizeof(env.ca));
-    jcopy(j, "client", env.client, sizeof(env.client));
-    jcopy(j, "client_key", env.client_key, sizeof(env.client_key));
-    jcopy(j, "client_p12", env.client_p12, sizeof(env.client_p12));
-    jcopy(j, "client_p12_pass", env.client_p12_pass,
-          sizeof(env.client_p12_pass));
-    jcopy(j, "client2", env.client2, sizeof(env.client2));
-    jcopy(j, "client2_key", env.client2_key, sizeof(env.client2_key));
-    jcopy(j, "client_sign", env.sign, sizeof(env.sign));
-    jcopy(j, "client_sign_key", env.sign_key, sizeof(env.sign_key));
-    jcopy(j, "bank_sign", env.bank, sizeof(env.bank));
-    jcopy(j, "secret_file", env.secret, sizeof(env.secret));
-    jcopy(j, "client_id", env.client_id, sizeof(env.client_id));
-    jcopy(j, "base_url", env.base_url, sizeof(env.base_url));
-    env.port = (unsigned)json_integer_value(json_object_get(j, "port"));
-    env.admin_port =
-        (unsigned)json_integer_value(json_object_get(j, "admin_port"));
-    json_decref(j);
-    if (!env.port || !env.admin_port)
-        return -1;
-    env.up = 1;
-    env.failed = 0;
-    return 0;
-}
-
-static void env_stop(void)
-{
-    if (!env.dir[0])
-        return;
-    tu_system("%s %s stop %s/world", PY, tu_src("tests/sims/openapi_world.py"),
-              env.dir);
-    if (!getenv("H2H_KEEP"))
-        tu_rmtree(env.dir);
-    env.up = 0;
+    char seed[4096];
+    seed_text(seed, sizeof(seed));
+    return ojt_env_start(seed);
 }
 
 #define NEED_ENV()                                                             \
@@ -380,50 +265,9 @@ static void env_stop(void)
         }                                                                      \
     } while (0)
 
-/* One request to the simulator's admin port (plain HTTP, loopback); the
- * answer's JSON, or NULL. */
 static json_t *admin(const char *method, const char *path, const char *body)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return NULL;
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)env.admin_port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        close(fd);
-        return NULL;
-    }
-    char *req = NULL;
-    int n = asprintf(&req,
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
-                     "application/json\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\n\r\n%s",
-                     method, path, body ? strlen(body) : 0, body ? body : "");
-    if (n < 0 || write(fd, req, (size_t)n) != n) {
-        free(req);
-        close(fd);
-        return NULL;
-    }
-    free(req);
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-        }
-        ssize_t r = read(fd, buf + len, cap - len - 1);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    close(fd);
-    buf[len] = '\0';
-    char *b = strstr(buf, "\r\n\r\n");
-    json_t *j = b ? json_loads(b + 4, 0, NULL) : NULL;
-    free(buf);
-    return j;
+    return ojt_admin(method, path, body, NULL);
 }
 
 static void faults(const char *json)
@@ -589,115 +433,23 @@ static const struct ptx THREE[] = {
 
 /* ---- a bank on the simulator ------------------------------------------- */
 
-struct world {
-    uv_loop_t loop;
-    config_t cfg;
-    struct h2h_adapter *a;
-    char base[300];  /* local folder */
-    char state[400]; /* the adapter's state_dir */
-    char tmp[400];   /* poll tmp_dir */
-    char got[400];   /* what poll delivered, moved here */
-};
-
 /* extra: more openapi_json settings; tls: the tls group's body, NULL for
  * the client PEM files. */
-static int world_open_tls(struct world *w, const char *extra, const char *tls)
+static int world_open_tls(struct ojt_world *w, const char *extra,
+                          const char *tls)
 {
-    memset(w, 0, sizeof(*w));
-    const char *d = tu_mkdtemp();
-    snprintf(w->base, sizeof(w->base), "%s", d ? d : "/nonexistent");
-    snprintf(w->state, sizeof(w->state), "%s/state/adapters/obank", w->base);
-    snprintf(w->tmp, sizeof(w->tmp), "%s/incoming", w->base);
-    snprintf(w->got, sizeof(w->got), "%s/got", w->base);
-    CU_ASSERT_EQUAL(fsu_mkdirs(w->state, 0700, NULL), 0);
-    CU_ASSERT_EQUAL(fsu_mkdirs(w->tmp, 0700, NULL), 0);
-    CU_ASSERT_EQUAL(fsu_mkdirs(w->got, 0700, NULL), 0);
-    char tlsbuf[2048];
-    if (!tls) {
-        snprintf(tlsbuf, sizeof(tlsbuf),
-                 "ca_file = \"%s\"; client_cert = \"%s\"; client_key = \"%s\";",
-                 env.ca, env.client, env.client_key);
-        tls = tlsbuf;
-    }
+    char members[4096];
     int own_accounts = extra && strstr(extra, "accounts");
-    char text[8192];
-    snprintf(text, sizeof(text),
-             "bank = { name = \"obank\"; adapter = \"openapi_json\";"
-             " payment_format = \"canonical\"; max_sessions = 2;\n"
-             "openapi_json = { base_url = \"%s\"; client_id = \"%s\";"
-             " client_secret_file = \"%s\"; tls = { %s };"
-             " sign = { key = \"%s\"; cert = \"%s\"; }; bank_cert = \"%s\";"
-             " %s%s%s statement_interval = 0; pending_interval = 0;"
-             " connect_timeout = 5; request_timeout = 5; %s }; };\n",
-             env.base_url, env.client_id, env.secret, tls, env.sign_key,
-             env.sign, env.bank, own_accounts ? "" : "accounts = ( \"",
-             own_accounts ? "" : DEBTOR, own_accounts ? "" : "\" );",
+    snprintf(members, sizeof(members),
+             "%s statement_interval = 0; pending_interval = 0; %s",
+             own_accounts ? "" : "accounts = ( \"" DEBTOR "\" );",
              extra ? extra : "");
-    uv_loop_init(&w->loop);
-    config_init(&w->cfg);
-    if (config_read_string(&w->cfg, text) != CONFIG_TRUE) {
-        fprintf(stderr, "  config: %s\n", config_error_text(&w->cfg));
-        return -1;
-    }
-    const config_setting_t *bank = config_lookup(&w->cfg, "bank");
-    struct reports r;
-    memset(&r, 0, sizeof(r));
-    if (OPS->check_config(bank, NULL, report_cb, &r) != 0) {
-        fprintf(stderr, "%s", r.all);
-        return -1;
-    }
-    struct h2h_err err = {0};
-    int rc =
-        OPS->create(&w->loop, bank, "obank", w->base, w->state, &w->a, &err);
-    if (rc)
-        fprintf(stderr, "  create: %s\n", err.msg);
-    return rc;
+    return ojt_world_open(w, tls, members);
 }
 
-static int world_open(struct world *w, const char *extra)
+static int world_open(struct ojt_world *w, const char *extra)
 {
     return world_open_tls(w, extra, NULL);
-}
-
-static void wake_cb(uv_timer_t *t)
-{
-    (void)t;
-}
-
-static int run_until(uv_loop_t *loop, int *count, int want, unsigned ms)
-{
-    uv_timer_t tick;
-    uv_timer_init(loop, &tick);
-    uv_timer_start(&tick, wake_cb, 10, 10);
-    uint64_t end = uv_now(loop) + ms;
-    while (*count < want && uv_now(loop) < end)
-        uv_run(loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&tick, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
-    return *count >= want ? 0 : -1;
-}
-
-static int closed_calls;
-
-static void closed_cb(struct h2h_adapter *a)
-{
-    CU_ASSERT_STRING_EQUAL(a->bank, "obank");
-    closed_calls++;
-}
-
-static void world_close(struct world *w)
-{
-    closed_calls = 0;
-    if (w->a)
-        OPS->close(w->a, closed_cb);
-    if (w->a)
-        CU_ASSERT_EQUAL(run_until(&w->loop, &closed_calls, 1, 20000), 0);
-    w->a = NULL;
-    uv_run(&w->loop, UV_RUN_DEFAULT);
-    CU_ASSERT_EQUAL(uv_loop_close(&w->loop), 0);
-    config_destroy(&w->cfg);
-    if (!getenv("H2H_KEEP"))
-        tu_rmtree(w->base);
 }
 
 #define OPEN(w, extra)                                                         \
@@ -705,58 +457,25 @@ static void world_close(struct world *w)
         NEED_ENV();                                                            \
         if (world_open((w), (extra)) != 0) {                                   \
             CU_FAIL("adapter not created");                                    \
-            world_close(w);                                                    \
+            ojt_world_close(w);                                                \
             return;                                                            \
         }                                                                      \
     } while (0)
 
 /* ---- submit / recover --------------------------------------------------- */
 
-struct got {
-    int calls;
-    enum h2h_outcome out;
-    int code;
-    char msg[H2H_ERR_MSG_MAX];
-    char ref[128];
-};
-
-static void result_cb(struct h2h_adapter *a, struct h2h_submit_req *req,
-                      const struct h2h_result *r)
-{
-    struct got *g = req->data;
-    (void)a;
-    g->calls++;
-    g->out = r->outcome;
-    g->code = r->err.code;
-    snprintf(g->msg, sizeof(g->msg), "%s", r->err.msg);
-    snprintf(g->ref, sizeof(g->ref), "%s", r->bank_ref);
-    if (verbose())
-        fprintf(stderr, "  [%s] %s %s\n", h2h_outcome_name(r->outcome),
-                r->err.msg, r->bank_ref);
-}
-
 /* Submit (recover = 0) or recover msg_id's payload; result in *g. */
-static void op(struct world *w, int recover, const char *payload,
-               const char *msg_id, struct got *g)
+static void op(struct ojt_world *w, int recover, const char *payload,
+               const char *msg_id, struct ojt_got *g)
 {
-    memset(g, 0, sizeof(*g));
     struct h2h_submit_req req = {.msg_id = msg_id,
                                  .remote_name = msg_id,
                                  .payload = payload,
-                                 .kind = "payment",
-                                 .data = g};
-    struct h2h_err err = {0};
-    int rc = recover ? OPS->recover(w->a, &req, result_cb, &err)
-                     : OPS->submit(w->a, &req, result_cb, &err);
-    if (rc)
-        fprintf(stderr, "  %s: %s\n", recover ? "recover" : "submit", err.msg);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    CU_ASSERT_EQUAL(g->calls, 0); /* never from inside the call */
-    CU_ASSERT_EQUAL(run_until(&w->loop, &g->calls, 1, 30000), 0);
-    CU_ASSERT_EQUAL(g->calls, 1);
+                                 .kind = "payment"};
+    ojt_op(w, recover, &req, g);
 }
 
-static void payload_path(struct world *w, const char *msg_id, char *buf,
+static void payload_path(struct ojt_world *w, const char *msg_id, char *buf,
                          size_t n)
 {
     snprintf(buf, n, "%s/%s.xml", w->base, msg_id);
@@ -777,7 +496,7 @@ static int list(const char *dir, char names[][256], int max)
     return k;
 }
 
-static int outbox_count(struct world *w)
+static int outbox_count(struct ojt_world *w)
 {
     char dir[600], names[64][256];
     snprintf(dir, sizeof(dir), "%s/outbox", w->state);
@@ -802,7 +521,7 @@ static int read_report(const char *path, struct fmt_status_report *r)
 }
 
 /* The outbox report pain002_<msg>_<seq>.xml of w, read into r. */
-static int outbox_report(struct world *w, const char *msg_id, int seq,
+static int outbox_report(struct ojt_world *w, const char *msg_id, int seq,
                          struct fmt_status_report *r)
 {
     char path[800];
@@ -827,10 +546,10 @@ static const char *tx_status(const struct fmt_status_report *r,
 
 static void test_submit_ok(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, NULL);
     char mid[32], pay[600];
-    struct got g;
+    struct ojt_got g;
     new_msg(mid, sizeof(mid));
     payload_path(&w, mid, pay, sizeof(pay));
     canon(pay, mid, NULL, THREE, 3);
@@ -867,11 +586,11 @@ static void test_submit_ok(void)
     CU_ASSERT_EQUAL(g.out, H2H_OUT_OK);
     CU_ASSERT_EQUAL(outbox_count(&w), 1);
     no_duplicates();
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* One transaction, nothing else: for the fault tests. */
-static void one_tx(struct world *w, char *mid, size_t midn, char *pay,
+static void one_tx(struct ojt_world *w, char *mid, size_t midn, char *pay,
                    size_t payn)
 {
     static const struct ptx ONE[] = {
@@ -883,10 +602,10 @@ static void one_tx(struct world *w, char *mid, size_t midn, char *pay,
 
 static void test_token_expired(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, NULL);
     char mid[32], pay[600];
-    struct got g;
+    struct ojt_got g;
     one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
     op(&w, 0, pay, mid, &g); /* the adapter holds a token now */
     CU_ASSERT_EQUAL(g.out, H2H_OUT_OK);
@@ -897,15 +616,15 @@ static void test_token_expired(void)
     CU_ASSERT_EQUAL(arrivals(mid, "unauthorized"), 1);
     CU_ASSERT_EQUAL(arrivals(mid, "created"), 1);
     CU_ASSERT_STRING_EQUAL(OPS->health(w.a), "ok");
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 static void test_http_500(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, NULL);
     char mid[32], pay[600];
-    struct got g;
+    struct ojt_got g;
     new_msg(mid, sizeof(mid));
     payload_path(&w, mid, pay, sizeof(pay));
     canon(pay, mid, NULL, THREE, 3);
@@ -922,7 +641,7 @@ static void test_http_500(void)
     CU_ASSERT_EQUAL(arrivals(mid, "created"), 3);
     CU_ASSERT_STRING_EQUAL(OPS->health(w.a), "ok");
     CU_ASSERT_EQUAL(outbox_count(&w), 1);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* The bank creates the payment and the answer never comes (connection
@@ -930,10 +649,10 @@ static void test_http_500(void)
  * by key; exactly one created. */
 static void timeout_case(const char *mode)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, NULL);
     char mid[32], pay[600], f[200];
-    struct got g;
+    struct ojt_got g;
     one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
     snprintf(f, sizeof(f),
              "{\"clear\": true, \"timeout_after_create_next\": 1, "
@@ -951,7 +670,7 @@ static void timeout_case(const char *mode)
     CU_ASSERT_EQUAL(arrivals(mid, "created"), 1);
     CU_ASSERT_EQUAL(arrivals(mid, NULL), 1); /* no POST since */
     CU_ASSERT_EQUAL(outbox_count(&w), 1);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 static void test_timeout_after_create(void)
@@ -965,10 +684,10 @@ static void test_timeout_after_create(void)
  * proves "not sent", the resubmit replays 1 and creates 2 and 3. */
 static void test_recover_not_sent(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, NULL);
     char mid[32], pay[600];
-    struct got g;
+    struct ojt_got g;
     new_msg(mid, sizeof(mid));
     payload_path(&w, mid, pay, sizeof(pay));
     canon(pay, mid, NULL, THREE, 3);
@@ -984,15 +703,15 @@ static void test_recover_not_sent(void)
     CU_ASSERT_EQUAL(arrivals(mid, "created"), 3);
     CU_ASSERT_EQUAL(arrivals(mid, "replayed"), 1);
     no_duplicates();
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 static void test_bad_signature(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, NULL);
     char mid[32], pay[600];
-    struct got g;
+    struct ojt_got g;
     one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
     op(&w, 0, pay, mid, &g); /* a token first: the fault hits the POST */
     one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
@@ -1007,7 +726,7 @@ static void test_bad_signature(void)
     CU_ASSERT_EQUAL(arrivals(mid, "created"), 1);
     CU_ASSERT_EQUAL(arrivals(mid, NULL), 1);
     CU_ASSERT_EQUAL(outbox_count(&w), 2);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* The bank's last answer replayed byte for byte (valid signature, old id
@@ -1015,10 +734,10 @@ static void test_bad_signature(void)
  * itself did nothing, which recover proves. */
 static void test_replayed_answer(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, NULL);
     char mid[32], pay[600];
-    struct got g;
+    struct ojt_got g;
     one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
     op(&w, 0, pay, mid, &g);
     CU_ASSERT_EQUAL(g.out, H2H_OUT_OK);
@@ -1033,19 +752,19 @@ static void test_replayed_answer(void)
     op(&w, 0, pay, mid, &g);
     CU_ASSERT_EQUAL(g.out, H2H_OUT_OK);
     CU_ASSERT_EQUAL(arrivals(mid, "created"), 1);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* The bank refuses a field (400): with nothing created PERMFAIL naming the
  * field; with others created, OK and a PART report. */
 static void test_refused_field(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, NULL);
     char mid[32], pay[600], old[11], today[11];
-    struct got g;
-    day(-400, old);
-    day(0, today);
+    struct ojt_got g;
+    ojt_day(-400, old);
+    ojt_day(0, today);
     /* the bank thinks it is 400 days ago: today is too far ahead */
     sim_today(old);
     new_msg(mid, sizeof(mid));
@@ -1085,17 +804,17 @@ static void test_refused_field(void)
     }
     fmt_status_report_release(&r);
     sim_today(NULL);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* A payment the bank creates but rejects (creditor IBAN check digits):
  * the message is OK at the transport level, the report says why. */
 static void test_business_reject(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, NULL);
     char mid[32], pay[600];
-    struct got g;
+    struct ojt_got g;
     static const struct ptx TWO[] = {
         {"A", "5.00", CRED1, "Supplier One Ltd", NULL, NULL},
         {"B", "6.00", "GB00NWBK60161331926819", "Wrong Digits Ltd", NULL,
@@ -1115,7 +834,7 @@ static void test_business_reject(void)
     CU_ASSERT_EQUAL_FATAL(r.pmts[0].txs[1].n_reasons, 1);
     CU_ASSERT_STRING_EQUAL(r.pmts[0].txs[1].reasons[0].code, "AC01");
     fmt_status_report_release(&r);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* A second simulator whose tokens live 2 s, sharing the PKI: the token is
@@ -1124,35 +843,35 @@ static void test_token_refresh(void)
 {
     NEED_ENV();
     char d2[400], info[500], saved[128];
-    snprintf(d2, sizeof(d2), "%s/world2", env.dir);
-    snprintf(info, sizeof(info), "%s/info2.json", env.dir);
+    snprintf(d2, sizeof(d2), "%s/world2", ojt_env.dir);
+    snprintf(info, sizeof(info), "%s/info2.json", ojt_env.dir);
     CU_ASSERT_EQUAL_FATAL(fsu_mkdirs(d2, 0700, NULL), 0);
     if (tu_system("ln -sf %s/world/pki %s/pki && cp -p %s/world/secret %s/ &&"
                   " %s %s start %s -- --token-ttl 2 --lifetime 120 > %s",
-                  env.dir, d2, env.dir, d2, PY,
+                  ojt_env.dir, d2, ojt_env.dir, d2, PY,
                   tu_src("tests/sims/openapi_world.py"), d2, info) != 0) {
         CU_FAIL("second simulator did not start");
         return;
     }
     json_t *j = json_load_file(info, 0, NULL);
-    snprintf(saved, sizeof(saved), "%s", env.base_url);
-    jcopy(j, "base_url", env.base_url, sizeof(env.base_url));
+    snprintf(saved, sizeof(saved), "%s", ojt_env.base_url);
+    ojt_jcopy(j, "base_url", ojt_env.base_url, sizeof(ojt_env.base_url));
     json_decref(j);
-    struct world w;
+    struct ojt_world w;
     int rc = world_open(&w, "accounts = ( );");
-    snprintf(env.base_url, sizeof(env.base_url), "%s", saved);
+    snprintf(ojt_env.base_url, sizeof(ojt_env.base_url), "%s", saved);
     if (rc == 0) {
         char mid[32], pay[600];
-        struct got g;
+        struct ojt_got g;
         one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
         op(&w, 0, pay, mid, &g);
         CU_ASSERT_EQUAL(g.out, H2H_OUT_OK);
         int never = 0;
-        run_until(&w.loop, &never, 1, 1800); /* past 80 %, before 100 % */
+        ojt_run_until(&w.loop, &never, 1, 1800); /* past 80 %, before 100 % */
         one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
         op(&w, 0, pay, mid, &g);
         CU_ASSERT_EQUAL(g.out, H2H_OUT_OK);
-        run_until(&w.loop, &never, 1, 2300); /* past 100 % */
+        ojt_run_until(&w.loop, &never, 1, 2300); /* past 100 % */
         one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
         op(&w, 0, pay, mid, &g);
         CU_ASSERT_EQUAL(g.out, H2H_OUT_OK);
@@ -1170,17 +889,17 @@ static void test_token_refresh(void)
     } else {
         CU_FAIL("adapter not created");
     }
-    world_close(&w);
+    ojt_world_close(&w);
     tu_system("%s %s stop %s", PY, tu_src("tests/sims/openapi_world.py"), d2);
 }
 
 /* What the bank would refuse is refused here, before anything is sent. */
 static void test_refused_before_sending(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, NULL);
     char mid[32], pay[600];
-    struct got g;
+    struct ojt_got g;
     static const struct ptx LONG[] = {
         {"A", "1.00", CRED1, "Supplier One Ltd", NULL, NULL},
         {"B", "1.00", CRED1,
@@ -1208,77 +927,18 @@ static void test_refused_before_sending(void)
     op(&w, 0, pay, mid, &g);
     CU_ASSERT_EQUAL(g.out, H2H_OUT_PERMFAIL);
     CU_ASSERT_EQUAL(arrivals(mid, NULL), 0);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* ---- poll ------------------------------------------------------------------
  */
 
-struct pgot {
-    struct world *w;
-    int done;
-    enum h2h_outcome out;
-    char msg[H2H_ERR_MSG_MAX];
-    int n;
-    char remote[32][256];
-    char kind[32][16];
-    char path[32][700];
-    char sha[32][65];
-    int answer;
-};
-
-static void p_deliver(struct h2h_adapter *a, struct h2h_poll_req *req,
-                      const struct h2h_download *dl)
+static void do_poll(struct ojt_world *w, struct ojt_pgot *g, int answer)
 {
-    struct pgot *g = req->data;
-    char sha[65];
-    CU_ASSERT_EQUAL(fsu_sha256_file(dl->local_path, sha, NULL, NULL), 0);
-    CU_ASSERT_STRING_EQUAL(sha, dl->sha256);
-    if (g->n < 32) {
-        snprintf(g->remote[g->n], 256, "%s", dl->remote_name);
-        snprintf(g->kind[g->n], 16, "%s", dl->kind);
-        snprintf(g->sha[g->n], 65, "%s", dl->sha256);
-        snprintf(g->path[g->n], 700, "%s/%d-%s", g->w->got, g->n,
-                 dl->remote_name);
-        CU_ASSERT_EQUAL(rename(dl->local_path, g->path[g->n]), 0);
-        g->n++;
-    } else {
-        unlink(dl->local_path);
-    }
-    h2h_poll_delivered(a, req, dl, g->answer);
+    ojt_poll(w, 0, answer, g);
 }
 
-static void p_done(struct h2h_adapter *a, struct h2h_poll_req *req,
-                   const struct h2h_result *res)
-{
-    struct pgot *g = req->data;
-    (void)a;
-    g->done++;
-    g->out = res->outcome;
-    snprintf(g->msg, sizeof(g->msg), "%s", res->err.msg);
-    if (verbose())
-        fprintf(stderr, "  poll [%s] %s (%d files)\n",
-                h2h_outcome_name(res->outcome), res->err.msg, g->n);
-}
-
-static void do_poll(struct world *w, struct pgot *g, int answer)
-{
-    memset(g, 0, sizeof(*g));
-    g->w = w;
-    g->answer = answer;
-    struct h2h_poll_req req = {
-        .tmp_dir = w->tmp, .deliver = p_deliver, .done = p_done, .data = g};
-    struct h2h_err err = {0};
-    int rc = OPS->poll(w->a, &req, &err);
-    if (rc)
-        fprintf(stderr, "  poll: %s\n", err.msg);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    CU_ASSERT_EQUAL(g->done, 0);
-    CU_ASSERT_EQUAL(run_until(&w->loop, &g->done, 1, 60000), 0);
-    CU_ASSERT_EQUAL(g->done, 1);
-}
-
-static int find_kind(const struct pgot *g, const char *kind, int nth)
+static int find_kind(const struct ojt_pgot *g, const char *kind, int nth)
 {
     for (int i = 0; i < g->n; i++)
         if (strcmp(g->kind[i], kind) == 0 && nth-- == 0)
@@ -1378,11 +1038,11 @@ static int ledger_entries(const char *iban, const char *ccy, const char *from,
 
 static void test_poll_reports_and_statement(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, NULL);
     char mid[32], pay[600], from[11], to[11];
-    struct got g;
-    struct pgot p;
+    struct ojt_got g;
+    struct ojt_pgot p;
     faults("{\"clear\": true}");
     new_msg(mid, sizeof(mid));
     payload_path(&w, mid, pay, sizeof(pay));
@@ -1411,8 +1071,8 @@ static void test_poll_reports_and_statement(void)
 
     /* the statement: the account masked in its name, several pages of
      * entries, one statement per currency, balances that add up */
-    day(-1, from);
-    day(0, to);
+    ojt_day(-1, from);
+    ojt_day(0, to);
     snprintf(want, sizeof(want), "stmt_DE-3000-");
     CU_ASSERT_EQUAL(strncmp(p.remote[sm], want, strlen(want)), 0);
     CU_ASSERT_PTR_NULL(strstr(p.remote[sm], DEBTOR));
@@ -1444,17 +1104,17 @@ static void test_poll_reports_and_statement(void)
     sm = find_kind(&p, "statement", 0);
     CU_ASSERT_TRUE_FATAL(sm >= 0);
     CU_ASSERT_STRING_EQUAL(p.sha[sm], sha);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* A report the daemon could not take stays for the next round. */
 static void test_poll_refused_delivery(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, "accounts = ( );");
     char mid[32], pay[600];
-    struct got g;
-    struct pgot p;
+    struct ojt_got g;
+    struct ojt_pgot p;
     one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
     op(&w, 0, pay, mid, &g);
     CU_ASSERT_EQUAL(g.out, H2H_OUT_OK);
@@ -1464,20 +1124,20 @@ static void test_poll_refused_delivery(void)
     do_poll(&w, &p, 0);
     CU_ASSERT_EQUAL(p.n, 1);
     CU_ASSERT_EQUAL(outbox_count(&w), 0);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* A payment scheduled for later is PDNG; when the bank executes it, the
  * next poll makes and delivers a second report. */
 static void test_pending_then_final(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, "accounts = ( );");
     char mid[32], pay[600], later[11], path[900];
-    struct got g;
-    struct pgot p;
+    struct ojt_got g;
+    struct ojt_pgot p;
     struct stat sb;
-    day(2, later);
+    ojt_day(2, later);
     one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
     canon(pay, mid, later, THREE, 1);
     op(&w, 0, pay, mid, &g);
@@ -1512,18 +1172,18 @@ static void test_pending_then_final(void)
     CU_ASSERT_EQUAL(stat(path, &sb), 0);
     CU_ASSERT_EQUAL(outbox_count(&w), 0);
     sim_today(NULL);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* A crash between a record and its report: the next poll makes the report
  * again, the same bytes as before. */
 static void test_record_redo(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, "accounts = ( );");
     char mid[32], pay[600], rep[900], rec[900], pend[900], sha1[65], sha2[65];
-    struct got g;
-    struct pgot p;
+    struct ojt_got g;
+    struct ojt_pgot p;
     one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
     op(&w, 0, pay, mid, &g);
     CU_ASSERT_EQUAL(g.out, H2H_OUT_OK);
@@ -1547,16 +1207,16 @@ static void test_record_redo(void)
     struct stat sb;
     CU_ASSERT_EQUAL(stat(rec, &sb), 0);
     CU_ASSERT_NOT_EQUAL(stat(pend, &sb), 0);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* close() lets a request in flight finish. */
 static void test_close_in_flight(void)
 {
-    struct world w;
+    struct ojt_world w;
     OPEN(&w, NULL);
     char mid[32], pay[600];
-    struct got g;
+    struct ojt_got g;
     one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
     faults("{\"clear\": true, \"latency_ms\": 700}");
     memset(&g, 0, sizeof(g));
@@ -1566,20 +1226,20 @@ static void test_close_in_flight(void)
                                  .kind = "payment",
                                  .data = &g};
     struct h2h_err err = {0};
-    CU_ASSERT_EQUAL_FATAL(OPS->submit(w.a, &req, result_cb, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(OPS->submit(w.a, &req, ojt_result_cb, &err), 0);
     /* let the prepare step and the token request happen */
     int never = 0;
-    run_until(&w.loop, &never, 1, 300);
-    closed_calls = 0;
-    OPS->close(w.a, closed_cb);
-    CU_ASSERT_EQUAL(OPS->submit(w.a, &req, result_cb, &err), H2H_ECANCELED);
-    CU_ASSERT_EQUAL(run_until(&w.loop, &closed_calls, 1, 20000), 0);
+    ojt_run_until(&w.loop, &never, 1, 300);
+    ojt_closed_calls = 0;
+    OPS->close(w.a, ojt_closed_cb);
+    CU_ASSERT_EQUAL(OPS->submit(w.a, &req, ojt_result_cb, &err), H2H_ECANCELED);
+    CU_ASSERT_EQUAL(ojt_run_until(&w.loop, &ojt_closed_calls, 1, 20000), 0);
     CU_ASSERT_EQUAL(g.calls, 1);
     CU_ASSERT_EQUAL(g.out, H2H_OUT_OK);
     w.a = NULL;
     faults("{\"clear\": true}");
     CU_ASSERT_EQUAL(arrivals(mid, "created"), 1);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 static int n_certs;
@@ -1596,15 +1256,15 @@ static void cert_cb(void *ctx, const char *label, struct x509_st *cert)
 
 static void test_certs_and_p12(void)
 {
-    struct world w;
+    struct ojt_world w;
     char tls[2048];
     NEED_ENV();
     snprintf(tls, sizeof(tls),
              "ca_file = \"%s\"; client_p12 = \"%s\"; passphrase_file = \"%s\";",
-             env.ca, env.client_p12, env.client_p12_pass);
+             ojt_env.ca, ojt_env.client_p12, ojt_env.client_p12_pass);
     if (world_open_tls(&w, NULL, tls) != 0) {
         CU_FAIL("adapter with a PKCS#12 client identity not created");
-        world_close(&w);
+        ojt_world_close(&w);
         return;
     }
     n_certs = 0;
@@ -1617,11 +1277,11 @@ static void test_certs_and_p12(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(cert_labels, "bank response signing"));
     CU_ASSERT_PTR_NOT_NULL(strstr(cert_labels, "tls trust anchor;"));
     char mid[32], pay[600];
-    struct got g;
+    struct ojt_got g;
     one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
     op(&w, 0, pay, mid, &g);
     CU_ASSERT_EQUAL(g.out, H2H_OUT_OK);
-    world_close(&w);
+    ojt_world_close(&w);
 }
 
 /* create refuses what cannot work, with the reason and without secrets. */
@@ -1635,7 +1295,7 @@ static void test_create_refuses(void)
     CU_ASSERT_EQUAL(tu_write_file(sec, "wrong-secret-XYZ\n", 17), 0);
     chmod(sec, 0644);
     for (int k = 0; k < 4; k++) {
-        const char *bank = k == 2 ? "/nonexistent/bank.pem" : env.bank;
+        const char *bank = k == 2 ? "/nonexistent/bank.pem" : ojt_env.bank;
         snprintf(text, sizeof(text),
                  "bank = { name = \"obank\"; adapter = \"openapi_json\";"
                  " payment_format = \"canonical\";\n"
@@ -1644,8 +1304,9 @@ static void test_create_refuses(void)
                  " client_cert = \"%s\"; client_key = \"%s\"; };"
                  " sign = { key = \"%s\"; cert = \"%s\"; }; bank_cert = "
                  "\"%s\"; }; };\n",
-                 env.base_url, env.client_id, k == 0 ? sec : env.secret, env.ca,
-                 env.client, env.client_key, env.sign_key, env.sign, bank);
+                 ojt_env.base_url, ojt_env.client_id,
+                 k == 0 ? sec : ojt_env.secret, ojt_env.ca, ojt_env.client,
+                 ojt_env.client_key, ojt_env.sign_key, ojt_env.sign, bank);
         config_t cfg;
         config_init(&cfg);
         CU_ASSERT_FATAL(config_read_string(&cfg, text) == CONFIG_TRUE);
@@ -1671,21 +1332,22 @@ static void test_create_refuses(void)
         if (k == 3) {
             /* the same settings with everything in place work */
             CU_ASSERT_EQUAL_FATAL(rc, 0);
-            struct world w = {0};
+            struct ojt_world w = {0};
             w.a = a;
             char mid[32], pay[600];
-            struct got g;
+            struct ojt_got g;
             snprintf(w.base, sizeof(w.base), "%s", dir);
             one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
             memset(&g, 0, sizeof(g));
             struct h2h_submit_req req = {
                 .msg_id = mid, .remote_name = mid, .payload = pay, .data = &g};
-            CU_ASSERT_EQUAL_FATAL(OPS->submit(a, &req, result_cb, &err), 0);
-            CU_ASSERT_EQUAL(run_until(&loop, &g.calls, 1, 30000), 0);
+            CU_ASSERT_EQUAL_FATAL(OPS->submit(a, &req, ojt_result_cb, &err), 0);
+            CU_ASSERT_EQUAL(ojt_run_until(&loop, &g.calls, 1, 30000), 0);
             CU_ASSERT_EQUAL(g.out, H2H_OUT_OK);
-            closed_calls = 0;
-            OPS->close(a, closed_cb);
-            CU_ASSERT_EQUAL(run_until(&loop, &closed_calls, 1, 20000), 0);
+            ojt_closed_calls = 0;
+            OPS->close(a, ojt_closed_cb);
+            CU_ASSERT_EQUAL(ojt_run_until(&loop, &ojt_closed_calls, 1, 20000),
+                            0);
             a = NULL;
         }
         uv_run(&loop, UV_RUN_DEFAULT);
@@ -1700,25 +1362,25 @@ static void test_create_refuses(void)
 static void test_wrong_secret(void)
 {
     NEED_ENV();
-    struct world w;
+    struct ojt_world w;
     char sec[600];
     const char *d = tu_mkdtemp();
     snprintf(sec, sizeof(sec), "%s/wrong", d);
     CU_ASSERT_EQUAL(tu_write_file(sec, "not-the-secret-42\n", 18), 0);
     chmod(sec, 0600);
     char saved[600];
-    snprintf(saved, sizeof(saved), "%s", env.secret);
-    snprintf(env.secret, sizeof(env.secret), "%s", sec);
+    snprintf(saved, sizeof(saved), "%s", ojt_env.secret);
+    snprintf(ojt_env.secret, sizeof(ojt_env.secret), "%s", sec);
     int rc = world_open(&w, NULL);
-    snprintf(env.secret, sizeof(env.secret), "%s", saved);
+    snprintf(ojt_env.secret, sizeof(ojt_env.secret), "%s", saved);
     if (rc != 0) {
         CU_FAIL("adapter not created");
-        world_close(&w);
+        ojt_world_close(&w);
         tu_rmtree(d);
         return;
     }
     char mid[32], pay[600];
-    struct got g;
+    struct ojt_got g;
     one_tx(&w, mid, sizeof(mid), pay, sizeof(pay));
     op(&w, 0, pay, mid, &g);
     CU_ASSERT_EQUAL(g.out, H2H_OUT_PERMFAIL);
@@ -1726,7 +1388,7 @@ static void test_wrong_secret(void)
     CU_ASSERT_PTR_NULL(strstr(g.msg, "not-the-secret"));
     CU_ASSERT_PTR_NOT_NULL(strstr(OPS->health(w.a), "invalid_client"));
     CU_ASSERT_EQUAL(arrivals(mid, NULL), 0);
-    world_close(&w);
+    ojt_world_close(&w);
     tu_rmtree(d);
 }
 
@@ -1758,15 +1420,5 @@ static const struct tu_case cases[] = {
 
 int main(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    struct h2h_err err;
-    if (cert_init(&err) != 0 || https_global_init(&err) != 0) {
-        fprintf(stderr, "init: %s\n", err.msg);
-        return 1;
-    }
-    int rc = tu_main("openapi_json", cases);
-    env_stop();
-    https_global_cleanup();
-    cert_shutdown();
-    return rc;
+    return ojt_main("openapi_json", cases);
 }
