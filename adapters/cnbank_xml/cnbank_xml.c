@@ -135,6 +135,13 @@ static int cx_create(uv_loop_t *loop, const config_setting_t *bank,
     }
     if ((rc = fsu_mkdirs(c->receipts_dir, 0700, err)) < 0)
         goto fail;
+    if ((rc = fsu_join(c->fam_dir, sizeof(c->fam_dir), state_dir, "fam")) !=
+        0) {
+        rc = h2h_err_set(err, rc, "state folder path too long");
+        goto fail;
+    }
+    if ((rc = fsu_mkdirs(c->fam_dir, 0700, err)) < 0)
+        goto fail;
     if (c->p->sig_where != CX_SIG_NONE &&
         (rc = aset_sign_load(&c->s.sign, &c->sign_id, err)) < 0)
         goto fail;
@@ -230,12 +237,44 @@ static void cx_booking_refs(struct h2h_adapter *a, const char **serial,
     *batch_purpose = "SALA";
 }
 
+/* A bank takes bill or scf messages when its profile has that family. */
+static unsigned cx_instance_kinds(struct h2h_adapter *a)
+{
+    struct cx *c = (struct cx *)a;
+    return H2H_KIND_PAYMENTS | (c->p->has_bills ? H2H_KIND_BILLS : 0) |
+           (c->p->has_scf ? H2H_KIND_SCF : 0);
+}
+
+static int is_fam(const struct h2h_submit_req *req)
+{
+    return req && req->kind &&
+           (strcmp(req->kind, "bill") == 0 || strcmp(req->kind, "scf") == 0);
+}
+
+static int cx_submit_any(struct h2h_adapter *a, struct h2h_submit_req *req,
+                         h2h_result_cb cb, struct h2h_err *err)
+{
+    if (is_fam(req))
+        return cx_fam_submit((struct cx *)a, req, cb, 0, err);
+    return cx_submit(a, req, cb, err);
+}
+
+static int cx_recover_any(struct h2h_adapter *a, struct h2h_submit_req *req,
+                          h2h_result_cb cb, struct h2h_err *err)
+{
+    if (is_fam(req))
+        return cx_fam_submit((struct cx *)a, req, cb, 1, err);
+    return cx_recover(a, req, cb, err);
+}
+
 const struct h2h_adapter_ops cnbank_xml_ops = {
     .name = "cnbank_xml",
+    .kinds = H2H_KIND_PAYMENTS | H2H_KIND_BILLS | H2H_KIND_SCF,
+    .instance_kinds = cx_instance_kinds,
     .check_config = cx_check,
     .create = cx_create,
-    .submit = cx_submit,
-    .recover = cx_recover,
+    .submit = cx_submit_any,
+    .recover = cx_recover_any,
     .inquire = NULL,
     .poll = cx_poll,
     .poll_delivered = cx_poll_delivered,

@@ -12,6 +12,10 @@
  *   cx_submit.c    submit and recover
  *   cx_poll.c      poll: reports, pending inquiries, statements, receipts
  *   cx_stmt.c      transactions (paged) -> canonical statement; receipts
+ *   cx_profile_fam.c  the bill pool / scf families' value tables
+ *   cx_bill.c, cx_scf.c  bill / scf requests -> plans; answers -> results
+ *   cx_fam.c       submit and recover of bill / scf messages (records)
+ *   cx_fam_poll.c  the bills round of a poll
  *
  * Threads: everything on the loop thread, except what says "thread pool".
  */
@@ -44,6 +48,21 @@ enum cx_fn {
     CX_FN_TRANSACTIONS,
     CX_FN_RECEIPTS,
     CX_FN_RECEIPT_DOWNLOAD,
+    CX_FN_CORE, /* the ones above are required; the families optional */
+    /* bills family (PROFILE.md "Bill pool and supply-chain finance") */
+    CX_FN_BILL_OPERATION = CX_FN_CORE,
+    CX_FN_BILL_QUERY,
+    CX_FN_BILL_DRAFTS,
+    CX_FN_BILL_NOTICES,
+    CX_FN_BILL_POOL,
+    CX_FN_BILL_HISTORY, /* optional within the family */
+    /* scf family */
+    CX_FN_SCF_FINANCING,
+    CX_FN_SCF_QUERY,
+    CX_FN_SCF_CANCEL,
+    CX_FN_VOUCHER_OPERATION,
+    CX_FN_VOUCHER_QUERY,
+    CX_FN_VOUCHER_LIST,
     CX_FN_COUNT
 };
 /* "payment", "payment_status", ... (the profile's names). */
@@ -75,8 +94,58 @@ enum cx_tok {
     CX_T_TO,
     CX_T_PAGE,
     CX_T_RECEIPT_ID,
+    /* the bills and scf families; all may be empty (PROFILE.md) */
+    CX_T_ORIG_SERIAL,
+    CX_T_OUR_ACCOUNT,
+    CX_T_BILL_OP,
+    CX_T_DRAFT_NO,
+    CX_T_SUB_FROM,
+    CX_T_SUB_TO,
+    CX_T_DRAFT_KIND,
+    CX_T_ISSUE_DATE,
+    CX_T_MATURITY_DATE,
+    CX_T_TRANSFERABLE,
+    CX_T_DIVISIBLE,
+    CX_T_CPTY_NAME,
+    CX_T_CPTY_ACCOUNT,
+    CX_T_CPTY_BANK,
+    CX_T_ACCEPTOR_NAME,
+    CX_T_ACCEPTOR_ACCOUNT,
+    CX_T_ACCEPTOR_BANK,
+    CX_T_PAYEE_NAME,
+    CX_T_PAYEE_ACCOUNT,
+    CX_T_PAYEE_BANK,
+    CX_T_RATE,
+    CX_T_OP_DATE,
+    CX_T_POOL_ID,
+    CX_T_NOTICE_ID,
+    CX_T_OVERDUE,
+    CX_T_REASON,
+    CX_T_MEMO,
+    CX_T_VOUCHER_OP,
+    CX_T_VOUCHER_ID,
+    CX_T_FINANCING_KIND,
+    CX_T_VALUE_DATE,
+    CX_T_PRODUCT,
+    CX_T_AGREEMENT_REF,
+    CX_T_CONTRACT_REF,
+    CX_T_INVOICE_NO,
+    CX_T_TAX_CODE,
+    CX_T_INVOICE_AMOUNT,
+    CX_T_INVOICE_ISSUE_DATE,
+    CX_T_INVOICE_DUE_DATE,
+    CX_T_BUYER_NAME,
+    CX_T_SELLER_NAME,
+    CX_T_SELLER_ACCOUNT,
+    CX_T_DRAFT_STATUS,
+    CX_T_MATURITY_FROM,
+    CX_T_MATURITY_TO,
+    CX_T_HOLDER,
     CX_T_N
 };
+/* The first token of the families: from here on every token may be
+ * empty, and the caller decides which ones an operation needs. */
+#define CX_T_FAMILY CX_T_ORIG_SERIAL
 /* "function", "login", ... (without braces). */
 const char *cx_tok_name(enum cx_tok t);
 
@@ -110,8 +179,77 @@ enum cx_key {
     CX_K_REMITTANCE,
     CX_K_RECEIPT_ID,
     CX_K_CONTENT,
+    /* the bills and scf families */
+    CX_K_REASON_CODE,
+    CX_K_DRAFT_NO,
+    CX_K_DRAFT_KIND,
+    CX_K_FACE_AMOUNT,
+    CX_K_ISSUE_DATE,
+    CX_K_MATURITY_DATE,
+    CX_K_DRAWER_NAME,
+    CX_K_DRAWER_ACCOUNT,
+    CX_K_DRAWER_BANK,
+    CX_K_ACCEPTOR_NAME,
+    CX_K_ACCEPTOR_ACCOUNT,
+    CX_K_ACCEPTOR_BANK,
+    CX_K_PAYEE_NAME,
+    CX_K_PAYEE_ACCOUNT,
+    CX_K_PAYEE_BANK,
+    CX_K_HOLDER_NAME,
+    CX_K_HOLDER_ACCOUNT,
+    CX_K_HOLDER_BANK,
+    CX_K_DRAFT_STATUS,
+    CX_K_TRANSFERABLE,
+    CX_K_DIVISIBLE,
+    CX_K_SUB_FROM,
+    CX_K_SUB_TO,
+    CX_K_NOTICE_ID,
+    CX_K_NOTICE_KIND,
+    CX_K_FROM_NAME,
+    CX_K_FROM_ACCOUNT,
+    CX_K_FROM_BANK,
+    CX_K_RECEIVED_DATE,
+    CX_K_CLAIM_AMOUNT,
+    CX_K_EVENT_DATE,
+    CX_K_EVENT_OP,
+    CX_K_EVENT,
+    CX_K_TO_NAME,
+    CX_K_POOL_ID,
+    CX_K_AS_OF,
+    CX_K_PLEDGED_COUNT,
+    CX_K_PLEDGED_TOTAL,
+    CX_K_DEPOSIT,
+    CX_K_QUOTA_TOTAL,
+    CX_K_QUOTA_USED,
+    CX_K_QUOTA_AVAILABLE,
+    CX_K_APPROVED_AMOUNT,
+    CX_K_RATE,
+    CX_K_INTEREST,
+    CX_K_LOAN_REF,
+    CX_K_FINANCED_AMOUNT,
+    CX_K_FINANCED_DATE,
+    CX_K_REPAID_PRINCIPAL,
+    CX_K_REPAID_INTEREST,
+    CX_K_REPAID_DATE,
+    CX_K_INVOICE_NO,
+    CX_K_RESULT,
+    CX_K_VOUCHER_ID,
+    CX_K_ROOT_ID,
+    CX_K_PARENT_ID,
+    CX_K_LEVEL,
+    CX_K_ISSUER_NAME,
+    CX_K_ISSUER_ACCOUNT,
+    CX_K_TRANSFEROR_NAME,
+    CX_K_REMAINING,
+    CX_K_VOUCHER_STATUS,
+    CX_K_SETTLED_DATE,
     CX_K_N
 };
+/* A set of tokens or of result keys: one bit each.  There are more than
+ * 64 of both, so the sets are 128 bits wide (a GNU C extension, which
+ * the build uses: C11 with GNU extensions). */
+__extension__ typedef unsigned __int128 cx_set;
+#define CX_BIT(n) ((cx_set)1 << (n))
 /* "serial", "status", ... (the profile's key names). */
 const char *cx_key_name(enum cx_key k);
 
@@ -127,8 +265,9 @@ struct cx_function {
     size_t n_request;
     struct cx_entry *header;  /* overrides of envelope.header (same paths) */
     size_t n_header;
-    char *items;              /* payroll: repeated element below body */
-    struct cx_entry *item;    /* payroll: below each item element */
+    char *items;              /* payroll, scf_financing: repeated element
+                                 below body */
+    struct cx_entry *item;    /* payroll, scf_financing: below each item */
     size_t n_item;
     /* result: top-level keys -> path below envelope.response_body (NULL:
      * not in the profile).  result[CX_K_ITEMS] is the repeated element's
@@ -198,6 +337,17 @@ struct cx_profile {
     struct cx_function fn[CX_FN_COUNT];
     struct cx_pair *status_map; /* ( bank value, PDNG|ACCP|ACSC|ACTC|RJCT ) */
     size_t n_status_map;
+
+    /* The optional families (fn[] entries of an absent family have code
+     * NULL) and their value tables, ( h2hd name, the bank's value ):
+     * PROFILE.md "Bill pool and supply-chain finance". */
+    int has_bills, has_scf;
+    struct cx_table {
+        struct cx_pair *v;
+        size_t n;
+    } t_bill_ops, t_draft_kinds, t_draft_status, t_results, t_fin_kinds,
+        t_fin_status, t_voucher_ops, t_voucher_status;
+    char *yes, *no; /* yes_no */
 };
 
 /*
@@ -220,10 +370,29 @@ const char *cx_ccy_bank(const struct cx_profile *p, const char *iso);
 const char *cx_ccy_iso(const struct cx_profile *p, const char *bank);
 /* The ISO status of a bank status value; NULL when not in status_map. */
 const char *cx_status_iso(const struct cx_profile *p, const char *bank);
+/* A value table's bank value of an h2hd name and back; NULL when not
+ * listed (or the table is absent). */
+const char *cx_tab_bank(const struct cx_table *t, const char *name);
+const char *cx_tab_name(const struct cx_table *t, const char *bank);
+/* The result keys an ok answer of fn must carry (item: in each item). */
+cx_set cx_keys_required(const struct cx_profile *p, enum cx_fn fn, int item);
+
+/* cx_profile_fam.c: the families' value tables, read from the profile's
+ * root (has_bills / has_scf already set from the functions present);
+ * problems to a like cx_profile_load's.  Returns the number of problems.
+ * Frees with cx_fam_free. */
+int cx_fam_read(struct cx_profile *p, const config_setting_t *root,
+                struct aset *a);
+void cx_fam_free(struct cx_profile *p);
 
 /* ---- the bank's settings (cx_config.c) ---------------------------------- */
 
 #define CX_PATH_MAX 4096
+
+/* A voucher counterparty by member id (setting parties). */
+struct cx_party {
+    char *id, *name, *account, *bank;
+};
 
 struct cx_settings {
     char *profile_path; /* resolved */
@@ -240,6 +409,9 @@ struct cx_settings {
     struct aset_tls tls;   /* framing http: mutual TLS, proxy */
     int statement_days;
     unsigned statement_interval_s, pending_interval_s;
+    unsigned bills_interval_s; /* the bills rounds (cx_fam_poll.c) */
+    struct cx_party *parties;  /* voucher counterparties */
+    size_t n_parties;
     int receipts; /* fetch receipts with statements (default yes) */
     unsigned connect_timeout_s, request_timeout_s;
     int max_concurrent;
@@ -396,6 +568,8 @@ struct cx {
     int works;                /* thread-pool jobs not yet back */
     uint64_t next_stmt_ms;    /* uv_now() when statements are due */
     uint64_t next_pending_ms; /* uv_now() when pending payments are due */
+    uint64_t next_bills_ms;   /* uv_now() when the bills round is due */
+    char fam_dir[CX_PATH_MAX]; /* state_dir/fam: bill and scf records */
     unsigned long seq;        /* request ids and local temporary names */
     unsigned long answers;    /* verified answers so far (for health) */
     char tag[9];              /* random, keeps ids and names unique per run */
@@ -569,5 +743,114 @@ void cx_receipts_free(struct cx_receipts *list);
 
 /* A unique local temporary name in the daemon's tmp_dir. */
 void cx_local_name(struct cx *c, char *buf, size_t n);
+
+/* ---- bill pool and supply-chain finance --------------------------------
+ * cx_bill.c / cx_scf.c   a dropped request -> a plan (the bank function and
+ *                        its token values); answers -> canonical results
+ * cx_fam.c               submit and recover of such a message, its record
+ *                        and results (write-ahead, outbox)
+ * cx_fam_poll.c          the bills rounds
+ */
+
+enum cx_fam { CX_FAM_BILLS = 1, CX_FAM_SCF = 2 };
+
+/* What a bill or scf message asks of the bank.  An operation is one
+ * request of fn with {serial}; an inquiry runs list / query functions and
+ * sends nothing that changes anything.  Strings are owned by the plan
+ * (pool); vals and items point into it. */
+struct cx_plan {
+    enum cx_fam fam;
+    enum cx_fn fn;    /* the operation's function; inquiries: see inq */
+    enum cx_fn query; /* recover and rounds ask this by serial */
+    int inquiry;      /* 0: an operation */
+    char serial[40];
+    char req_id[72];  /* the treasury's ReqId: in every result */
+    char op[32];      /* its operation's name, for the result */
+    char orig_req[72]; /* cancel, scf inquiry: the request named */
+    char draft_no[32]; /* draft_detail */
+    int scf_kind;      /* enum fmt_canon_scf_req_kind, scf only */
+    struct cx_vals v;
+    struct cx_vals *items;
+    size_t n_items;
+    char **pool;
+    size_t n_pool, cap_pool;
+};
+void cx_plan_release(struct cx_plan *pl);
+/* Keep a copy of s in the plan as token t's value (or an item's). */
+int cx_plan_set(struct cx_plan *pl, struct cx_vals *v, enum cx_tok t,
+                const char *s);
+
+/* Thread pool.  Read the dropped bill request at path and plan it for
+ * this bank: every value the bank would refuse is H2H_EINVALID naming
+ * the field, before anything is sent.  serial: the message's. */
+int cx_bill_plan(const struct cx *c, const char *path, const char *serial,
+                 struct cx_plan *pl, struct h2h_err *err);
+/* The same for a <ScfRequest> or a tsin.001 / tsin.003.  orig_serial:
+ * looks up the serial of a request named by its ReqId (cancel, inquiry);
+ * data is passed to it. */
+typedef int (*cx_serial_of_fn)(void *data, const char *req_id, char *serial,
+                               size_t n);
+int cx_scf_plan(const struct cx *c, const char *path, const char *serial,
+                cx_serial_of_fn serial_of, void *data, struct cx_plan *pl,
+                struct h2h_err *err);
+
+/* An answer turned into a canonical result document (UTF-8 XML in a new
+ * buffer *doc).  *final: 0 while the bank says the request is pending
+ * (rounds ask again).  *sum (may be NULL) receives a short text of what
+ * matters for "changed?" checks in rounds (status and terms). */
+int cx_bill_result(const struct cx *c, const struct cx_plan *pl,
+                   const struct cx_answer *a, char **doc, size_t *len,
+                   int *final, struct h2h_err *err);
+int cx_scf_result(const struct cx *c, const struct cx_plan *pl, enum cx_fn fn,
+                  const struct cx_answer *a, char **doc, size_t *len,
+                  int *final, char **sum, struct h2h_err *err);
+/* Inquiry results from the answers of every page / call. */
+int cx_bill_pool_doc(const struct cx *c, const char *req_id,
+                     const struct cx_answer *a, char **doc, size_t *len,
+                     char **sum, struct h2h_err *err);
+int cx_bill_list_doc(const struct cx *c, const char *req_id, const char *op,
+                     struct cx_answer *const *pages, size_t n_pages,
+                     const struct cx_answer *history, const char *draft_no,
+                     char **doc, size_t *len, struct h2h_err *err);
+/* One <BillNotice> of row i of a bill_notices answer; *id: its notice id
+ * (borrowed from a). */
+int cx_bill_notice_doc(const struct cx *c, const struct cx_answer *a, size_t i,
+                       char **doc, size_t *len, const char **id,
+                       struct h2h_err *err);
+int cx_scf_holdings_doc(const struct cx *c, const char *req_id,
+                        struct cx_answer *const *pages, size_t n_pages,
+                        char **doc, size_t *len, char **sum,
+                        struct h2h_err *err);
+/* A repayment notice for a financing the bank reports repaid. */
+int cx_scf_repaid_doc(const struct cx *c, const char *req_id,
+                      const struct cx_answer *a, char **doc, size_t *len,
+                      struct h2h_err *err);
+
+int cx_fam_submit(struct cx *c, struct h2h_submit_req *req, h2h_result_cb cb,
+                  int recover, struct h2h_err *err);
+/* Records (state_dir/fam/<msg_id>.json) and results (outbox/), thread
+ * pool: load (NULL when absent or unreadable), save durably, and a new
+ * result of a record written to the outbox as <msg_id>-<n>.xml before
+ * the record notes it (final, sum). */
+json_t *cx_fam_rec_load(const struct cx *c, const char *msg_id);
+int cx_fam_rec_save(const struct cx *c, json_t *rec, struct h2h_err *err);
+int cx_fam_rec_result(const struct cx *c, json_t *rec, const char *doc,
+                      size_t len, int final, const char *sum,
+                      struct h2h_err *err);
+int cx_fam_outbox_put(const struct cx *c, const char *stem, const char *doc,
+                      size_t len, struct h2h_err *err);
+/* The bills round of a poll (cx_fam_poll.c): done(...) once, later, with
+ * wrote = 1 when results went to the outbox; err NULL or the first
+ * problem; bank_down when the bank could not be reached. */
+typedef void (*cx_round_done_fn)(struct cx *c, void *data, int wrote,
+                                 const struct h2h_err *err, int bank_down);
+int cx_bills_round(struct cx *c, cx_round_done_fn done, void *data,
+                   struct h2h_err *err);
+/* The kind (a bills op name) of notice id as delivered by a round; -1
+ * when this bank's rounds did not deliver it. */
+int cx_fam_notice_kind(const struct cx *c, const char *id, char *kind,
+                       size_t n);
+/* A plan good enough for the answers to a recorded request (rounds). */
+int cx_fam_rec_plan(const json_t *rec, struct cx_plan *pl);
 
 #endif

@@ -42,7 +42,8 @@
 #define NAME_MAX_LEN 128  /* one element or attribute name of a path */
 #define REQUEST_ID_MAX 30 /* PROFILE.md "Tokens" */
 #define PAGE_TOKEN_MAX 64 /* PROFILE.md "Paging": a continuation token */
-#define K(k) (UINT64_C(1) << (k))
+#define FAM_ID_MAX 64     /* ids and references of the families */
+#define K(k) CX_BIT(k)
 
 /* ---- a growing string ------------------------------------------------- */
 
@@ -406,8 +407,11 @@ static int tok_of(const char *name, size_t n)
 
 /* Tokens a payroll item takes from its own cx_vals (the others, {login}
  * {date} ..., from the request's). */
-static int is_item_tok(int t)
+static int is_item_tok(enum cx_fn fn, int t)
 {
+    if (fn == CX_FN_SCF_FINANCING)
+        return t == CX_T_ITEM_NO ||
+               (t >= CX_T_INVOICE_NO && t <= CX_T_SELLER_ACCOUNT);
     return t == CX_T_ITEM_NO || t == CX_T_CREDITOR_ACCOUNT ||
            t == CX_T_CREDITOR_NAME || t == CX_T_CREDITOR_BANK ||
            t == CX_T_AMOUNT || t == CX_T_REMITTANCE;
@@ -422,9 +426,14 @@ static const char *tok_val(const struct cx_profile *p, enum cx_fn fn,
 {
     if (t == CX_T_FUNCTION)
         return p->fn[fn].code;
-    const char *v = item && is_item_tok(t) ? item->v[t] : vals->v[t];
-    if (!v && (t == CX_T_CREDITOR_BANK || t == CX_T_REMITTANCE ||
-               (t == CX_T_PAGE && p->paging == CX_PAGING_TOKEN)))
+    const char *v = item && is_item_tok(fn, t) ? item->v[t] : vals->v[t];
+    if (!v &&
+        (t == CX_T_CREDITOR_BANK || t == CX_T_REMITTANCE || t >= CX_T_FAMILY ||
+         (t == CX_T_PAGE && p->paging == CX_PAGING_TOKEN)))
+        v = "";
+    /* in the families a value that does not apply is empty (PROFILE.md
+     * "New tokens"); which ones an operation needs, its reader decides */
+    if (!v && fn >= CX_FN_CORE && t != CX_T_SERIAL)
         v = "";
     return v;
 }
@@ -650,19 +659,87 @@ static int check_value(const struct cx_profile *p, const char *where, int t,
     case CX_T_DEBTOR_ACCOUNT:
     case CX_T_CREDITOR_ACCOUNT:
     case CX_T_ACCOUNT:
+    case CX_T_OUR_ACCOUNT:
+    case CX_T_CPTY_ACCOUNT:
+    case CX_T_ACCEPTOR_ACCOUNT:
+    case CX_T_PAYEE_ACCOUNT:
+    case CX_T_SELLER_ACCOUNT:
         if (!all_digits(v, 10, 30))
             return bad(err, where, t, "%s: an account is 10..30 digits",
                        shown(v, sh, sizeof(sh)));
         return 0;
     case CX_T_DEBTOR_NAME:
     case CX_T_CREDITOR_NAME:
+    case CX_T_CPTY_NAME:
+    case CX_T_ACCEPTOR_NAME:
+    case CX_T_PAYEE_NAME:
+    case CX_T_BUYER_NAME:
+    case CX_T_SELLER_NAME:
         return check_text(where, t, nc, p->limits.name, 0, err);
     case CX_T_CREDITOR_BANK:
         return check_text(where, t, nc, p->limits.bank_name, 1, err);
     case CX_T_REMITTANCE:
+    case CX_T_REASON:
+    case CX_T_MEMO:
         return check_text(where, t, nc, p->limits.remittance, 1, err);
+    case CX_T_ORIG_SERIAL:
+        if (!id_chars(v, (size_t)p->limits.serial))
+            return bad(err, where, t, "%s: 1..%d of A-Z a-z 0-9 -",
+                       shown(v, sh, sizeof(sh)), p->limits.serial);
+        return 0;
+    case CX_T_CPTY_BANK:
+    case CX_T_ACCEPTOR_BANK:
+    case CX_T_PAYEE_BANK:
+        if (!all_digits(v, 12, 12))
+            return bad(err, where, t, "%s: a bank code (CNAPS) is 12 digits",
+                       shown(v, sh, sizeof(sh)));
+        return 0;
+    case CX_T_DRAFT_NO:
+        if (!all_digits(v, 30, 30))
+            return bad(err, where, t, "%s: a draft number is 30 digits",
+                       shown(v, sh, sizeof(sh)));
+        return 0;
+    case CX_T_SUB_FROM:
+    case CX_T_SUB_TO:
+        if (!all_digits(v, 1, 15) || v[0] == '0')
+            return bad(err, where, t, "%s: a sub-ticket number from 1",
+                       shown(v, sh, sizeof(sh)));
+        return 0;
+    case CX_T_ISSUE_DATE:
+    case CX_T_MATURITY_DATE:
+    case CX_T_OP_DATE:
+    case CX_T_VALUE_DATE:
+    case CX_T_INVOICE_ISSUE_DATE:
+    case CX_T_INVOICE_DUE_DATE:
+    case CX_T_MATURITY_FROM:
+    case CX_T_MATURITY_TO:
+        if (date_days(p, v, &day) != 0)
+            return bad(err, where, t, "%s is not a date in %s",
+                       shown(v, sh, sizeof(sh)), p->date_format);
+        return 0;
+    case CX_T_RATE: {
+        size_t ip = strspn(v, "0123456789"), fp = 0;
+        if (v[ip] == '.')
+            fp = strspn(v + ip + 1, "0123456789");
+        if (ip == 0 || ip > 6 ||
+            (v[ip] && (v[ip] != '.' || fp < 1 || fp > 4 || v[ip + 1 + fp])))
+            return bad(err, where, t,
+                       "%s: a rate in percent with 1 to 4 decimals "
+                       "(like 2.35)",
+                       shown(v, sh, sizeof(sh)));
+        return 0;
+    }
+    case CX_T_POOL_ID:
+    case CX_T_NOTICE_ID:
+    case CX_T_VOUCHER_ID:
+    case CX_T_PRODUCT:
+    case CX_T_AGREEMENT_REF:
+    case CX_T_CONTRACT_REF:
+    case CX_T_INVOICE_NO:
+    case CX_T_TAX_CODE: return check_text(where, t, nc, FAM_ID_MAX, 0, err);
     case CX_T_AMOUNT:
     case CX_T_TOTAL:
+    case CX_T_INVOICE_AMOUNT:
         if (cx_amount_to_minor(p, v, &m, NULL) != 0 || m <= 0)
             return bad(err, where, t, "%s: an amount above zero in %s",
                        shown(v, sh, sizeof(sh)),
@@ -745,7 +822,7 @@ static int check_all(const struct cx_profile *p, enum cx_fn fn,
         for (size_t i = 0; i < f->n_item; i++)
             scan_tokens(f->item[i].tmpl, u);
         for (int t = 0; t < CX_T_N; t++) {
-            if (u[t] && is_item_tok(t))
+            if (u[t] && is_item_tok(fn, t))
                 item_used[t] = 1;
             else if (u[t])
                 used[t] = 1;
@@ -759,11 +836,15 @@ static int check_all(const struct cx_profile *p, enum cx_fn fn,
         if (!v)
             return bad(err, "", t, "missing (function %s uses it)",
                        cx_fn_name(fn));
+        if (!*v && fn >= CX_FN_CORE && t > CX_T_SERIAL)
+            continue; /* does not apply to this operation */
         if ((rc = check_value(p, "", t, v, err)) != 0)
             return rc;
     }
     const char *dacc =
         used[CX_T_DEBTOR_ACCOUNT] ? vals->v[CX_T_DEBTOR_ACCOUNT] : NULL;
+    /* the items' amount: a payroll item's, or an invoice's */
+    int amt = fn == CX_FN_SCF_FINANCING ? CX_T_INVOICE_AMOUNT : CX_T_AMOUNT;
     int64_t sum = 0;
     for (size_t i = 0; i < n_items; i++) {
         char where[40];
@@ -775,6 +856,8 @@ static int check_all(const struct cx_profile *p, enum cx_fn fn,
             if (!v)
                 return bad(err, where, t, "missing (function %s uses it)",
                            cx_fn_name(fn));
+            if (!*v && fn >= CX_FN_CORE)
+                continue;
             if ((rc = check_value(p, where, t, v, err)) != 0)
                 return rc;
         }
@@ -789,10 +872,10 @@ static int check_all(const struct cx_profile *p, enum cx_fn fn,
             return bad(err, where, CX_T_CREDITOR_ACCOUNT,
                        "the same account as {debtor_account}");
         int64_t m = 0;
-        if (item_used[CX_T_AMOUNT]) {
-            cx_amount_to_minor(p, it->v[CX_T_AMOUNT], &m, NULL);
+        if (item_used[amt]) {
+            cx_amount_to_minor(p, it->v[amt], &m, NULL);
             if (m > INT64_MAX - sum)
-                return bad(err, where, CX_T_AMOUNT, "the total overflows");
+                return bad(err, where, amt, "the total overflows");
             sum += m;
         }
     }
@@ -810,7 +893,7 @@ static int check_all(const struct cx_profile *p, enum cx_fn fn,
     if (used[CX_T_COUNT] && small_number(vals->v[CX_T_COUNT]) != (long)n_items)
         return bad(err, "", CX_T_COUNT, "is %s but there are %zu items",
                    vals->v[CX_T_COUNT], n_items);
-    if (used[CX_T_TOTAL] && n_items && item_used[CX_T_AMOUNT]) {
+    if (used[CX_T_TOTAL] && n_items && item_used[amt]) {
         int64_t tot = 0;
         cx_amount_to_minor(p, vals->v[CX_T_TOTAL], &tot, NULL);
         if (tot != sum) {
@@ -1111,7 +1194,7 @@ int cx_request_build(const struct cx_profile *p, enum cx_fn fn,
         return h2h_err_set(err, H2H_EINVALID,
                            "request: the profile signs requests but there is "
                            "no signing identity");
-    if (fn == CX_FN_PAYROLL) {
+    if (fn == CX_FN_PAYROLL || fn == CX_FN_SCF_FINANCING) {
         if (!items || !n_items || !f->items)
             return h2h_err_set(err, H2H_EINVALID,
                                "payroll: a batch needs at least one item");
@@ -1121,7 +1204,7 @@ int cx_request_build(const struct cx_profile *p, enum cx_fn fn,
                                "batch_items)",
                                n_items, p->limits.batch_items);
     } else {
-        n_items = 0; /* only a payroll has items */
+        n_items = 0; /* only a payroll and a financing have items */
     }
 
     if ((rc = check_all(p, fn, vals, items, n_items, err)) != 0)
@@ -1188,41 +1271,6 @@ void cx_answer_release(struct cx_answer *a)
         free(a->items[i]);
     free(a->items);
     memset(a, 0, sizeof(*a));
-}
-
-/* Result keys an ok answer must carry (PROFILE.md "functions"; the ones in
- * brackets there are optional).  A continuation token may be absent on
- * the last page. */
-static uint64_t top_required(const struct cx_profile *p, enum cx_fn fn)
-{
-    switch (fn) {
-    case CX_FN_PAYMENT:
-        return K(CX_K_SERIAL) | K(CX_K_STATUS) | K(CX_K_BANK_REF);
-    case CX_FN_PAYMENT_STATUS:
-    case CX_FN_PAYROLL:
-    case CX_FN_PAYROLL_RESULT: return K(CX_K_SERIAL) | K(CX_K_STATUS);
-    case CX_FN_BALANCE: return K(CX_K_ACCOUNT) | K(CX_K_BALANCE);
-    case CX_FN_TRANSACTIONS:
-    case CX_FN_RECEIPTS: return p->paging == CX_PAGING_PAGE ? K(CX_K_MORE) : 0;
-    case CX_FN_RECEIPT_DOWNLOAD: return K(CX_K_CONTENT);
-    default: return 0;
-    }
-}
-
-static uint64_t item_required(enum cx_fn fn)
-{
-    switch (fn) {
-    case CX_FN_PAYROLL_RESULT: return K(CX_K_ITEM_NO) | K(CX_K_STATUS);
-    case CX_FN_TRANSACTIONS:
-        return K(CX_K_ENTRY_ID) | K(CX_K_BOOKING_DATE) | K(CX_K_AMOUNT) |
-               K(CX_K_CREDIT_DEBIT) | K(CX_K_COUNTERPARTY_NAME) |
-               K(CX_K_COUNTERPARTY_ACCOUNT) | K(CX_K_REMITTANCE) |
-               K(CX_K_SERIAL);
-    case CX_FN_RECEIPTS:
-        return K(CX_K_RECEIPT_ID) | K(CX_K_ENTRY_ID) | K(CX_K_BOOKING_DATE) |
-               K(CX_K_AMOUNT);
-    default: return 0;
-    }
 }
 
 /* The text at path below base (malloc'd), NULL in *out when absent. */
@@ -1451,7 +1499,7 @@ static int answer_results(const struct cx_profile *p, enum cx_fn fn,
     int rc = walk(root, p->response_body, 0, &base, attr, err);
     if (rc)
         return rc;
-    uint64_t need = top_required(p, fn);
+    cx_set need = cx_keys_required(p, fn, 0);
     for (int k = 0; k < CX_K_N; k++) {
         if (k == CX_K_ITEMS || !f->result[k])
             continue;
@@ -1483,7 +1531,7 @@ static int answer_results(const struct cx_profile *p, enum cx_fn fn,
     xmlNodePtr parent;
     if ((rc = walk(base, parent_path, 0, &parent, attr, err)) != 0)
         return rc;
-    uint64_t ineed = item_required(fn);
+    cx_set ineed = cx_keys_required(p, fn, 1);
     size_t cap = 0;
     for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE || c->ns ||

@@ -31,7 +31,7 @@
 #include "deliver.h"
 #include "fsutil.h"
 
-enum { P_SCAN, P_OUTBOX, P_PENDING, P_STMT, P_RCPT, P_END };
+enum { P_SCAN, P_OUTBOX, P_PENDING, P_BILLS, P_STMT, P_RCPT, P_END };
 
 #define PRUNE_EVERY_MS (3600u * 1000u)
 
@@ -61,6 +61,7 @@ struct cx_poll {
     size_t q_next, q_running;
     int changed, any_changed;
     int pending_due;
+    int bills_due, bills_started; /* the bills round (cx_fam_poll.c) */
     /* statements and receipts */
     int stmt_due;
     size_t acct, racct;
@@ -521,6 +522,17 @@ static int step_rcpt(struct cx_poll *p)
 /* ---- the round
  * --------------------------------------------------------------- */
 
+static void bills_done(struct cx *c, void *data, int wrote,
+                       const struct h2h_err *err, int bank_down)
+{
+    struct cx_poll *p = data;
+    (void)c;
+    (void)err; /* noted by the round: the bank's health, not the poll's */
+    p->any_changed |= wrote;
+    p->bank_down |= bank_down;
+    advance(p);
+}
+
 static void advance(struct cx_poll *p)
 {
     struct cx *c = p->c;
@@ -539,6 +551,16 @@ static void advance(struct cx_poll *p)
         case P_PENDING:
             if (step_pending(p))
                 return;
+            p->phase = P_BILLS;
+            continue;
+        case P_BILLS:
+            if (p->bills_due && !p->bills_started && !p->bank_down &&
+                !c->closing) {
+                p->bills_started = 1;
+                if (cx_bills_round(c, bills_done, p, &e) == 0)
+                    return;
+                fail(p, &e);
+            }
             if (p->any_changed && !c->closing) {
                 p->any_changed = 0;
                 p->second = 1;
@@ -560,6 +582,9 @@ static void advance(struct cx_poll *p)
             p->phase = P_END;
             continue;
         default:
+            if (p->bills_due && !p->bank_down && !c->closing)
+                c->next_bills_ms = uv_now(c->base.loop) +
+                                   (uint64_t)c->s.bills_interval_s * 1000u;
             if (p->pending_due && !p->bank_down && !c->closing)
                 c->next_pending_ms = uv_now(c->base.loop) +
                                      (uint64_t)c->s.pending_interval_s * 1000u;
@@ -609,6 +634,9 @@ int cx_poll(struct h2h_adapter *a, struct h2h_poll_req *req,
         H2H_POLL_STATEMENTS | H2H_POLL_INTRADAY | H2H_POLL_BALANCE;
     p->pending_due = req->what ? (req->what & H2H_POLL_STATUS) != 0
                                : now >= c->next_pending_ms;
+    p->bills_due = (c->p->has_bills || c->p->has_scf) &&
+                   (req->what ? (req->what & H2H_POLL_BILLS) != 0
+                              : now >= c->next_bills_ms);
     int stmt_due =
         req->what ? (req->what & stmt_bits) != 0 : now >= c->next_stmt_ms;
     if (c->s.n_accounts && stmt_due) {

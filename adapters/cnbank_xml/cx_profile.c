@@ -40,6 +40,18 @@ static const char *const fn_names[CX_FN_COUNT] = {
     [CX_FN_TRANSACTIONS] = "transactions",
     [CX_FN_RECEIPTS] = "receipts",
     [CX_FN_RECEIPT_DOWNLOAD] = "receipt_download",
+    [CX_FN_BILL_OPERATION] = "bill_operation",
+    [CX_FN_BILL_QUERY] = "bill_query",
+    [CX_FN_BILL_DRAFTS] = "bill_drafts",
+    [CX_FN_BILL_NOTICES] = "bill_notices",
+    [CX_FN_BILL_POOL] = "bill_pool",
+    [CX_FN_BILL_HISTORY] = "bill_history",
+    [CX_FN_SCF_FINANCING] = "scf_financing",
+    [CX_FN_SCF_QUERY] = "scf_query",
+    [CX_FN_SCF_CANCEL] = "scf_cancel",
+    [CX_FN_VOUCHER_OPERATION] = "voucher_operation",
+    [CX_FN_VOUCHER_QUERY] = "voucher_query",
+    [CX_FN_VOUCHER_LIST] = "voucher_list",
 };
 
 const char *cx_fn_name(enum cx_fn f)
@@ -47,14 +59,32 @@ const char *cx_fn_name(enum cx_fn f)
     return (unsigned)f < CX_FN_COUNT ? fn_names[f] : "?";
 }
 
+/* The families: which functions, which of them are optional. */
+static int fn_family(enum cx_fn f) /* 0 core, 1 bills, 2 scf */
+{
+    return f < CX_FN_CORE ? 0 : f < CX_FN_SCF_FINANCING ? 1 : 2;
+}
+
 /* Where a token may be used: a bit per function (its header overrides and
- * request), envelope.header, and the payroll item. */
+ * request), envelope.header, the payroll item and the scf_financing item
+ * (an invoice). */
 #define IN_FN(f) (1u << (f))
 #define IN_HEADER (1u << CX_FN_COUNT)
 #define IN_ITEM (1u << (CX_FN_COUNT + 1))
-#define IN_ALL (IN_HEADER | IN_ITEM | ((1u << CX_FN_COUNT) - 1))
+#define IN_INVOICE (1u << (CX_FN_COUNT + 2))
+#define IN_ALL (IN_HEADER | IN_ITEM | IN_INVOICE | ((1u << CX_FN_COUNT) - 1))
 #define IN_PAY (IN_FN(CX_FN_PAYMENT) | IN_FN(CX_FN_PAYROLL))
 #define IN_LIST (IN_FN(CX_FN_TRANSACTIONS) | IN_FN(CX_FN_RECEIPTS))
+#define IN_BOP IN_FN(CX_FN_BILL_OPERATION)
+#define IN_VOP IN_FN(CX_FN_VOUCHER_OPERATION)
+#define IN_FIN IN_FN(CX_FN_SCF_FINANCING)
+#define IN_FAM_SERIAL                                                          \
+    (IN_BOP | IN_VOP | IN_FIN | IN_FN(CX_FN_BILL_QUERY) |                      \
+     IN_FN(CX_FN_SCF_QUERY) | IN_FN(CX_FN_SCF_CANCEL) |                        \
+     IN_FN(CX_FN_VOUCHER_QUERY))
+#define IN_FAM_PAGE                                                            \
+    (IN_FN(CX_FN_BILL_DRAFTS) | IN_FN(CX_FN_BILL_NOTICES) |                    \
+     IN_FN(CX_FN_VOUCHER_LIST))
 
 static const struct {
     const char *name;
@@ -67,25 +97,72 @@ static const struct {
     [CX_T_DATE] = {"date", IN_ALL},
     [CX_T_TIME] = {"time", IN_ALL},
     [CX_T_SERIAL] = {"serial", IN_PAY | IN_FN(CX_FN_PAYMENT_STATUS) |
-                                   IN_FN(CX_FN_PAYROLL_RESULT)},
+                                   IN_FN(CX_FN_PAYROLL_RESULT) | IN_FAM_SERIAL},
     [CX_T_DEBTOR_ACCOUNT] = {"debtor_account", IN_PAY},
     [CX_T_DEBTOR_NAME] = {"debtor_name", IN_PAY},
     [CX_T_CREDITOR_ACCOUNT] = {"creditor_account",
                                IN_FN(CX_FN_PAYMENT) | IN_ITEM},
     [CX_T_CREDITOR_NAME] = {"creditor_name", IN_FN(CX_FN_PAYMENT) | IN_ITEM},
     [CX_T_CREDITOR_BANK] = {"creditor_bank", IN_FN(CX_FN_PAYMENT) | IN_ITEM},
-    [CX_T_AMOUNT] = {"amount", IN_FN(CX_FN_PAYMENT) | IN_ITEM},
-    [CX_T_CURRENCY] = {"currency", IN_PAY},
-    [CX_T_CURRENCY_CODE] = {"currency_code", IN_PAY},
+    [CX_T_AMOUNT] = {"amount",
+                     IN_FN(CX_FN_PAYMENT) | IN_ITEM | IN_BOP | IN_VOP | IN_FIN},
+    [CX_T_CURRENCY] = {"currency", IN_PAY | IN_FIN},
+    [CX_T_CURRENCY_CODE] = {"currency_code", IN_PAY | IN_FIN},
     [CX_T_REMITTANCE] = {"remittance", IN_FN(CX_FN_PAYMENT) | IN_ITEM},
-    [CX_T_COUNT] = {"count", IN_FN(CX_FN_PAYROLL)},
-    [CX_T_TOTAL] = {"total", IN_FN(CX_FN_PAYROLL)},
-    [CX_T_ITEM_NO] = {"item_no", IN_ITEM},
+    [CX_T_COUNT] = {"count", IN_FN(CX_FN_PAYROLL) | IN_FIN},
+    [CX_T_TOTAL] = {"total", IN_FN(CX_FN_PAYROLL) | IN_FIN},
+    [CX_T_ITEM_NO] = {"item_no", IN_ITEM | IN_INVOICE},
     [CX_T_ACCOUNT] = {"account", IN_FN(CX_FN_BALANCE) | IN_LIST},
     [CX_T_FROM] = {"from", IN_LIST},
     [CX_T_TO] = {"to", IN_LIST},
-    [CX_T_PAGE] = {"page", IN_LIST},
+    [CX_T_PAGE] = {"page", IN_LIST | IN_FAM_PAGE},
     [CX_T_RECEIPT_ID] = {"receipt_id", IN_FN(CX_FN_RECEIPT_DOWNLOAD)},
+    [CX_T_ORIG_SERIAL] = {"orig_serial", IN_FN(CX_FN_SCF_CANCEL)},
+    [CX_T_OUR_ACCOUNT] = {"our_account", IN_BOP | IN_FIN | IN_VOP},
+    [CX_T_BILL_OP] = {"bill_op", IN_BOP},
+    [CX_T_DRAFT_NO] = {"draft_no", IN_BOP | IN_FN(CX_FN_BILL_HISTORY)},
+    [CX_T_SUB_FROM] = {"sub_from", IN_BOP},
+    [CX_T_SUB_TO] = {"sub_to", IN_BOP},
+    [CX_T_DRAFT_KIND] = {"draft_kind", IN_BOP},
+    [CX_T_ISSUE_DATE] = {"issue_date", IN_BOP},
+    [CX_T_MATURITY_DATE] = {"maturity_date", IN_BOP | IN_VOP},
+    [CX_T_TRANSFERABLE] = {"transferable", IN_BOP},
+    [CX_T_DIVISIBLE] = {"divisible", IN_BOP},
+    [CX_T_CPTY_NAME] = {"cpty_name", IN_BOP | IN_VOP},
+    [CX_T_CPTY_ACCOUNT] = {"cpty_account", IN_BOP | IN_VOP},
+    [CX_T_CPTY_BANK] = {"cpty_bank", IN_BOP | IN_VOP},
+    [CX_T_ACCEPTOR_NAME] = {"acceptor_name", IN_BOP},
+    [CX_T_ACCEPTOR_ACCOUNT] = {"acceptor_account", IN_BOP},
+    [CX_T_ACCEPTOR_BANK] = {"acceptor_bank", IN_BOP},
+    [CX_T_PAYEE_NAME] = {"payee_name", IN_BOP},
+    [CX_T_PAYEE_ACCOUNT] = {"payee_account", IN_BOP},
+    [CX_T_PAYEE_BANK] = {"payee_bank", IN_BOP},
+    [CX_T_RATE] = {"rate", IN_BOP},
+    [CX_T_OP_DATE] = {"op_date", IN_BOP},
+    [CX_T_POOL_ID] = {"pool_id", IN_BOP},
+    [CX_T_NOTICE_ID] = {"notice_id", IN_BOP},
+    [CX_T_OVERDUE] = {"overdue", IN_BOP},
+    [CX_T_REASON] = {"reason", IN_BOP | IN_VOP | IN_FN(CX_FN_SCF_CANCEL)},
+    [CX_T_MEMO] = {"memo", IN_BOP | IN_VOP | IN_FIN},
+    [CX_T_VOUCHER_OP] = {"voucher_op", IN_VOP},
+    [CX_T_VOUCHER_ID] = {"voucher_id", IN_VOP},
+    [CX_T_FINANCING_KIND] = {"financing_kind", IN_FIN},
+    [CX_T_VALUE_DATE] = {"value_date", IN_FIN},
+    [CX_T_PRODUCT] = {"product", IN_FIN},
+    [CX_T_AGREEMENT_REF] = {"agreement_ref", IN_FIN},
+    [CX_T_CONTRACT_REF] = {"contract_ref", IN_FIN},
+    [CX_T_INVOICE_NO] = {"invoice_no", IN_INVOICE},
+    [CX_T_TAX_CODE] = {"tax_code", IN_INVOICE},
+    [CX_T_INVOICE_AMOUNT] = {"invoice_amount", IN_INVOICE},
+    [CX_T_INVOICE_ISSUE_DATE] = {"invoice_issue_date", IN_INVOICE},
+    [CX_T_INVOICE_DUE_DATE] = {"invoice_due_date", IN_INVOICE},
+    [CX_T_BUYER_NAME] = {"buyer_name", IN_INVOICE},
+    [CX_T_SELLER_NAME] = {"seller_name", IN_INVOICE},
+    [CX_T_SELLER_ACCOUNT] = {"seller_account", IN_INVOICE},
+    [CX_T_DRAFT_STATUS] = {"draft_status", IN_FN(CX_FN_BILL_DRAFTS)},
+    [CX_T_MATURITY_FROM] = {"maturity_from", IN_FN(CX_FN_BILL_DRAFTS)},
+    [CX_T_MATURITY_TO] = {"maturity_to", IN_FN(CX_FN_BILL_DRAFTS)},
+    [CX_T_HOLDER] = {"holder", IN_FN(CX_FN_VOUCHER_LIST)},
 };
 
 const char *cx_tok_name(enum cx_tok t)
@@ -122,6 +199,69 @@ static const char *const key_names[CX_K_N] = {
     [CX_K_REMITTANCE] = "remittance",
     [CX_K_RECEIPT_ID] = "receipt_id",
     [CX_K_CONTENT] = "content",
+    [CX_K_REASON_CODE] = "reason_code",
+    [CX_K_DRAFT_NO] = "draft_no",
+    [CX_K_DRAFT_KIND] = "draft_kind",
+    [CX_K_FACE_AMOUNT] = "face_amount",
+    [CX_K_ISSUE_DATE] = "issue_date",
+    [CX_K_MATURITY_DATE] = "maturity_date",
+    [CX_K_DRAWER_NAME] = "drawer_name",
+    [CX_K_DRAWER_ACCOUNT] = "drawer_account",
+    [CX_K_DRAWER_BANK] = "drawer_bank",
+    [CX_K_ACCEPTOR_NAME] = "acceptor_name",
+    [CX_K_ACCEPTOR_ACCOUNT] = "acceptor_account",
+    [CX_K_ACCEPTOR_BANK] = "acceptor_bank",
+    [CX_K_PAYEE_NAME] = "payee_name",
+    [CX_K_PAYEE_ACCOUNT] = "payee_account",
+    [CX_K_PAYEE_BANK] = "payee_bank",
+    [CX_K_HOLDER_NAME] = "holder_name",
+    [CX_K_HOLDER_ACCOUNT] = "holder_account",
+    [CX_K_HOLDER_BANK] = "holder_bank",
+    [CX_K_DRAFT_STATUS] = "draft_status",
+    [CX_K_TRANSFERABLE] = "transferable",
+    [CX_K_DIVISIBLE] = "divisible",
+    [CX_K_SUB_FROM] = "sub_from",
+    [CX_K_SUB_TO] = "sub_to",
+    [CX_K_NOTICE_ID] = "notice_id",
+    [CX_K_NOTICE_KIND] = "notice_kind",
+    [CX_K_FROM_NAME] = "from_name",
+    [CX_K_FROM_ACCOUNT] = "from_account",
+    [CX_K_FROM_BANK] = "from_bank",
+    [CX_K_RECEIVED_DATE] = "received_date",
+    [CX_K_CLAIM_AMOUNT] = "claim_amount",
+    [CX_K_EVENT_DATE] = "event_date",
+    [CX_K_EVENT_OP] = "event_op",
+    [CX_K_EVENT] = "event",
+    [CX_K_TO_NAME] = "to_name",
+    [CX_K_POOL_ID] = "pool_id",
+    [CX_K_AS_OF] = "as_of",
+    [CX_K_PLEDGED_COUNT] = "pledged_count",
+    [CX_K_PLEDGED_TOTAL] = "pledged_total",
+    [CX_K_DEPOSIT] = "deposit",
+    [CX_K_QUOTA_TOTAL] = "quota_total",
+    [CX_K_QUOTA_USED] = "quota_used",
+    [CX_K_QUOTA_AVAILABLE] = "quota_available",
+    [CX_K_APPROVED_AMOUNT] = "approved_amount",
+    [CX_K_RATE] = "rate",
+    [CX_K_INTEREST] = "interest",
+    [CX_K_LOAN_REF] = "loan_ref",
+    [CX_K_FINANCED_AMOUNT] = "financed_amount",
+    [CX_K_FINANCED_DATE] = "financed_date",
+    [CX_K_REPAID_PRINCIPAL] = "repaid_principal",
+    [CX_K_REPAID_INTEREST] = "repaid_interest",
+    [CX_K_REPAID_DATE] = "repaid_date",
+    [CX_K_INVOICE_NO] = "invoice_no",
+    [CX_K_RESULT] = "result",
+    [CX_K_VOUCHER_ID] = "voucher_id",
+    [CX_K_ROOT_ID] = "root_id",
+    [CX_K_PARENT_ID] = "parent_id",
+    [CX_K_LEVEL] = "level",
+    [CX_K_ISSUER_NAME] = "issuer_name",
+    [CX_K_ISSUER_ACCOUNT] = "issuer_account",
+    [CX_K_TRANSFEROR_NAME] = "transferor_name",
+    [CX_K_REMAINING] = "remaining",
+    [CX_K_VOUCHER_STATUS] = "voucher_status",
+    [CX_K_SETTLED_DATE] = "settled_date",
 };
 
 const char *cx_key_name(enum cx_key k)
@@ -131,59 +271,175 @@ const char *cx_key_name(enum cx_key k)
 
 /* ---- what each function needs (PROFILE.md, "functions") ----------------- */
 
-#define TB(t) (UINT32_C(1) << CX_T_##t)
-#define KB(k) (UINT32_C(1) << CX_K_##k)
+#define TB(t) (CX_BIT(CX_T_##t))
+#define KB(k) (CX_BIT(CX_K_##k))
 /* result keys that are values of credit_debit, not paths */
 #define VALUE_KEYS (KB(DEBIT_VALUE) | KB(CREDIT_VALUE))
 
+/* The families' rows (PROFILE.md "Results"). */
+#define DRAFT_NEED                                                             \
+    (KB(DRAFT_NO) | KB(DRAFT_KIND) | KB(AMOUNT) | KB(ISSUE_DATE) |             \
+     KB(MATURITY_DATE) | KB(DRAWER_NAME) | KB(DRAWER_BANK) |                   \
+     KB(ACCEPTOR_NAME) | KB(ACCEPTOR_BANK) | KB(PAYEE_NAME) | KB(PAYEE_BANK) | \
+     KB(DRAFT_STATUS) | KB(TRANSFERABLE) | KB(DIVISIBLE) | KB(SUB_FROM) |      \
+     KB(SUB_TO))
+#define DRAFT_OPT                                                              \
+    (KB(DRAWER_ACCOUNT) | KB(ACCEPTOR_ACCOUNT) | KB(PAYEE_ACCOUNT) |           \
+     KB(HOLDER_NAME) | KB(HOLDER_ACCOUNT) | KB(HOLDER_BANK) | KB(FACE_AMOUNT))
+#define VOUCHER_NEED                                                           \
+    (KB(VOUCHER_ID) | KB(ROOT_ID) | KB(LEVEL) | KB(ISSUER_NAME) |              \
+     KB(HOLDER_NAME) | KB(AMOUNT) | KB(REMAINING) | KB(ISSUE_DATE) |           \
+     KB(MATURITY_DATE) | KB(VOUCHER_STATUS))
+#define VOUCHER_OPT                                                            \
+    (KB(PARENT_ID) | KB(ISSUER_ACCOUNT) | KB(HOLDER_ACCOUNT) |                 \
+     KB(HOLDER_BANK) | KB(TRANSFEROR_NAME) | KB(FINANCED_AMOUNT) |             \
+     KB(LOAN_REF) | KB(SETTLED_DATE))
+#define OUTCOME_OPT (KB(REASON_CODE) | KB(REASON) | KB(BANK_REF))
+#define SCF_TERMS                                                              \
+    (KB(APPROVED_AMOUNT) | KB(RATE) | KB(VALUE_DATE) | KB(MATURITY_DATE) |     \
+     KB(INTEREST) | KB(LOAN_REF) | KB(FINANCED_AMOUNT) | KB(FINANCED_DATE) |   \
+     KB(REPAID_PRINCIPAL) | KB(REPAID_INTEREST) | KB(REPAID_DATE))
+
 static const struct fn_rule {
     const char *what;           /* for messages: "a payment needs ..." */
-    uint32_t need, one_of;      /* request tokens: all of need, one of one_of */
-    uint32_t res_need, res_opt; /* result keys */
-    uint32_t item_need, item_opt; /* result.item keys; 0: no item group */
+    cx_set need, one_of;        /* request tokens: all of need, one of one_of */
+    cx_set res_need, res_opt;   /* result keys */
+    cx_set item_need, item_opt; /* result.item keys; 0: no item group */
+    int items_opt;              /* the items (and item) may be left out */
 } rules[CX_FN_COUNT] = {
     [CX_FN_PAYMENT] = {"a payment",
                        TB(SERIAL) | TB(DEBTOR_ACCOUNT) | TB(CREDITOR_ACCOUNT) |
                            TB(CREDITOR_NAME) | TB(AMOUNT),
                        TB(CURRENCY) | TB(CURRENCY_CODE),
-                       KB(SERIAL) | KB(STATUS) | KB(BANK_REF), KB(REASON), 0,
+                       KB(SERIAL) | KB(STATUS) | KB(BANK_REF), KB(REASON), 0, 0,
                        0},
     [CX_FN_PAYMENT_STATUS] = {"a payment status inquiry", TB(SERIAL), 0,
                               KB(SERIAL) | KB(STATUS),
-                              KB(BANK_REF) | KB(REASON) | KB(AMOUNT), 0, 0},
+                              KB(BANK_REF) | KB(REASON) | KB(AMOUNT), 0, 0, 0},
     [CX_FN_PAYROLL] = {"a payroll batch", TB(SERIAL) | TB(DEBTOR_ACCOUNT),
                        TB(CURRENCY) | TB(CURRENCY_CODE),
-                       KB(SERIAL) | KB(STATUS), KB(BANK_REF) | KB(REASON), 0,
+                       KB(SERIAL) | KB(STATUS), KB(BANK_REF) | KB(REASON), 0, 0,
                        0},
     [CX_FN_PAYROLL_RESULT] = {"a payroll result inquiry", TB(SERIAL), 0,
                               KB(SERIAL) | KB(STATUS) | KB(ITEMS), KB(BANK_REF),
                               KB(ITEM_NO) | KB(STATUS),
                               KB(CREDITOR_ACCOUNT) | KB(CREDITOR_NAME) |
-                                  KB(AMOUNT) | KB(REASON)},
+                                  KB(AMOUNT) | KB(REASON),
+                              0},
     [CX_FN_BALANCE] = {"a balance inquiry", TB(ACCOUNT), 0,
                        KB(ACCOUNT) | KB(BALANCE),
-                       KB(NAME) | KB(CURRENCY) | KB(AVAILABLE), 0, 0},
+                       KB(NAME) | KB(CURRENCY) | KB(AVAILABLE), 0, 0, 0},
     [CX_FN_TRANSACTIONS] =
         {"a transaction list", TB(ACCOUNT) | TB(FROM) | TB(TO) | TB(PAGE), 0,
          KB(ITEMS), 0,
          KB(ENTRY_ID) | KB(BOOKING_DATE) | KB(AMOUNT) | KB(CREDIT_DEBIT) |
              KB(DEBIT_VALUE) | KB(CREDIT_VALUE) | KB(COUNTERPARTY_NAME) |
              KB(COUNTERPARTY_ACCOUNT) | KB(REMITTANCE) | KB(SERIAL),
-         KB(VALUE_DATE) | KB(CURRENCY) | KB(COUNTERPARTY_BANK) | KB(BANK_REF)},
+         KB(VALUE_DATE) | KB(CURRENCY) | KB(COUNTERPARTY_BANK) | KB(BANK_REF),
+         0},
     [CX_FN_RECEIPTS] = {"a receipt list",
                         TB(ACCOUNT) | TB(FROM) | TB(TO) | TB(PAGE), 0,
                         KB(ITEMS), 0,
                         KB(RECEIPT_ID) | KB(ENTRY_ID) | KB(BOOKING_DATE) |
                             KB(AMOUNT),
                         KB(SERIAL) | KB(CREDIT_DEBIT) | KB(DEBIT_VALUE) |
-                            KB(CREDIT_VALUE) | KB(COUNTERPARTY_NAME)},
+                            KB(CREDIT_VALUE) | KB(COUNTERPARTY_NAME),
+                        0},
     [CX_FN_RECEIPT_DOWNLOAD] = {"a receipt download", TB(RECEIPT_ID), 0,
-                                KB(CONTENT), KB(RECEIPT_ID) | KB(NAME), 0, 0},
+                                KB(CONTENT), KB(RECEIPT_ID) | KB(NAME), 0, 0,
+                                0},
+    [CX_FN_BILL_OPERATION] =
+        {"a bill operation (every operation's data must be expressible)",
+         TB(SERIAL) | TB(BILL_OP) | TB(DRAFT_NO) | TB(SUB_FROM) | TB(SUB_TO) |
+             TB(AMOUNT) | TB(OUR_ACCOUNT) | TB(CPTY_NAME) | TB(CPTY_ACCOUNT) |
+             TB(CPTY_BANK) | TB(DRAFT_KIND) | TB(ISSUE_DATE) |
+             TB(MATURITY_DATE) | TB(ACCEPTOR_NAME) | TB(ACCEPTOR_ACCOUNT) |
+             TB(ACCEPTOR_BANK) | TB(PAYEE_NAME) | TB(PAYEE_ACCOUNT) |
+             TB(PAYEE_BANK) | TB(RATE) | TB(OP_DATE) | TB(POOL_ID) |
+             TB(NOTICE_ID) | TB(REASON),
+         0, KB(SERIAL) | KB(STATUS) | KB(ITEMS), OUTCOME_OPT, DRAFT_NEED,
+         DRAFT_OPT, 0},
+    [CX_FN_BILL_QUERY] = {"a bill request inquiry", TB(SERIAL), 0,
+                          KB(SERIAL) | KB(STATUS) | KB(ITEMS), OUTCOME_OPT,
+                          DRAFT_NEED, DRAFT_OPT, 0},
+    [CX_FN_BILL_DRAFTS] = {"a draft list",
+                           TB(DRAFT_STATUS) | TB(MATURITY_FROM) |
+                               TB(MATURITY_TO) | TB(PAGE),
+                           0, KB(ITEMS), 0, DRAFT_NEED, DRAFT_OPT, 0},
+    [CX_FN_BILL_NOTICES] = {"a notice list", TB(PAGE), 0, KB(ITEMS), 0,
+                            DRAFT_NEED | KB(NOTICE_ID) | KB(NOTICE_KIND) |
+                                KB(FROM_NAME) | KB(FROM_BANK) |
+                                KB(RECEIVED_DATE),
+                            DRAFT_OPT | KB(FROM_ACCOUNT) | KB(CLAIM_AMOUNT) |
+                                KB(REASON),
+                            0},
+    [CX_FN_BILL_POOL] = {"a pool inquiry", 0, 0,
+                         KB(POOL_ID) | KB(AS_OF) | KB(PLEDGED_COUNT) |
+                             KB(PLEDGED_TOTAL) | KB(DEPOSIT) | KB(QUOTA_TOTAL) |
+                             KB(QUOTA_USED) | KB(QUOTA_AVAILABLE),
+                         0, 0, 0, 0},
+    [CX_FN_BILL_HISTORY] = {"a draft history", TB(DRAFT_NO), 0, KB(ITEMS), 0,
+                            KB(EVENT_DATE) | KB(EVENT_OP) | KB(EVENT) |
+                                KB(DRAFT_STATUS) | KB(SUB_FROM) | KB(SUB_TO) |
+                                KB(AMOUNT),
+                            KB(FROM_NAME) | KB(TO_NAME), 0},
+    [CX_FN_SCF_FINANCING] = {"a financing request",
+                             TB(SERIAL) | TB(FINANCING_KIND) | TB(OUR_ACCOUNT) |
+                                 TB(AMOUNT) | TB(COUNT),
+                             TB(CURRENCY) | TB(CURRENCY_CODE),
+                             KB(SERIAL) | KB(STATUS), OUTCOME_OPT, 0, 0, 0},
+    [CX_FN_SCF_QUERY] = {"a financing inquiry", TB(SERIAL), 0,
+                         KB(SERIAL) | KB(STATUS), OUTCOME_OPT | SCF_TERMS,
+                         KB(INVOICE_NO) | KB(RESULT),
+                         KB(FINANCED_AMOUNT) | KB(REASON), 1},
+    [CX_FN_SCF_CANCEL] = {"a financing cancellation",
+                          TB(SERIAL) | TB(ORIG_SERIAL) | TB(REASON), 0,
+                          KB(SERIAL) | KB(STATUS), OUTCOME_OPT, 0, 0, 0},
+    [CX_FN_VOUCHER_OPERATION] = {"a voucher operation",
+                                 TB(SERIAL) | TB(VOUCHER_OP) | TB(VOUCHER_ID) |
+                                     TB(AMOUNT) | TB(OUR_ACCOUNT) |
+                                     TB(CPTY_NAME) | TB(CPTY_ACCOUNT) |
+                                     TB(CPTY_BANK) | TB(MATURITY_DATE) |
+                                     TB(REASON),
+                                 0, KB(SERIAL) | KB(STATUS) | KB(ITEMS),
+                                 OUTCOME_OPT, VOUCHER_NEED, VOUCHER_OPT, 0},
+    [CX_FN_VOUCHER_QUERY] = {"a voucher request inquiry", TB(SERIAL), 0,
+                             KB(SERIAL) | KB(STATUS) | KB(ITEMS), OUTCOME_OPT,
+                             VOUCHER_NEED, VOUCHER_OPT, 0},
+    [CX_FN_VOUCHER_LIST] = {"a voucher list", TB(HOLDER) | TB(PAGE), 0,
+                            KB(ITEMS), 0, VOUCHER_NEED, VOUCHER_OPT, 0},
 };
 
-/* The payroll item's own tokens (PROFILE.md, "Every function must use"). */
+/* The item tokens of a payroll item and of a financing's invoice
+ * (PROFILE.md, "Every function must use"). */
 #define ITEM_NEED                                                              \
     (TB(ITEM_NO) | TB(CREDITOR_ACCOUNT) | TB(CREDITOR_NAME) | TB(AMOUNT))
+#define INVOICE_NEED                                                           \
+    (TB(ITEM_NO) | TB(INVOICE_NO) | TB(INVOICE_AMOUNT) |                       \
+     TB(INVOICE_ISSUE_DATE) | TB(INVOICE_DUE_DATE) | TB(BUYER_NAME))
+
+/* Paged lists: result.next or result.more by paging.style. */
+static int fn_paged(enum cx_fn f)
+{
+    return f == CX_FN_TRANSACTIONS || f == CX_FN_RECEIPTS ||
+           f == CX_FN_BILL_DRAFTS || f == CX_FN_BILL_NOTICES ||
+           f == CX_FN_VOUCHER_LIST;
+}
+
+cx_set cx_keys_required(const struct cx_profile *p, enum cx_fn fn, int item)
+{
+    if ((unsigned)fn >= CX_FN_COUNT)
+        return 0;
+    if (item)
+        return rules[fn].item_need & ~VALUE_KEYS;
+    cx_set need = rules[fn].res_need;
+    if (rules[fn].items_opt)
+        need &= ~KB(ITEMS);
+    /* a continuation token may be absent on the last page */
+    if (fn_paged(fn) && p->paging == CX_PAGING_PAGE)
+        need |= KB(MORE);
+    return need & ~KB(ITEMS);
+}
 
 static const char *const iso_status[] = {"PDNG", "ACCP", "ACSC",
                                          "ACTC", "RJCT", NULL};
@@ -200,7 +456,7 @@ struct ld {
     int header_ok;    /* and it has {function} and {login} right */
     /* envelope.header: each kept entry's path setting and token set */
     const config_setting_t **hdr_s;
-    uint32_t *hdr_tok;
+    cx_set *hdr_tok;
     size_t function_hdr; /* the {function} entry; SIZE_MAX: none */
     /* settings the consistency checks report at */
     const config_setting_t *body_s, *rbody_s, *code_s, *msg_s, **echo_s;
@@ -248,13 +504,13 @@ static const char *join(char *buf, size_t n, const char *const *v,
 }
 
 /* The token names of a bit set, "{a}<sep>{b}", into buf. */
-static const char *tok_list(char *buf, size_t n, uint32_t set, const char *sep)
+static const char *tok_list(char *buf, size_t n, cx_set set, const char *sep)
 {
     size_t used = 0;
     int first = 1;
     buf[0] = '\0';
     for (int t = 0; t < CX_T_N && used < n; t++) {
-        if (!(set & (UINT32_C(1) << t)))
+        if (!(set & (CX_BIT(t))))
             continue;
         used += (size_t)snprintf(buf + used, n - used, "%s{%s}",
                                  first ? "" : sep, toks[t].name);
@@ -263,13 +519,13 @@ static const char *tok_list(char *buf, size_t n, uint32_t set, const char *sep)
     return buf;
 }
 
-static const char *key_list(char *buf, size_t n, uint32_t set)
+static const char *key_list(char *buf, size_t n, cx_set set)
 {
     size_t used = 0;
     int first = 1;
     buf[0] = '\0';
     for (int k = 0; k < CX_K_N && used < n; k++) {
-        if (!(set & (UINT32_C(1) << k)))
+        if (!(set & (CX_BIT(k))))
             continue;
         used += (size_t)snprintf(buf + used, n - used, "%s%s",
                                  first ? "" : ", ", key_names[k]);
@@ -506,7 +762,10 @@ static const char *in_list(char *buf, size_t n, unsigned in)
             used += (size_t)snprintf(buf + used, n - used, "%sfunctions.%s",
                                      used ? ", " : "", fn_names[f]);
     if ((in & IN_ITEM) && used < n)
-        snprintf(buf + used, n - used, "%sfunctions.payroll.item",
+        used += (size_t)snprintf(buf + used, n - used,
+                                 "%sfunctions.payroll.item", used ? ", " : "");
+    if ((in & IN_INVOICE) && used < n)
+        snprintf(buf + used, n - used, "%sfunctions.scf_financing.item",
                  used ? ", " : "");
     return buf;
 }
@@ -515,7 +774,7 @@ static const char *in_list(char *buf, size_t n, unsigned in)
  * its token set into *set.  0, or -1 after reporting every bad token. */
 static int check_tmpl(struct ld *L, const config_setting_t *s,
                       const char *label, const char *t, unsigned in,
-                      uint32_t *set)
+                      cx_set *set)
 {
     int bad = 0;
     *set = 0;
@@ -561,7 +820,7 @@ static int check_tmpl(struct ld *L, const config_setting_t *s,
                 "%s: unknown token {%.*s}; the tokens are %s "
                 "(PROFILE.md, \"Tokens\")",
                 label, (int)(len > 40 ? 40 : len), p + 1,
-                tok_list(list, sizeof(list), (UINT32_C(1) << CX_T_N) - 1, " "));
+                tok_list(list, sizeof(list), (CX_BIT(CX_T_N)) - 1, " "));
             bad = 1;
         } else if (!(toks[k].in & in)) {
             aset_problem(L->a, s,
@@ -571,7 +830,7 @@ static int check_tmpl(struct ld *L, const config_setting_t *s,
                          in_list(list, sizeof(list), toks[k].in));
             bad = 1;
         } else {
-            *set |= UINT32_C(1) << k;
+            *set |= CX_BIT(k);
         }
         p = e + 1;
     }
@@ -597,7 +856,7 @@ struct plist {
     struct cx_entry *v;
     size_t n;
     const config_setting_t **s;
-    uint32_t *tok;
+    cx_set *tok;
     int bad; /* a problem was reported: dependent checks are skipped */
 };
 
@@ -673,7 +932,7 @@ static void read_pairs(struct ld *L, const config_setting_t *l,
             pl->bad = 1;
             continue;
         }
-        uint32_t set;
+        cx_set set;
         if (check_tmpl(L, ts, label, t, in, &set) < 0) {
             pl->bad = 1;
             continue;
@@ -1623,13 +1882,17 @@ static void read_result(struct ld *L, enum cx_fn f, const config_setting_t *fg,
     struct cx_function *fn = &L->p->fn[f];
     const struct fn_rule *r = &rules[f];
     const char *name = fn_names[f];
-    uint32_t need = r->res_need, opt = r->res_opt;
-    int paged = f == CX_FN_TRANSACTIONS || f == CX_FN_RECEIPTS;
+    cx_set need = r->res_need, opt = r->res_opt;
+    if (r->items_opt) {
+        need &= ~KB(ITEMS);
+        opt |= KB(ITEMS);
+    }
+    int paged = fn_paged(f);
     if (paged && L->paging_ok)
         need |= L->p->paging == CX_PAGING_TOKEN ? KB(NEXT) : KB(MORE);
     else if (paged)
         opt |= KB(NEXT) | KB(MORE); /* paging is wrong: reported there */
-    char w[64], list[400], list2[400];
+    char w[64], list[1000], list2[600];
     snprintf(w, sizeof(w), "functions.%s.result", name);
     const config_setting_t *g = config_setting_get_member(fg, "result");
     if (!g || !config_setting_is_group(g)) {
@@ -1652,7 +1915,7 @@ static void read_result(struct ld *L, enum cx_fn f, const config_setting_t *fg,
             ig = m;
             continue;
         }
-        if (k < 0 || !((need | opt) & (UINT32_C(1) << k))) {
+        if (k < 0 || !((need | opt) & (CX_BIT(k)))) {
             if (paged && (k == CX_K_NEXT || k == CX_K_MORE))
                 aset_problem(L->a, m,
                              "%s.%s: only with paging.style \"%s\" (this "
@@ -1686,8 +1949,7 @@ static void read_result(struct ld *L, enum cx_fn f, const config_setting_t *fg,
         rs->top[k] = m;
     }
     for (int k = 0; k < CX_K_N; k++) {
-        if (!(need & (UINT32_C(1) << k)) ||
-            config_setting_get_member(g, key_names[k]))
+        if (!(need & (CX_BIT(k))) || config_setting_get_member(g, key_names[k]))
             continue;
         /* next written as more (or the reverse) was reported above */
         if ((k == CX_K_NEXT && config_setting_get_member(g, "more")) ||
@@ -1701,6 +1963,14 @@ static void read_result(struct ld *L, enum cx_fn f, const config_setting_t *fg,
     }
     if (!r->item_need)
         return;
+    if (r->items_opt && !ig && !fn->result[CX_K_ITEMS] &&
+        !config_setting_get_member(g, "items"))
+        return; /* both left out */
+    if (r->items_opt && ig && !config_setting_get_member(g, "items")) {
+        aset_problem(L->a, ig,
+                     "%s.item: only with items (the repeated element)", w);
+        return;
+    }
     if (!ig) {
         aset_problem(L->a, g,
                      "%s: item is missing (the group of paths below each "
@@ -1723,7 +1993,7 @@ static void read_result(struct ld *L, enum cx_fn f, const config_setting_t *fg,
         for (int j = 0; nm && j < CX_K_N; j++)
             if (strcmp(nm, key_names[j]) == 0)
                 k = j;
-        if (k < 0 || !((r->item_need | r->item_opt) & (UINT32_C(1) << k))) {
+        if (k < 0 || !((r->item_need | r->item_opt) & (CX_BIT(k)))) {
             aset_problem(L->a, m,
                          "%s.%s: unknown item key (%s items have %s; "
                          "optional: %s)",
@@ -1738,7 +2008,7 @@ static void read_result(struct ld *L, enum cx_fn f, const config_setting_t *fg,
             continue;
         }
         const char *v = config_setting_get_string(m);
-        if (VALUE_KEYS & (UINT32_C(1) << k)) {
+        if (VALUE_KEYS & (CX_BIT(k))) {
             if (!*v || strlen(v) > 64 || aset_has_ctl(v)) {
                 aset_problem(L->a, m,
                              "%s.%s: the value of credit_debit that means "
@@ -1759,7 +2029,7 @@ static void read_result(struct ld *L, enum cx_fn f, const config_setting_t *fg,
         fn->item_result[k] = sdup(L, v);
     }
     for (int k = 0; k < CX_K_N; k++)
-        if ((r->item_need & (UINT32_C(1) << k)) &&
+        if ((r->item_need & (CX_BIT(k))) &&
             !config_setting_get_member(ig, key_names[k]))
             aset_problem(L->a, ig,
                          "%s: %s is missing (%s items have %s; optional: %s)",
@@ -1862,11 +2132,16 @@ static void check_fn_trees(struct ld *L, enum cx_fn f, const struct plist *req,
         tree_add(L, &t, p->body, NULL, fn->request[i].path, req->s[i], label,
                  0);
     if (fn->items) {
-        tree_add(L, &t, p->body, NULL, fn->items, items_s,
-                 "functions.payroll.items", N_ITEMS);
+        char items_label[64], item_label[64];
+        snprintf(items_label, sizeof(items_label), "functions.%s.items",
+                 fn_names[f]);
+        snprintf(item_label, sizeof(item_label), "functions.%s.item",
+                 fn_names[f]);
+        tree_add(L, &t, p->body, NULL, fn->items, items_s, items_label,
+                 N_ITEMS);
         for (size_t i = 0; i < item->n; i++)
             tree_add(L, &t, p->body, fn->items, fn->item[i].path, item->s[i],
-                     "functions.payroll.item", N_ITEM);
+                     item_label, N_ITEM);
     }
     tree_check(L, &t, 1);
     tree_release(&t);
@@ -1896,15 +2171,16 @@ static void check_fn_trees(struct ld *L, enum cx_fn f, const struct plist *req,
 
 /* "{a} and {b} are missing" of the tokens of need (and one of one_of)
  * that set lacks; 0 when none is. */
-static int missing_tokens(char *buf, size_t n, uint32_t set, uint32_t need,
-                          uint32_t one_of)
+static int missing_tokens(char *buf, size_t n, cx_set set, cx_set need,
+                          cx_set one_of)
 {
-    char a[300], b[200];
-    uint32_t miss = need & ~set;
+    char a[900], b[200];
+    cx_set miss = need & ~set;
     int one = one_of && !(set & one_of);
     if (!miss && !one)
         return 0;
-    int count = __builtin_popcount(miss) + one;
+    int count = __builtin_popcountll((unsigned long long)miss) +
+                __builtin_popcountll((unsigned long long)(miss >> 64)) + one;
     tok_list(a, sizeof(a), miss, " ");
     snprintf(buf, n, "%s%s%s %s missing", a, miss && one ? " and " : "",
              one ? tok_list(b, sizeof(b), one_of, " or ") : "",
@@ -1914,7 +2190,7 @@ static int missing_tokens(char *buf, size_t n, uint32_t set, uint32_t need,
 
 static void need_text(char *buf, size_t n, const struct fn_rule *r)
 {
-    char a[300], b[200];
+    char a[900], b[200];
     snprintf(buf, n, "%s needs %s%s%s", r->what,
              tok_list(a, sizeof(a), r->need, " "), r->one_of ? " and " : "",
              r->one_of ? tok_list(b, sizeof(b), r->one_of, " or ") : "");
@@ -1925,7 +2201,7 @@ static void read_function(struct ld *L, enum cx_fn f, const config_setting_t *g)
     struct cx_profile *p = L->p;
     struct cx_function *fn = &p->fn[f];
     const char *name = fn_names[f];
-    char w[64], label[80], what[120];
+    char w[64], label[80], what[400];
     snprintf(w, sizeof(w), "functions.%s.", name);
     static const char *const common_keys[] = {"code", "request", "header",
                                               "result", NULL};
@@ -1933,8 +2209,9 @@ static void read_function(struct ld *L, enum cx_fn f, const config_setting_t *g)
         "code", "request", "header", "result", "items", "item", NULL};
     static const char *const download_keys[] = {
         "code", "request", "header", "result", "content_encoding", NULL};
+    int has_items = f == CX_FN_PAYROLL || f == CX_FN_SCF_FINANCING;
     check_known(L, g, w,
-                f == CX_FN_PAYROLL            ? payroll_keys
+                has_items                     ? payroll_keys
                 : f == CX_FN_RECEIPT_DOWNLOAD ? download_keys
                                               : common_keys);
 
@@ -1953,9 +2230,9 @@ static void read_function(struct ld *L, enum cx_fn f, const config_setting_t *g)
     fn->code = sdup(L, code);
 
     int bad = 0;
-    uint32_t used = 0;
+    cx_set used = 0;
     /* the header this function sends: envelope.header with overrides */
-    uint32_t *merged = zalloc(L, p->n_header, sizeof(*merged));
+    cx_set *merged = zalloc(L, p->n_header, sizeof(*merged));
     for (size_t i = 0; merged && i < p->n_header; i++)
         merged[i] = L->hdr_tok[i];
     const config_setting_t *hs = config_setting_get_member(g, "header");
@@ -2036,34 +2313,36 @@ static void read_function(struct ld *L, enum cx_fn f, const config_setting_t *g)
     }
 
     const config_setting_t *items_s = NULL;
-    if (f == CX_FN_PAYROLL) {
+    if (has_items) {
+        int inv = f == CX_FN_SCF_FINANCING;
+        cx_set ineed = inv ? INVOICE_NEED : ITEM_NEED;
+        char il[64];
+        snprintf(il, sizeof(il), "functions.%s.item", name);
         fn->items = get_path(
             L, g, w, "items", 0, 0,
             "the repeated item element's path below envelope.body", &items_s);
         const config_setting_t *is = config_setting_get_member(g, "item");
         if (!is) {
             aset_problem(L->a, g,
-                         "functions.payroll.item is missing (the ( path, "
-                         "template ) entries below each item element)");
+                         "%s is missing (the ( path, template ) entries "
+                         "below each item element)",
+                         il);
         } else {
-            read_pairs(L, is, "functions.payroll.item", IN_ITEM, &it);
+            read_pairs(L, is, il, inv ? IN_INVOICE : IN_ITEM, &it);
             fn->item = it.v;
             fn->n_item = it.n;
-            uint32_t iused = 0;
+            cx_set iused = 0;
             for (size_t i = 0; i < it.n; i++)
                 iused |= it.tok[i];
-            char miss[400];
-            if (!it.bad &&
-                missing_tokens(miss, sizeof(miss), iused, ITEM_NEED, 0))
-                aset_problem(L->a, is,
-                             "functions.payroll.item: %s: each payroll item "
-                             "needs %s",
-                             miss,
-                             tok_list(what, sizeof(what), ITEM_NEED, " "));
+            char miss[1000];
+            if (!it.bad && missing_tokens(miss, sizeof(miss), iused, ineed, 0))
+                aset_problem(L->a, is, "%s: %s: each %s needs %s", il, miss,
+                             inv ? "invoice" : "payroll item",
+                             tok_list(what, sizeof(what), ineed, " "));
         }
     }
 
-    char miss[400], need[400];
+    char miss[1200], need[1400];
     if (!bad && missing_tokens(miss, sizeof(miss), used, rules[f].need,
                                rules[f].one_of)) {
         need_text(need, sizeof(need), &rules[f]);
@@ -2096,17 +2375,66 @@ static void read_functions(struct ld *L, const config_setting_t *root)
         "balance; transactions; receipts; receipt_download; }");
     if (!g)
         return;
-    static const char *const known[CX_FN_COUNT + 1] = {
-        "payment",        "payment_status",   "payroll",
-        "payroll_result", "balance",          "transactions",
-        "receipts",       "receipt_download", NULL};
+    const char *known[CX_FN_COUNT + 1];
+    for (int f = 0; f < CX_FN_COUNT; f++)
+        known[f] = fn_names[f];
+    known[CX_FN_COUNT] = NULL;
     check_known(L, g, "functions.", known);
-    for (int f = 0; f < CX_FN_COUNT; f++) {
+    for (int f = 0; f < CX_FN_CORE; f++) {
         const config_setting_t *fg = get_group(
             L, g, "functions.", fn_names[f], 0,
             "all eight functions are required; see PROFILE.md, \"functions\"");
         if (fg)
             read_function(L, (enum cx_fn)f, fg);
+    }
+    /* A family is complete or absent: half of one would take messages
+     * that it cannot follow up (PROFILE.md "Bill pool and supply-chain
+     * finance"). */
+    for (int fam = 1; fam <= 2; fam++) {
+        int present = 0, missing = 0;
+        char have[400] = "";
+        size_t used = 0;
+        for (int f = CX_FN_CORE; f < CX_FN_COUNT; f++) {
+            if (fn_family((enum cx_fn)f) != fam)
+                continue;
+            if (config_setting_get_member(g, fn_names[f]))
+                present++;
+            if (used < sizeof(have))
+                used += (size_t)snprintf(
+                    have + used, sizeof(have) - used, "%s%s%s",
+                    used ? ", " : "", fn_names[f],
+                    f == CX_FN_BILL_HISTORY ? " (optional)" : "");
+        }
+        if (!present)
+            continue;
+        for (int f = CX_FN_CORE; f < CX_FN_COUNT; f++) {
+            if (fn_family((enum cx_fn)f) != fam)
+                continue;
+            const config_setting_t *m =
+                config_setting_get_member(g, fn_names[f]);
+            if (!m && f != CX_FN_BILL_HISTORY) {
+                aset_problem(L->a, g,
+                             "functions.%s is missing: the %s family is "
+                             "complete or absent (%s; PROFILE.md, \"Bill "
+                             "pool and supply-chain finance\")",
+                             fn_names[f], fam == 1 ? "bills" : "scf", have);
+                missing++;
+                continue;
+            }
+            const config_setting_t *fg =
+                get_group(L, g, "functions.", fn_names[f], F_OPT,
+                          "a function of the bill pool or scf family");
+            if (fg)
+                read_function(L, (enum cx_fn)f, fg);
+            else if (m)
+                missing++;
+        }
+        if (!missing) {
+            if (fam == 1)
+                L->p->has_bills = 1;
+            else
+                L->p->has_scf = 1;
+        }
     }
 }
 
@@ -2241,7 +2569,7 @@ static void check_sig_name(struct ld *L, const char *el,
         for (int k = 0; k < CX_K_N; k++) {
             CLASH(fn->result[k], "functions.%s.result.%s", fn_names[f],
                   key_names[k]);
-            if (!(VALUE_KEYS & (UINT32_C(1) << k)))
+            if (!(VALUE_KEYS & (CX_BIT(k))))
                 CLASH(fn->item_result[k], "functions.%s.result.item.%s",
                       fn_names[f], key_names[k]);
         }
@@ -2260,11 +2588,14 @@ static void load(struct ld *L, const config_setting_t *root)
 {
     struct cx_profile *p = L->p;
     static const char *const known[] = {
-        "profile_version", "name",        "description", "encoding",
-        "framing",         "http",        "length",      "amount_unit",
-        "date_format",     "time_format", "utc_offset",  "currency_codes",
-        "limits",          "envelope",    "response",    "signature",
-        "paging",          "functions",   "status_map",  NULL};
+        "profile_version", "name", "description", "encoding", "framing", "http",
+        "length", "amount_unit", "date_format", "time_format", "utc_offset",
+        "currency_codes", "limits", "envelope", "response", "signature",
+        "paging", "functions", "status_map",
+        /* the families' value tables (cx_profile_fam.c) */
+        "bill_ops", "draft_kinds", "draft_status_map", "request_results",
+        "yes_no", "financing_kinds", "financing_status_map", "voucher_ops",
+        "voucher_status_map", NULL};
     check_known(L, root, "", known);
     const config_setting_t *vs =
         config_setting_get_member(root, "profile_version");
@@ -2308,6 +2639,7 @@ static void load(struct ld *L, const config_setting_t *root)
     check_common(L);
     read_functions(L, root);
     read_status_map(L, root);
+    cx_fam_read(p, root, L->a);
     check_sig_name(L, p->sig_element, L->sig_s, "signature.element");
     check_sig_name(L, p->resp_sig_element, L->rsig_s,
                    "signature.response_element");
@@ -2467,6 +2799,7 @@ void cx_profile_free(struct cx_profile *p)
         }
     }
     pairs_free(p->status_map, p->n_status_map);
+    cx_fam_free(p);
     free(p);
 }
 

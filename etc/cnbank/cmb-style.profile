@@ -318,6 +318,364 @@ functions = {
                content    = "NTRCDFILZ/FILDAT"; };
     content_encoding = "base64";                    # standard, padded
   };
+
+  # ---- bill pool (票据池) family: PROFILE.md "Bill pool and supply-chain
+  # finance".  One code for every draft operation; BBOPRDFTX/OPRCOD says
+  # which (bill_ops below).
+  bill_operation = {
+    code = "BBOPRDFT";
+    request = ( ( "BBOPRDFTX/YURREF", "{serial}" ),
+                ( "BBOPRDFTX/OPRCOD", "{bill_op}" ),
+                ( "BBOPRDFTX/DRFNBR", "{draft_no}" ),
+                ( "BBOPRDFTX/SUBBGN", "{sub_from}" ),
+                ( "BBOPRDFTX/SUBEND", "{sub_to}" ),
+                ( "BBOPRDFTX/TRSAMT", "{amount}" ),
+                ( "BBOPRDFTX/ACCNBR", "{our_account}" ),
+                ( "BBOPRDFTX/DRFTYP", "{draft_kind}" ),
+                ( "BBOPRDFTX/ISSDAT", "{issue_date}" ),
+                ( "BBOPRDFTX/DUEDAT", "{maturity_date}" ),
+                ( "BBOPRDFTX/TRSFLG", "{transferable}" ),
+                ( "BBOPRDFTX/SPLFLG", "{divisible}" ),
+                ( "BBOPRDFTX/ACPNAM", "{acceptor_name}" ),
+                ( "BBOPRDFTX/ACPACC", "{acceptor_account}" ),
+                ( "BBOPRDFTX/ACPBNK", "{acceptor_bank}" ),
+                ( "BBOPRDFTX/PYENAM", "{payee_name}" ),
+                ( "BBOPRDFTX/PYEACC", "{payee_account}" ),
+                ( "BBOPRDFTX/PYEBNK", "{payee_bank}" ),
+                ( "BBOPRDFTX/CPTNAM", "{cpty_name}" ),
+                ( "BBOPRDFTX/CPTACC", "{cpty_account}" ),
+                ( "BBOPRDFTX/CPTBNK", "{cpty_bank}" ),
+                ( "BBOPRDFTX/INTRAT", "{rate}" ),
+                ( "BBOPRDFTX/OPRDAT", "{op_date}" ),
+                ( "BBOPRDFTX/POLNBR", "{pool_id}" ),
+                ( "BBOPRDFTX/NTCNBR", "{notice_id}" ),
+                ( "BBOPRDFTX/OVDFLG", "{overdue}" ),
+                ( "BBOPRDFTX/RSNTXT", "{reason}" ),
+                ( "BBOPRDFTX/MEMO", "{memo}" ) );
+    result = { serial      = "BBOPRDFTZ/YURREF";
+               status      = "BBOPRDFTZ/REQSTS";
+               reason_code = "BBOPRDFTZ/RTNCOD";      # optional
+               reason      = "BBOPRDFTZ/ERRTXT";      # optional
+               bank_ref    = "BBOPRDFTZ/REQNBR";      # optional
+               items = "BBDRFINFZ";                   # piece, remainder
+               item = {
+               draft_no         = "DRFNBR";
+               draft_kind       = "DRFTYP";
+               amount           = "DRFAMT";      # the piece
+               face_amount      = "FACAMT";      # optional: the draft
+               issue_date       = "ISSDAT";
+               maturity_date    = "DUEDAT";
+               drawer_name      = "DRWNAM";
+               drawer_account   = "DRWACC";      # optional
+               drawer_bank      = "DRWBNK";
+               acceptor_name    = "ACPNAM";
+               acceptor_account = "ACPACC";      # optional
+               acceptor_bank    = "ACPBNK";
+               payee_name       = "PYENAM";
+               payee_account    = "PYEACC";      # optional
+               payee_bank       = "PYEBNK";
+               holder_name      = "HLDNAM";      # optional
+               holder_account   = "HLDACC";      # optional
+               holder_bank      = "HLDBNK";      # optional
+               draft_status     = "DRFSTS";
+               transferable     = "TRSFLG";
+               divisible        = "SPLFLG";
+               sub_from         = "SUBBGN";
+               sub_to           = "SUBEND"; }; };
+  };
+  bill_query = {
+    code = "BBQRYDFT";
+    request = ( ( "BBQRYDFTX/YURREF", "{serial}" ) );
+    result = { serial      = "BBOPRDFTZ/YURREF";
+               status      = "BBOPRDFTZ/REQSTS";
+               reason_code = "BBOPRDFTZ/RTNCOD";
+               reason      = "BBOPRDFTZ/ERRTXT";
+               bank_ref    = "BBOPRDFTZ/REQNBR";
+               items = "BBDRFINFZ";
+               item = {
+               draft_no         = "DRFNBR";
+               draft_kind       = "DRFTYP";
+               amount           = "DRFAMT";      # the piece
+               face_amount      = "FACAMT";      # optional: the draft
+               issue_date       = "ISSDAT";
+               maturity_date    = "DUEDAT";
+               drawer_name      = "DRWNAM";
+               drawer_account   = "DRWACC";      # optional
+               drawer_bank      = "DRWBNK";
+               acceptor_name    = "ACPNAM";
+               acceptor_account = "ACPACC";      # optional
+               acceptor_bank    = "ACPBNK";
+               payee_name       = "PYENAM";
+               payee_account    = "PYEACC";      # optional
+               payee_bank       = "PYEBNK";
+               holder_name      = "HLDNAM";      # optional
+               holder_account   = "HLDACC";      # optional
+               holder_bank      = "HLDBNK";      # optional
+               draft_status     = "DRFSTS";
+               transferable     = "TRSFLG";
+               divisible        = "SPLFLG";
+               sub_from         = "SUBBGN";
+               sub_to           = "SUBEND"; }; };
+  };
+  bill_drafts = {
+    code = "BBDRFLST";
+    request = ( ( "BBDRFLSTX/DRFSTS", "{draft_status}" ),
+                ( "BBDRFLSTX/DUEBGN", "{maturity_from}" ),
+                ( "BBDRFLSTX/DUEEND", "{maturity_to}" ),
+                ( "BBDRFLSTX/CTNKEY", "{page}" ) );
+    result = { items = "BBDRFINFZ";
+               item = {
+               draft_no         = "DRFNBR";
+               draft_kind       = "DRFTYP";
+               amount           = "DRFAMT";      # the piece
+               face_amount      = "FACAMT";      # optional: the draft
+               issue_date       = "ISSDAT";
+               maturity_date    = "DUEDAT";
+               drawer_name      = "DRWNAM";
+               drawer_account   = "DRWACC";      # optional
+               drawer_bank      = "DRWBNK";
+               acceptor_name    = "ACPNAM";
+               acceptor_account = "ACPACC";      # optional
+               acceptor_bank    = "ACPBNK";
+               payee_name       = "PYENAM";
+               payee_account    = "PYEACC";      # optional
+               payee_bank       = "PYEBNK";
+               holder_name      = "HLDNAM";      # optional
+               holder_account   = "HLDACC";      # optional
+               holder_bank      = "HLDBNK";      # optional
+               draft_status     = "DRFSTS";
+               transferable     = "TRSFLG";
+               divisible        = "SPLFLG";
+               sub_from         = "SUBBGN";
+               sub_to           = "SUBEND"; };
+               next = "BBDRFCTNZ/CTNKEY"; };
+  };
+  bill_notices = {
+    code = "BBNTCLST";
+    request = ( ( "BBNTCLSTX/CTNKEY", "{page}" ) );
+    result = { items = "BBNTCINFZ";
+               item = {
+               notice_id     = "NTCNBR";
+               notice_kind   = "OPRCOD";
+               from_name     = "FRMNAM";
+               from_account  = "FRMACC";      # optional
+               from_bank     = "FRMBNK";
+               received_date = "RCVDAT";
+               claim_amount  = "CLMAMT";      # optional: recourse
+               reason        = "RSNTXT";      # optional
+               draft_no         = "DRFNBR";
+               draft_kind       = "DRFTYP";
+               amount           = "DRFAMT";      # the piece
+               face_amount      = "FACAMT";      # optional: the draft
+               issue_date       = "ISSDAT";
+               maturity_date    = "DUEDAT";
+               drawer_name      = "DRWNAM";
+               drawer_account   = "DRWACC";      # optional
+               drawer_bank      = "DRWBNK";
+               acceptor_name    = "ACPNAM";
+               acceptor_account = "ACPACC";      # optional
+               acceptor_bank    = "ACPBNK";
+               payee_name       = "PYENAM";
+               payee_account    = "PYEACC";      # optional
+               payee_bank       = "PYEBNK";
+               holder_name      = "HLDNAM";      # optional
+               holder_account   = "HLDACC";      # optional
+               holder_bank      = "HLDBNK";      # optional
+               draft_status     = "DRFSTS";
+               transferable     = "TRSFLG";
+               divisible        = "SPLFLG";
+               sub_from         = "SUBBGN";
+               sub_to           = "SUBEND"; };
+               next = "BBNTCCTNZ/CTNKEY"; };
+  };
+  bill_history = {
+    code = "BBDRFHIS";
+    request = ( ( "BBDRFHISX/DRFNBR", "{draft_no}" ) );
+    result = { items = "BBHISINFZ";
+               item = { event_date   = "EVTDAT";
+                        event_op     = "OPRCOD";
+                        event        = "EVTTYP";
+                        draft_status = "DRFSTS";
+                        sub_from     = "SUBBGN";
+                        sub_to       = "SUBEND";
+                        amount       = "DRFAMT";
+                        from_name    = "FRMNAM";     # optional
+                        to_name      = "TONAM"; }; };  # optional
+  };
+  bill_pool = {
+    code = "BBPOLQRY";
+    request = ( ( "BBPOLQRYX/QRYTYP", "1" ) );
+    result = { pool_id         = "BBPOLINFZ/POLNBR";
+               as_of           = "BBPOLINFZ/QRYDAT";
+               pledged_count   = "BBPOLINFZ/PLDCNT";
+               pledged_total   = "BBPOLINFZ/PLDAMT";
+               deposit         = "BBPOLINFZ/DPSAMT";
+               quota_total     = "BBPOLINFZ/QUOTOT";
+               quota_used      = "BBPOLINFZ/QUOUSD";
+               quota_available = "BBPOLINFZ/QUOAVL"; };
+  };
+
+  # ---- supply-chain finance family.
+  scf_financing = {
+    code = "SCFINAPY";
+    request = ( ( "SCFINAPYX/YURREF", "{serial}" ),
+                ( "SCFINAPYX/FINTYP", "{financing_kind}" ),
+                ( "SCFINAPYX/ACCNBR", "{our_account}" ),
+                ( "SCFINAPYX/APPAMT", "{amount}" ),
+                ( "SCFINAPYX/CCYNBR", "{currency_code}" ),
+                ( "SCFINAPYX/VALDAT", "{value_date}" ),
+                ( "SCFINAPYX/PRDCOD", "{product}" ),
+                ( "SCFINAPYX/AGRNBR", "{agreement_ref}" ),
+                ( "SCFINAPYX/CTRNBR", "{contract_ref}" ),
+                ( "SCFINAPYX/INVCNT", "{count}" ),
+                ( "SCFINAPYX/INVTOT", "{total}" ),
+                ( "SCFINAPYX/MEMO", "{memo}" ) );
+    items = "SCINVRQX";
+    item = ( ( "SEQNBR", "{item_no}" ),
+             ( "INVNBR", "{invoice_no}" ),
+             ( "TAXCOD", "{tax_code}" ),
+             ( "INVAMT", "{invoice_amount}" ),
+             ( "ISSDAT", "{invoice_issue_date}" ),
+             ( "DUEDAT", "{invoice_due_date}" ),
+             ( "BUYNAM", "{buyer_name}" ),
+             ( "SELNAM", "{seller_name}" ),
+             ( "SELACC", "{seller_account}" ) );
+    result = { serial      = "SCFINAPYZ/YURREF";
+               status      = "SCFINAPYZ/FINSTS";
+               reason_code = "SCFINAPYZ/RTNCOD";      # optional
+               reason      = "SCFINAPYZ/ERRTXT";      # optional
+               bank_ref    = "SCFINAPYZ/REQNBR"; };   # optional
+  };
+  scf_query = {
+    code = "SCFINQRY";
+    request = ( ( "SCFINQRYX/YURREF", "{serial}" ) );
+    result = { serial           = "SCFINQRYZ/YURREF";
+               status           = "SCFINQRYZ/FINSTS";
+               reason_code      = "SCFINQRYZ/RTNCOD";      # optional
+               reason           = "SCFINQRYZ/ERRTXT";      # optional
+               bank_ref         = "SCFINQRYZ/REQNBR";      # optional
+               approved_amount  = "SCFINQRYZ/APVAMT";      # optional
+               rate             = "SCFINQRYZ/INTRAT";      # optional
+               value_date       = "SCFINQRYZ/VALDAT";      # optional
+               maturity_date    = "SCFINQRYZ/DUEDAT";      # optional
+               interest         = "SCFINQRYZ/INTAMT";      # optional
+               loan_ref         = "SCFINQRYZ/LONNBR";      # optional
+               financed_amount  = "SCFINQRYZ/FINAMT";      # optional
+               financed_date    = "SCFINQRYZ/FINDAT";      # optional
+               repaid_principal = "SCFINQRYZ/RPYPRN";      # optional
+               repaid_interest  = "SCFINQRYZ/RPYINT";      # optional
+               repaid_date      = "SCFINQRYZ/RPYDAT";      # optional
+               items = "SCINVRSZ";                         # optional
+               item = { invoice_no      = "INVNBR";
+                        result          = "INVSTS";
+                        financed_amount = "FINAMT";        # optional
+                        reason          = "ERRTXT"; }; };  # optional
+  };
+  scf_cancel = {
+    code = "SCFINCCL";
+    request = ( ( "SCFINCCLX/YURREF", "{serial}" ),
+                ( "SCFINCCLX/ORGREF", "{orig_serial}" ),
+                ( "SCFINCCLX/RSNTXT", "{reason}" ) );
+    result = { serial      = "SCFINCCLZ/YURREF";
+               status      = "SCFINCCLZ/REQSTS";
+               reason_code = "SCFINCCLZ/RTNCOD";      # optional
+               reason      = "SCFINCCLZ/ERRTXT";      # optional
+               bank_ref    = "SCFINCCLZ/REQNBR"; };   # optional
+  };
+  voucher_operation = {
+    code = "SCVCHOPR";
+    request = ( ( "SCVCHOPRX/YURREF", "{serial}" ),
+                ( "SCVCHOPRX/OPRCOD", "{voucher_op}" ),
+                ( "SCVCHOPRX/VCHNBR", "{voucher_id}" ),
+                ( "SCVCHOPRX/TRSAMT", "{amount}" ),
+                ( "SCVCHOPRX/ACCNBR", "{our_account}" ),
+                ( "SCVCHOPRX/DUEDAT", "{maturity_date}" ),
+                ( "SCVCHOPRX/CPTNAM", "{cpty_name}" ),
+                ( "SCVCHOPRX/CPTACC", "{cpty_account}" ),
+                ( "SCVCHOPRX/CPTBNK", "{cpty_bank}" ),
+                ( "SCVCHOPRX/RSNTXT", "{reason}" ),
+                ( "SCVCHOPRX/MEMO", "{memo}" ) );
+    result = { serial      = "SCVCHOPRZ/YURREF";
+               status      = "SCVCHOPRZ/REQSTS";
+               reason_code = "SCVCHOPRZ/RTNCOD";      # optional
+               reason      = "SCVCHOPRZ/ERRTXT";      # optional
+               bank_ref    = "SCVCHOPRZ/REQNBR";      # optional
+               items = "SCVCHINFZ";                   # voucher, child
+               item = {
+               voucher_id      = "VCHNBR";
+               root_id         = "ROTNBR";
+               parent_id       = "PRTNBR";      # optional
+               level           = "VCHLVL";
+               issuer_name     = "ISRNAM";
+               issuer_account  = "ISRACC";      # optional
+               holder_name     = "HLDNAM";
+               holder_account  = "HLDACC";      # optional
+               holder_bank     = "HLDBNK";      # optional
+               transferor_name = "TRFNAM";      # optional
+               amount          = "VCHAMT";
+               remaining       = "RMNAMT";
+               issue_date      = "ISSDAT";
+               maturity_date   = "DUEDAT";
+               voucher_status  = "VCHSTS";
+               financed_amount = "FINAMT";      # optional
+               loan_ref        = "LONNBR";      # optional
+               settled_date    = "STLDAT"; }; };  # optional
+  };
+  voucher_query = {
+    code = "SCVCHQRY";
+    request = ( ( "SCVCHQRYX/YURREF", "{serial}" ) );
+    result = { serial      = "SCVCHOPRZ/YURREF";
+               status      = "SCVCHOPRZ/REQSTS";
+               reason_code = "SCVCHOPRZ/RTNCOD";
+               reason      = "SCVCHOPRZ/ERRTXT";
+               bank_ref    = "SCVCHOPRZ/REQNBR";
+               items = "SCVCHINFZ";
+               item = {
+               voucher_id      = "VCHNBR";
+               root_id         = "ROTNBR";
+               parent_id       = "PRTNBR";      # optional
+               level           = "VCHLVL";
+               issuer_name     = "ISRNAM";
+               issuer_account  = "ISRACC";      # optional
+               holder_name     = "HLDNAM";
+               holder_account  = "HLDACC";      # optional
+               holder_bank     = "HLDBNK";      # optional
+               transferor_name = "TRFNAM";      # optional
+               amount          = "VCHAMT";
+               remaining       = "RMNAMT";
+               issue_date      = "ISSDAT";
+               maturity_date   = "DUEDAT";
+               voucher_status  = "VCHSTS";
+               financed_amount = "FINAMT";      # optional
+               loan_ref        = "LONNBR";      # optional
+               settled_date    = "STLDAT"; }; };  # optional
+  };
+  voucher_list = {
+    code = "SCVCHLST";
+    request = ( ( "SCVCHLSTX/HLDTYP", "{holder}" ),
+                ( "SCVCHLSTX/CTNKEY", "{page}" ) );
+    result = { items = "SCVCHINFZ";
+               item = {
+               voucher_id      = "VCHNBR";
+               root_id         = "ROTNBR";
+               parent_id       = "PRTNBR";      # optional
+               level           = "VCHLVL";
+               issuer_name     = "ISRNAM";
+               issuer_account  = "ISRACC";      # optional
+               holder_name     = "HLDNAM";
+               holder_account  = "HLDACC";      # optional
+               holder_bank     = "HLDBNK";      # optional
+               transferor_name = "TRFNAM";      # optional
+               amount          = "VCHAMT";
+               remaining       = "RMNAMT";
+               issue_date      = "ISSDAT";
+               maturity_date   = "DUEDAT";
+               voucher_status  = "VCHSTS";
+               financed_amount = "FINAMT";      # optional
+               loan_ref        = "LONNBR";      # optional
+               settled_date    = "STLDAT"; };     # optional
+               next = "SCVCHCTNZ/CTNKEY"; };
+  };
 };
 
 # The bank's status values -> ISO 20022 status (PDNG pending; ACSC or ACCP
@@ -327,3 +685,66 @@ status_map = ( ( "BNK", "PDNG" ),     # at the bank, being processed
                ( "AUT", "PDNG" ),     # waiting for approval
                ( "FIN", "ACSC" ),     # done, booked
                ( "REJ", "RJCT" ) );   # refused (reason in ERRTXT)
+
+# ---- value tables of the bill pool and SCF families (PROFILE.md) --------
+bill_ops = ( ( "issue", "01" ),               # 出票登记
+             ( "present_acceptance", "02" ),  # 提示承兑
+             ( "present_receipt", "03" ),     # 提示收票
+             ( "endorse", "10" ),             # 背书转让
+             ( "discount", "20" ),            # 贴现
+             ( "pledge", "30" ),              # 质押入池
+             ( "release", "31" ),             # 出池 / 解质押
+             ( "present_payment", "40" ),     # 提示付款
+             ( "recourse", "50" ),            # 追索
+             ( "withdraw", "60" ),            # 撤回 / 撤票
+             ( "sign", "70" ),                # 签收
+             ( "refuse", "71" ) );            # 驳回 / 拒付
+draft_kinds = ( ( "AC01", "1" ),              # 银行承兑汇票
+                ( "AC02", "2" ) );            # 商业承兑汇票
+draft_status_map = ( ( "registered", "000001" ),
+                     ( "pending_acceptance", "010004" ),
+                     ( "accepted", "020001" ),
+                     ( "pending_receipt", "020006" ),
+                     ( "delivered", "030001" ),
+                     ( "held", "030004" ),
+                     ( "pending_endorsement", "100001" ),
+                     ( "endorsed", "100006" ),
+                     ( "pending_discount", "110101" ),
+                     ( "discounted", "110106" ),
+                     ( "pending_pledge", "170001" ),
+                     ( "pledged", "170006" ),
+                     ( "pending_release", "180001" ),
+                     ( "pending_payment", "200001" ),
+                     ( "paid", "200006" ),
+                     ( "dishonoured", "200009" ),
+                     ( "pending_recourse", "210001" ),
+                     ( "recourse_settled", "210006" ),
+                     ( "withdrawn", "900001" ),
+                     ( "refused", "900006" ),
+                     ( "liable", "900009" ) );
+request_results = ( ( "accepted", "S" ),      # took effect
+                    ( "pending", "P" ),       # awaits the counterparty
+                    ( "rejected", "F" ) );    # refused (RTNCOD, ERRTXT)
+yes_no = ( "Y", "N" );
+financing_kinds = ( ( "receivable", "01" ),          # 应收账款融资
+                    ( "reverse_factoring", "02" ) ); # 反向保理
+financing_status_map = ( ( "submitted", "10" ),
+                         ( "under_review", "20" ),
+                         ( "approved", "30" ),
+                         ( "rejected", "40" ),
+                         ( "financed", "50" ),
+                         ( "repaid", "60" ),
+                         ( "cancelled", "90" ) );
+voucher_ops = ( ( "issue", "K" ),      # 开立
+                ( "sign", "Q" ),       # 签收
+                ( "refuse", "J" ),     # 拒签
+                ( "withdraw", "C" ),   # 撤销
+                ( "transfer", "Z" ),   # 拆分转让
+                ( "finance", "R" ),    # 融资
+                ( "settle", "D" ) );   # 兑付
+voucher_status_map = ( ( "pending", "0" ),
+                       ( "held", "1" ),
+                       ( "financed", "2" ),
+                       ( "settled", "3" ),
+                       ( "refused", "8" ),
+                       ( "withdrawn", "9" ) );

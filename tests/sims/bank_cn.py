@@ -104,6 +104,14 @@ Python
   sim.count_arrivals(serial=, outcome=), sim.ledger(), sim.payments_list(),
   sim.add_entries([...]), sim.reset(), sim.stop()
   Profile(path) alone validates a profile (ProfileError lists problems).
+
+Bill pool and supply-chain finance (the optional function families of
+PROFILE.md): the JSON bank's desk (bank_openapi.BillsScfBank) is reused;
+_BillsDoor below only translates requests and answers. Its admin hooks
+(bills_state, scf_state, bill_counterparty, bill_present, set_pool,
+bills_settings, scf_review, voucher_hook, set_bank_date,
+bs_requests_list) are on the admin port too; tests/sims/README.md lists
+them. --bank-code sets this bank's CNAPS code (the desk's "us").
 """
 import argparse
 import base64
@@ -125,8 +133,12 @@ import tempfile
 import threading
 import time
 import traceback
+from decimal import Decimal
 
 from lxml import etree
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bank_openapi as desk  # noqa: E402  the bill pool / SCF desk
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -156,10 +168,79 @@ FUNC_TOKENS = {
     "transactions": {"account", "from", "to", "page"},
     "receipts": {"account", "from", "to", "page"},
     "receipt_download": {"receipt_id"},
+    # the optional families (PROFILE.md "Bill pool and supply-chain
+    # finance"): a family is complete or absent
+    "bill_operation": {"serial", "bill_op", "draft_no", "sub_from",
+                       "sub_to", "amount", "our_account", "draft_kind",
+                       "issue_date", "maturity_date", "transferable",
+                       "divisible", "cpty_name", "cpty_account",
+                       "cpty_bank", "acceptor_name", "acceptor_account",
+                       "acceptor_bank", "payee_name", "payee_account",
+                       "payee_bank", "rate", "op_date", "pool_id",
+                       "notice_id", "overdue", "reason", "memo"},
+    "bill_query": {"serial"},
+    "bill_drafts": {"draft_status", "maturity_from", "maturity_to", "page"},
+    "bill_notices": {"page"},
+    "bill_pool": set(),
+    "bill_history": {"draft_no"},
+    "scf_financing": {"serial", "financing_kind", "our_account", "amount",
+                      "currency", "currency_code", "value_date", "product",
+                      "agreement_ref", "contract_ref", "count", "total",
+                      "memo"},
+    "scf_query": {"serial"},
+    "scf_cancel": {"serial", "orig_serial", "reason"},
+    "voucher_operation": {"serial", "voucher_op", "voucher_id", "amount",
+                          "our_account", "cpty_name", "cpty_account",
+                          "cpty_bank", "maturity_date", "reason", "memo"},
+    "voucher_query": {"serial"},
+    "voucher_list": {"holder", "page"},
+}
+BASE_FUNCS = ("payment", "payment_status", "payroll", "payroll_result",
+              "balance", "transactions", "receipts", "receipt_download")
+# family -> (its functions, the optional ones among them, its tables)
+FAMILIES = {
+    "bills": (("bill_operation", "bill_query", "bill_drafts",
+               "bill_notices", "bill_pool", "bill_history"),
+              ("bill_history",),
+              ("bill_ops", "draft_kinds", "draft_status_map")),
+    "scf": (("scf_financing", "scf_query", "scf_cancel",
+             "voucher_operation", "voucher_query", "voucher_list"), (),
+            ("financing_kinds", "financing_status_map", "voucher_ops",
+             "voucher_status_map")),
+}
+FAMILY_OF = {f: fam for fam, (fs, o, t) in FAMILIES.items() for f in fs}
+SHARED_TABLES = ("request_results", "yes_no")    # either family needs them
+# value tables: every one of h2hd's names (formats/bill.h, formats/scf.h)
+TABLE_NAMES = {
+    "bill_ops": ("issue", "present_acceptance", "present_receipt",
+                 "endorse", "discount", "pledge", "release",
+                 "present_payment", "recourse", "withdraw", "sign",
+                 "refuse"),
+    "draft_kinds": ("AC01", "AC02"),
+    "draft_status_map": (
+        "registered", "pending_acceptance", "accepted", "pending_receipt",
+        "delivered", "held", "pending_endorsement", "endorsed",
+        "pending_discount", "discounted", "pending_pledge", "pledged",
+        "pending_release", "pending_payment", "paid", "dishonoured",
+        "pending_recourse", "recourse_settled", "withdrawn", "refused",
+        "liable"),
+    "request_results": ("accepted", "pending", "rejected"),
+    "financing_kinds": ("receivable", "reverse_factoring"),
+    "financing_status_map": ("submitted", "under_review", "approved",
+                             "rejected", "financed", "repaid", "cancelled"),
+    "voucher_ops": ("issue", "sign", "refuse", "withdraw", "transfer",
+                    "finance", "settle"),
+    "voucher_status_map": ("pending", "held", "financed", "settled",
+                           "refused", "withdrawn"),
 }
 ITEM_TOKENS = {"item_no", "creditor_account", "creditor_name",
                "creditor_bank", "amount", "remittance"}
-ALL_TOKENS = HEADER_TOKENS | ITEM_TOKENS | set().union(*FUNC_TOKENS.values())
+SCF_ITEM_TOKENS = {"item_no", "invoice_no", "tax_code", "invoice_amount",
+                   "invoice_issue_date", "invoice_due_date", "buyer_name",
+                   "seller_name", "seller_account"}
+ITEM_TOKENS_OF = {"payroll": ITEM_TOKENS, "scf_financing": SCF_ITEM_TOKENS}
+ALL_TOKENS = HEADER_TOKENS | ITEM_TOKENS | SCF_ITEM_TOKENS | \
+    set().union(*FUNC_TOKENS.values())
 REQUIRED_TOKENS = {
     "payment": ({"serial", "debtor_account", "creditor_account",
                  "creditor_name", "amount"}, {"currency", "currency_code"}),
@@ -170,9 +251,36 @@ REQUIRED_TOKENS = {
     "transactions": ({"account", "from", "to", "page"}, None),
     "receipts": ({"account", "from", "to", "page"}, None),
     "receipt_download": ({"receipt_id"}, None),
+    "bill_operation": ({"serial", "bill_op", "draft_no", "sub_from",
+                        "sub_to", "amount", "our_account", "cpty_name",
+                        "cpty_account", "cpty_bank", "draft_kind",
+                        "issue_date", "maturity_date", "acceptor_name",
+                        "acceptor_account", "acceptor_bank", "payee_name",
+                        "payee_account", "payee_bank", "rate", "op_date",
+                        "pool_id", "notice_id", "reason"}, None),
+    "bill_query": ({"serial"}, None),
+    "bill_history": ({"draft_no"}, None),
+    "bill_drafts": ({"draft_status", "maturity_from", "maturity_to",
+                     "page"}, None),
+    "bill_notices": ({"page"}, None),
+    "bill_pool": (set(), None),
+    "scf_financing": ({"serial", "financing_kind", "our_account", "amount",
+                       "count"}, {"currency", "currency_code"}),
+    "scf_query": ({"serial"}, None),
+    "scf_cancel": ({"serial", "orig_serial", "reason"}, None),
+    "voucher_operation": ({"serial", "voucher_op", "voucher_id", "amount",
+                           "our_account", "cpty_name", "cpty_account",
+                           "cpty_bank", "maturity_date", "reason"}, None),
+    "voucher_query": ({"serial"}, None),
+    "voucher_list": ({"page"}, None),
 }
-REQUIRED_ITEM_TOKENS = {"item_no", "creditor_account", "creditor_name",
-                        "amount"}
+REQUIRED_ITEM_TOKENS = {
+    "payroll": {"item_no", "creditor_account", "creditor_name", "amount"},
+    "scf_financing": {"item_no", "invoice_no", "invoice_amount",
+                      "invoice_issue_date", "invoice_due_date",
+                      "buyer_name"}}
+PAGED_FUNCS = ("transactions", "receipts", "bill_drafts", "bill_notices",
+               "voucher_list")
 OPTIONAL_EMPTY = {"creditor_bank", "remittance"}
 
 # result keys: (required, optional)
@@ -187,7 +295,46 @@ RESULT_KEYS = {
     "transactions": ({"items", "item"}, {"next", "more"}),
     "receipts": ({"items", "item"}, {"next", "more"}),
     "receipt_download": ({"content"}, {"receipt_id", "name"}),
+    "bill_operation": ({"serial", "status", "items", "item"},
+                       {"reason_code", "reason", "bank_ref"}),
+    "bill_query": ({"serial", "status", "items", "item"},
+                   {"reason_code", "reason", "bank_ref"}),
+    "bill_drafts": ({"items", "item"}, {"next", "more"}),
+    "bill_notices": ({"items", "item"}, {"next", "more"}),
+    "bill_history": ({"items", "item"}, set()),
+    "bill_pool": ({"pool_id", "as_of", "pledged_count", "pledged_total",
+                   "deposit", "quota_total", "quota_used",
+                   "quota_available"}, set()),
+    "scf_financing": ({"serial", "status"},
+                      {"reason_code", "reason", "bank_ref"}),
+    "scf_cancel": ({"serial", "status"},
+                   {"reason_code", "reason", "bank_ref"}),
+    "scf_query": ({"serial", "status"},
+                  {"reason_code", "reason", "bank_ref", "approved_amount",
+                   "rate", "value_date", "maturity_date", "interest",
+                   "loan_ref", "financed_amount", "financed_date",
+                   "repaid_principal", "repaid_interest", "repaid_date",
+                   "items", "item"}),
+    "voucher_operation": ({"serial", "status", "items", "item"},
+                          {"reason_code", "reason", "bank_ref"}),
+    "voucher_query": ({"serial", "status", "items", "item"},
+                      {"reason_code", "reason", "bank_ref"}),
+    "voucher_list": ({"items", "item"}, {"next", "more"}),
 }
+DRAFT_ROW = ({"draft_no", "draft_kind", "amount", "issue_date",
+              "maturity_date", "drawer_name", "drawer_bank",
+              "acceptor_name", "acceptor_bank", "payee_name", "payee_bank",
+              "draft_status", "transferable", "divisible", "sub_from",
+              "sub_to"},
+             {"drawer_account", "acceptor_account", "payee_account",
+              "holder_name", "holder_account", "holder_bank",
+              "face_amount"})
+VOUCHER_ROW = ({"voucher_id", "root_id", "level", "issuer_name",
+                "holder_name", "amount", "remaining", "issue_date",
+                "maturity_date", "voucher_status"},
+               {"parent_id", "issuer_account", "holder_account",
+                "holder_bank", "transferor_name", "financed_amount",
+                "loan_ref", "settled_date"})
 RESULT_ITEM_KEYS = {
     "payroll_result": ({"item_no", "status"},
                        {"creditor_account", "creditor_name", "amount",
@@ -200,15 +347,32 @@ RESULT_ITEM_KEYS = {
     "receipts": ({"receipt_id", "entry_id", "booking_date", "amount"},
                  {"serial", "credit_debit", "debit_value", "credit_value",
                   "counterparty_name"}),
+    "bill_operation": DRAFT_ROW,
+    "bill_query": DRAFT_ROW,
+    "bill_drafts": DRAFT_ROW,
+    "bill_notices": (DRAFT_ROW[0] | {"notice_id", "notice_kind",
+                                     "from_name", "from_bank",
+                                     "received_date"},
+                     DRAFT_ROW[1] | {"from_account", "claim_amount",
+                                     "reason"}),
+    "bill_history": ({"event_date", "event_op", "event", "draft_status",
+                      "sub_from", "sub_to", "amount"},
+                     {"from_name", "to_name"}),
+    "scf_query": ({"invoice_no", "result"}, {"financed_amount", "reason"}),
+    "voucher_operation": VOUCHER_ROW,
+    "voucher_query": VOUCHER_ROW,
+    "voucher_list": VOUCHER_ROW,
 }
 VALUE_KEYS = {"debit_value", "credit_value"}   # values, not paths
 FUNC_KEYS = {"code", "request", "header", "result"}
 FUNC_EXTRA_KEYS = {"payroll": {"items", "item"},
+                   "scf_financing": {"items", "item"},
                    "receipt_download": {"content_encoding"}}
 TOP_KEYS = {"profile_version", "name", "description", "encoding", "framing",
             "http", "length", "amount_unit", "date_format", "time_format",
             "utc_offset", "currency_codes", "limits", "envelope", "response",
-            "signature", "paging", "functions", "status_map"}
+            "signature", "paging", "functions", "status_map"} | \
+    set(TABLE_NAMES) | {"yes_no"}
 ERROR_KEYS = ("format", "signature", "login", "invalid", "duplicate",
               "account")
 LIMIT_KEYS = ("serial", "name", "remittance", "bank_name", "batch_items")
@@ -522,7 +686,64 @@ class Profile:
         self._load_paging(cfg)
         self._load_functions(cfg)
         self._load_status_map(cfg)
+        self._load_tables(cfg)
         self._check_sig_names()
+
+    def _load_tables(self, cfg):
+        """The value tables of the bill / SCF families: ( h2hd name, the
+        bank's value ), every name present, both sides unique."""
+        self.tables, self.rtables = {}, {}
+        fams = getattr(self, "families", set())
+        want = set()
+        for fam in fams:
+            want.update(FAMILIES[fam][2])
+        if fams:
+            want.update(SHARED_TABLES)
+        for t in sorted(set(TABLE_NAMES) | {"yes_no"}):
+            if t not in want:
+                if t in cfg:
+                    self._bad((t,), "%s: only with the functions of its "
+                              "family (%s)" % (t, " or ".join(
+                                  sorted(f for f, x in FAMILIES.items()
+                                         if t in x[2]) or ["bills", "scf"])))
+                continue
+            if t not in cfg:
+                self._bad((), "%s: missing (needed by the %s functions)" %
+                          (t, " and ".join(sorted(fams))))
+                continue
+            lst = cfg[t]
+            if t == "yes_no":
+                if not (isinstance(lst, list) and len(lst) == 2 and
+                        all(isinstance(x, str) and x for x in lst) and
+                        lst[0] != lst[1]):
+                    self._bad((t,), "yes_no: ( \"yes value\", \"no value\" ),"
+                              " two different non-empty strings")
+                    continue
+                self.yes_no = (lst[0], lst[1])
+                continue
+            fwd, back = {}, {}
+            if not isinstance(lst, list):
+                self._bad((t,), "%s: a list of ( name, value ) pairs" % t)
+                continue
+            for i, p in enumerate(lst):
+                w = (t, i)
+                if not (isinstance(p, list) and len(p) == 2 and
+                        all(isinstance(x, str) and x for x in p)):
+                    self._bad(w, "%s: each entry ( \"name\", \"value\" ), "
+                              "non-empty strings" % t)
+                    continue
+                if p[0] not in TABLE_NAMES[t]:
+                    self._bad(w, "%s: %r is not one of %s" %
+                              (t, p[0], " ".join(TABLE_NAMES[t])))
+                    continue
+                if p[0] in fwd or p[1] in back:
+                    self._bad(w, "%s: %s / %s listed twice" % (t, p[0], p[1]))
+                    continue
+                fwd[p[0]], back[p[1]] = p[1], p[0]
+            miss = [n for n in TABLE_NAMES[t] if n not in fwd]
+            if miss:
+                self._bad((t,), "%s: missing %s" % (t, " ".join(miss)))
+            self.tables[t], self.rtables[t] = fwd, back
 
     def _check_sig_names(self):
         """A signature element is found by its bytes: its name must not
@@ -684,9 +905,21 @@ class Profile:
         self.functions = {}
         self.by_code = {}
         hpaths = {p for p, t, k in self.header}
+        self.families = set()
+        for fam, (names, optional, tables) in FAMILIES.items():
+            have = [n for n in names if n in fs]
+            if not have:
+                continue
+            self.families.add(fam)
+            miss = [n for n in names if n not in fs and n not in optional]
+            if miss:
+                self._bad(W + (have[0],), "functions: the %s family is "
+                          "incomplete: %s missing (a family is complete or "
+                          "absent)" % (fam, ", ".join(miss)))
         for name in FUNC_TOKENS:
             if name not in fs:
-                self._bad(W, "functions.%s: missing" % name)
+                if name in BASE_FUNCS:
+                    self._bad(W, "functions.%s: missing" % name)
                 continue
             d = fs[name]
             fw = W + (name,)
@@ -720,20 +953,21 @@ class Profile:
                 used.update(toks)
             for p, t, toks in fn.request:
                 used.update(toks)
-            if name == "payroll":
+            if name in ITEM_TOKENS_OF:
                 fn.items = self._path(self._get(d, "items", fw, str) or "X",
                                       fw + ("items",), allow_attr=False)
                 it = self._get(d, "item", fw, list, default=[])
                 fn.item = self._pairs(it, fw + ("item",), COMMON_TOKENS |
-                                      ITEM_TOKENS, "functions.payroll.item")
+                                      ITEM_TOKENS_OF[name],
+                                      "functions.%s.item" % name)
                 iused = set()
                 for p, t, toks in fn.item:
                     iused.update(toks)
-                miss = REQUIRED_ITEM_TOKENS - iused
+                miss = REQUIRED_ITEM_TOKENS[name] - iused
                 if miss:
-                    self._bad(fw + ("item",), "functions.payroll.item: "
-                              "missing %s" % " ".join(
-                                  "{%s}" % x for x in sorted(miss)))
+                    self._bad(fw + ("item",), "functions.%s.item: "
+                              "missing %s" % (name, " ".join(
+                                  "{%s}" % x for x in sorted(miss))))
             need, one_of = REQUIRED_TOKENS[name]
             miss = need - used
             if miss:
@@ -756,7 +990,7 @@ class Profile:
 
     def _load_result(self, fn, res, rw):
         need, opt = RESULT_KEYS[fn.name]
-        if fn.name in ("transactions", "receipts"):
+        if fn.name in PAGED_FUNCS:
             need = need | ({"next"} if self.paging == "token" else {"more"})
             opt = opt - {"next", "more"}
         self._unknown(res, need | opt, rw)
@@ -1232,14 +1466,858 @@ DEFAULT_REMITTANCE = ["货款 INV-2024-0012", "运费 第三季度", "设备尾�
                       "服务费 2024年3月", "建材款 批次7", "机械配件款"]
 
 
-class BankCN:
+# -------------------------------------------------------------------------
+# Bill pool and supply-chain finance: the desk of the JSON bank
+# (bank_openapi.BillsScfBank: drafts, notices, pool, financing, vouchers,
+# codes BIL001-026 / SCF001-041) is reused as is; this door only
+# translates: the profile's request -> the desk's operation (values from
+# amount_unit / date_format / yes_no / the value tables to the desk's
+# forms, checked by the desk's own validators) -> the desk's answer -> the
+# profile's result elements.
+
+CN_BANK_CODE = "308584000013"        # this bank's CNAPS code (the desk's
+                                     # bank_code: parties "at this bank")
+RATE_RE = re.compile(r"(0|[1-9][0-9]?)(\.[0-9]{1,4})?")
+SHORT_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,35}")
+VOUCHER_ID_RE = re.compile(r"[A-Za-z0-9]{1,40}")
+# bill_operation tokens that only issue uses, and those issue never uses
+ISSUE_ONLY = ("draft_kind", "issue_date", "maturity_date", "transferable",
+              "divisible", "acceptor_name", "acceptor_account",
+              "acceptor_bank", "payee_name", "payee_account", "payee_bank")
+NOT_ISSUE = ("draft_no", "sub_from", "sub_to", "cpty_name", "cpty_account",
+             "cpty_bank", "rate", "op_date", "pool_id", "notice_id",
+             "overdue", "reason")
+NAME_TOKENS = ("cpty_name", "acceptor_name", "payee_name", "buyer_name",
+               "seller_name")
+ACCOUNT_TOKENS = ("cpty_account", "acceptor_account", "payee_account",
+                  "seller_account")
+BANK_TOKENS = ("cpty_bank", "acceptor_bank", "payee_bank")
+DATE_TOKENS = ("issue_date", "maturity_date", "op_date", "value_date",
+               "maturity_from", "maturity_to", "invoice_issue_date",
+               "invoice_due_date")
+AMOUNT_TOKENS = ("amount", "invoice_amount", "total")
+YES_NO_TOKENS = ("transferable", "divisible", "overdue")
+TEXT35_TOKENS = ("product", "agreement_ref", "contract_ref", "invoice_no")
+
+
+def _fen(view):
+    """The desk's {"amount": "12.34", ...} -> 1234."""
+    return int(Decimal(view["amount"]) * 100)
+
+
+def _party(p):
+    return p or {}
+
+
+class _BillsDoor:
+    """bill_* / scf_* / voucher_* functions of BankCN (a mixin over the
+    desk; every _fn_* runs under self.lock)."""
+
+    # -- the desk's host interface --
+
+    def _available_locked(self, account, ccy, day):
+        return Decimal(self._balance_locked(account)[1]).scaleb(-2)
+
+    def _book_minor(self, account, minor, ccy, ref, text, cpty=None,
+                    day=None):
+        day = day or self.today()
+        c = _party(cpty)
+        self._book_locked(account, day.isoformat(), abs(int(minor)),
+                          "C" if minor > 0 else "D", ccy,
+                          c.get("name") or "", c.get("account") or "",
+                          c.get("bank_code") or "", text[:60], "", ref)
+
+    # -- values --
+
+    def _tv(self, table, value, what):
+        n = self.profile.rtables[table].get(value)
+        if n is None:
+            raise Refusal("invalid", "代码无效: {%s} %r is not a value of "
+                          "%s" % (what, value, table))
+        return n
+
+    def _bv(self, table, name):
+        return self.profile.tables[table][name]
+
+    def _yn(self, b):
+        return self.profile.yes_no[0 if b else 1]
+
+    def _date_out(self, iso):
+        return self.profile.fmt_date(dt.date.fromisoformat(iso)) \
+            if iso else ""
+
+    def _amt_out(self, view):
+        return self.profile.fmt_amount(_fen(view), True) if view else ""
+
+    def _bs_values(self, vals, what=""):
+        """Non-empty tokens of a request (or an item), checked in the
+        profile's forms and converted; an empty token is left out."""
+        P = self.profile
+        lim = P.limits
+        out = {}
+        for k, s in vals.items():
+            if k in COMMON_TOKENS or s == "" or k in ("serial", "page",
+                                                      "item_no"):
+                continue
+            if k in NAME_TOKENS:
+                out[k] = self._text(s, lim["name"], k)
+            elif k in ("reason", "memo"):
+                out[k] = self._text(s, lim["remittance"], k)
+            elif k == "our_account":
+                out[k] = self._own(s, k)
+            elif k in ACCOUNT_TOKENS:
+                out[k] = self._acct(s, k)
+            elif k in BANK_TOKENS:
+                if not re.fullmatch(r"[0-9]{12}", s):
+                    raise Refusal("invalid", "行号错误: {%s} %r must be a "
+                                  "12-digit CNAPS code" % (k, s))
+                out[k] = s
+            elif k == "draft_no":
+                if not re.fullmatch(r"[0-9]{30}", s):
+                    raise Refusal("invalid", "票据号码错误: {draft_no} %r "
+                                  "must be 30 digits" % s)
+                out[k] = s
+            elif k in ("sub_from", "sub_to"):
+                if not re.fullmatch(r"[1-9][0-9]{0,17}", s):
+                    raise Refusal("invalid", "子票区间错误: {%s} %r must be "
+                                  "an integer >= 1" % (k, s))
+                out[k] = int(s)
+            elif k in AMOUNT_TOKENS:
+                out[k] = self._amount(s, k)
+            elif k in DATE_TOKENS:
+                d = P.parse_date(s)
+                if d is None:
+                    raise Refusal("invalid", "日期格式错误: {%s} %r is not a "
+                                  "date in %s" % (k, s, P.date_format))
+                out[k] = d
+            elif k in YES_NO_TOKENS:
+                if s not in P.yes_no:
+                    raise Refusal("invalid", "标志错误: {%s} %r is not %s or "
+                                  "%s" % ((k, s) + P.yes_no))
+                out[k] = s == P.yes_no[0]
+            elif k == "rate":
+                if not RATE_RE.fullmatch(s) or Decimal(s) <= 0:
+                    raise Refusal("invalid", "利率错误: {rate} %r (percent "
+                                  "p.a., at most 4 decimals)" % s)
+                out[k] = s
+            elif k in ("pool_id", "notice_id"):
+                if not SHORT_ID_RE.fullmatch(s):
+                    raise Refusal("invalid", "编号错误: {%s} %r" % (k, s))
+                out[k] = s
+            elif k == "voucher_id":
+                if not VOUCHER_ID_RE.fullmatch(s):
+                    raise Refusal("invalid", "凭证编号错误: {voucher_id} %r" %
+                                  s)
+                out[k] = s
+            elif k == "orig_serial":
+                if not re.fullmatch(r"[A-Za-z0-9-]{1,%d}" % lim["serial"],
+                                    s):
+                    raise Refusal("invalid", "原业务参考号错误: "
+                                  "{orig_serial} %r" % s)
+                out[k] = s
+            elif k in TEXT35_TOKENS:
+                out[k] = self._text(s, 35, k)
+            elif k == "tax_code":
+                if not re.fullmatch(r"[0-9]{10}|[0-9]{12}", s):
+                    raise Refusal("invalid", "发票代码错误: {tax_code} %r" % s)
+                out[k] = s
+            elif k == "count":
+                if not re.fullmatch(r"[1-9][0-9]{0,5}", s):
+                    raise Refusal("invalid", "笔数错误: {count} %r" % s)
+                out[k] = int(s)
+            elif k == "holder":
+                if s not in ("us", "others"):
+                    raise Refusal("invalid", "持有方错误: {holder} %r (us or "
+                                  "others)" % s)
+                out[k] = s
+            elif k == "bill_op":
+                out[k] = self._tv("bill_ops", s, k)
+            elif k == "draft_kind":
+                out[k] = self._tv("draft_kinds", s, k)
+            elif k == "draft_status":
+                out[k] = self._tv("draft_status_map", s, k)
+            elif k == "voucher_op":
+                out[k] = self._tv("voucher_ops", s, k)
+            elif k == "financing_kind":
+                out[k] = self._tv("financing_kinds", s, k)
+            else:                       # currency, currency_code
+                out[k] = s
+        if ("sub_from" in out) != ("sub_to" in out) or \
+                out.get("sub_to", 1) < out.get("sub_from", 1):
+            raise Refusal("invalid", "子票区间错误: {sub_from} {sub_to} both "
+                          "or neither, from <= to")
+        return out
+
+    @staticmethod
+    def _must(v, need, what):
+        miss = [k for k in need if k not in v]
+        if miss:
+            raise Refusal("invalid", "字段缺失: %s requires {%s}" %
+                          (what, "} {".join(miss)))
+
+    @staticmethod
+    def _must_not(v, ban, what):
+        extra = [k for k in ban if k in v]
+        if extra:
+            raise Refusal("invalid", "字段不适用: {%s} must be empty for %s" %
+                          ("} {".join(extra), what))
+
+    @staticmethod
+    def _cparty(v, prefix):
+        """name/account/bank tokens -> the desk's party (None if none)."""
+        keys = [prefix + "_name", prefix + "_account", prefix + "_bank"]
+        if not any(k in v for k in keys):
+            return None
+        p = {}
+        for k, dk in zip(keys, ("name", "account", "bank_code")):
+            if k in v:
+                p[dk] = v[k]
+        return p
+
+    def _desk_check(self, validate, obj, key):
+        """The desk's own validator over the translated request."""
+        out, probs = validate(json.dumps(obj, ensure_ascii=False)
+                              .encode("utf-8"), key)
+        if probs:
+            raise Refusal("invalid", "字段错误: " + "; ".join(
+                "%s: %s" % (x["field"], x["message"])
+                for x in probs.items))
+        return out
+
+    # -- serials (one name space with payments and payroll) --
+
+    def _bs_fingerprint(self, req):
+        v = {k: x for k, x in req.values.items()
+             if k not in ("request_id", "date", "time")}
+        return _fingerprint({"fn": req.fn.name, "v": v, "items": req.items})
+
+    def _bs_repeat(self, req, kind):
+        """None (new serial) or the original answer of a repeat."""
+        serial = req.values["serial"]
+        fp = self._bs_fingerprint(req)
+        p = self.payments.get(serial)
+        if p is not None:
+            raise Refusal("duplicate", "业务参考号重复: serial %s was used for "
+                          "a %s (bank ref %s)" % (serial, p["kind"],
+                                                  p["bank_ref"]), "conflict")
+        rec = self.bs_requests.get(serial)
+        if rec is None:
+            return None, fp
+        if rec["kind"] == kind and rec["fingerprint"] == fp:
+            return (self._ok(), "", dict(rec["original"]),
+                    [dict(x) for x in rec["items"]], "replayed", False), fp
+        raise Refusal("duplicate", "业务参考号重复: serial %s was used for "
+                      "another instruction (bank ref %s)" %
+                      (serial, rec["bank_ref"]), "conflict")
+
+    def _bs_apply(self, apply):
+        """Run a desk operation; a business refusal changes nothing (what
+        may have moved is put back) -> (answer, None) or (None, refusal)."""
+        snap = json.dumps({"bills": self.bills, "scf": self.scf})
+        n = len(self.entries)
+        try:
+            return apply(), None
+        except desk.Refusal as e:
+            old = json.loads(snap)
+            self.bills, self.scf = old["bills"], old["scf"]
+            del self.entries[n:]
+            return None, e
+
+    def _bs_store(self, req, kind, fp, result, items, **extra):
+        serial = req.values["serial"]
+        result = dict(result, serial=serial,
+                      bank_ref=self._new_ref_locked())
+        rec = dict(kind=kind, serial=serial, fingerprint=fp,
+                   bank_ref=result["bank_ref"], original=result,
+                   items=items, created=time.time(), **extra)
+        self.bs_requests[serial] = rec
+        self._save_locked()
+        return (self._ok(), "", dict(result), [dict(x) for x in items],
+                "created", True)
+
+    def _refused(self, e, status):
+        b = e.body()
+        return {"status": status, "reason_code": e.code,
+                "reason": "%s (%s)" % (b["message_zh"], b["message"])}
+
+    def _bs_lookup(self, req, kinds):
+        v = self._v(req)
+        rec = self.bs_requests.get(v["serial"])
+        if rec is None or rec["kind"] not in kinds:
+            raise Refusal("not_found", "无此业务参考号: serial %s not found" %
+                          v["serial"], "not_found")
+        return rec
+
+    # -- rows --
+
+    def _draft_row(self, d):
+        dr, ac, py = d["drawer"], d["acceptor"], d["payee"]
+        ho = _party(d["holder"])
+        return {"draft_no": d["number"],
+                "draft_kind": self._bv("draft_kinds", d["kind"]),
+                "amount": self._amt_out(d["amount"]),
+                "face_amount": self._amt_out(d["face_amount"]),
+                "issue_date": self._date_out(d["issue_date"]),
+                "maturity_date": self._date_out(d["maturity_date"]),
+                "drawer_name": dr["name"],
+                "drawer_account": dr.get("account") or "",
+                "drawer_bank": dr["bank_code"],
+                "acceptor_name": ac["name"],
+                "acceptor_account": ac.get("account") or "",
+                "acceptor_bank": ac["bank_code"],
+                "payee_name": py["name"],
+                "payee_account": py.get("account") or "",
+                "payee_bank": py["bank_code"],
+                "holder_name": ho.get("name") or "",
+                "holder_account": ho.get("account") or "",
+                "holder_bank": ho.get("bank_code") or "",
+                "draft_status": self._bv("draft_status_map", d["status"]),
+                "transferable": self._yn(d["transferable"]),
+                "divisible": self._yn(d["divisible"]),
+                "sub_from": str(d["sub_range"]["from"]),
+                "sub_to": str(d["sub_range"]["to"])}
+
+    def _voucher_row(self, v):
+        fin, st = v["financing"], v["settlement"]
+        return {"voucher_id": v["voucher_id"], "root_id": v["root_id"],
+                "parent_id": v["parent_id"] or "", "level": str(v["level"]),
+                "issuer_name": v["issuer"]["name"],
+                "issuer_account": v["issuer"].get("account") or "",
+                "holder_name": v["holder"]["name"],
+                "holder_account": v["holder"].get("account") or "",
+                "holder_bank": v["holder"].get("bank_code") or "",
+                "transferor_name": _party(v["transferor"]).get("name") or "",
+                "amount": self._amt_out(v["amount"]),
+                "remaining": self._amt_out(v["remaining"]),
+                "issue_date": self._date_out(v["issue_date"]),
+                "maturity_date": self._date_out(v["maturity_date"]),
+                "voucher_status": self._bv("voucher_status_map",
+                                           v["status"]),
+                "financed_amount": self._amt_out(fin["amount"])
+                if fin else "",
+                "loan_ref": fin["loan_ref"] if fin else "",
+                "settled_date": self._date_out(st["date"]) if st else ""}
+
+    def _list_page(self, req, fname, rows, key):
+        """One page of rows per the profile's paging -> (rows, extra)."""
+        P = self.profile
+        page = req.values.get("page", "")
+        size = self.page_size
+        if P.paging == "token":
+            start = 0
+            if page:
+                m = re.fullmatch(r"([0-9]{6})([0-9A-F]{12})", page)
+                if not m or not hmac.compare_digest(m.group(2), self._lmac(
+                        fname, key, m.group(1))):
+                    raise Refusal("invalid", "续传键无效: the continuation "
+                                  "token %r is not valid for this list" %
+                                  page)
+                start = int(m.group(1))
+            out = rows[start:start + size]
+            nxt = ""
+            if len(rows) > start + size:
+                off = "%06d" % (start + size)
+                nxt = off + self._lmac(fname, key, off)
+            return out, {"next": nxt}
+        if not re.fullmatch(r"[0-9]{1,9}", page) or int(page) < P.page_first:
+            raise Refusal("invalid", "页码错误: {page} %r (from %d)" %
+                          (page, P.page_first))
+        start = (int(page) - P.page_first) * size
+        more = len(rows) > start + size
+        return rows[start:start + size], \
+            {"more": P.more_value if more else P.last_value}
+
+    def _lmac(self, fname, key, off):
+        msg = "|".join((fname, key, off))
+        return hmac.new(self.token_key, msg.encode(), hashlib.sha256) \
+            .hexdigest()[:12].upper()
+
+    # -- bills --
+
+    def _fn_bill_operation(self, req):
+        v = self._v(req)
+        b = self._bs_values(req.values)
+        self._must(b, ("bill_op",), "bill_operation")
+        op = b["bill_op"]
+        serial = v["serial"]
+        amount = lambda fen: {"amount": desk.m2s(fen), "currency": "CNY"}
+        if op == "issue":
+            self._must_not(b, NOT_ISSUE, "issue")
+            self._must(b, ("amount", "our_account", "draft_kind",
+                           "maturity_date", "acceptor_name",
+                           "acceptor_bank", "payee_name", "payee_bank"),
+                       "issue")
+            obj = {"request_id": serial, "kind": b["draft_kind"],
+                   "amount": amount(b["amount"]),
+                   "maturity_date": b["maturity_date"].isoformat(),
+                   "drawer_account": b["our_account"],
+                   "acceptor": self._cparty(b, "acceptor"),
+                   "payee": self._cparty(b, "payee")}
+            if "issue_date" in b:
+                obj["issue_date"] = b["issue_date"].isoformat()
+            for k in ("transferable", "divisible", "memo"):
+                if k in b:
+                    obj[k] = b[k]
+            r = self._desk_check(desk.validate_bill_issue, obj, serial)
+            apply = lambda: self._bill_issue_locked(serial, r)
+        else:
+            self._must_not(b, ISSUE_ONLY, op)
+            self._must(b, ("draft_no",), op)
+            obj = {"request_id": serial, "op": op}
+            if "sub_from" in b:
+                obj["sub_range"] = {"from": b["sub_from"], "to": b["sub_to"]}
+            cp = self._cparty(b, "cpty")
+            if cp is not None:
+                obj["counterparty"] = cp
+            for k, dk in (("rate", "rate"), ("pool_id", "pool_id"),
+                          ("notice_id", "notice_id"), ("reason", "reason"),
+                          ("memo", "memo"), ("our_account", "account"),
+                          ("overdue", "overdue")):
+                if k in b:
+                    obj[dk] = b[k]
+            if "op_date" in b:
+                obj["date"] = b["op_date"].isoformat()
+            if "amount" in b:
+                if op == "recourse":
+                    obj["amount"] = amount(b["amount"])
+                elif "sub_from" not in b or \
+                        b["amount"] != b["sub_to"] - b["sub_from"] + 1:
+                    raise Refusal("invalid", "金额错误: {amount} is the part "
+                                  "of a sub-range (sub_to - sub_from + 1 "
+                                  "fen) or a recourse claim, else empty")
+            r = self._desk_check(desk.validate_bill_op, obj, serial)
+            number = b["draft_no"]
+            apply = lambda: self._bill_op_locked(serial, number, r)
+        rep, fp = self._bs_repeat(req, "bill")
+        if rep:
+            return rep
+        ans, e = self._bs_apply(apply)
+        if e is not None:
+            return self._bs_store(req, "bill", fp, self._refused(
+                e, self._bv("request_results", "rejected")), [],
+                op=op, outcome="rejected")
+        items = [self._draft_row(ans["draft"])]
+        ranges = [(ans["draft"]["number"], ans["draft"]["sub_range"]["from"])]
+        if ans["remainder"]:
+            items.append(self._draft_row(ans["remainder"]))
+            ranges.append((ans["remainder"]["number"],
+                           ans["remainder"]["sub_range"]["from"]))
+        res = {"status": self._bv("request_results", ans["result"]),
+               "reason_code": "", "reason": ""}
+        return self._bs_store(req, "bill", fp, res, items, op=op,
+                              outcome=ans["result"], pieces=ranges)
+
+    def _bill_now(self, rec):
+        """A bill request's current outcome: pending until the
+        counterparty answered; then accepted or rejected."""
+        if rec["outcome"] != "pending":
+            return dict(rec["original"]), [dict(x) for x in rec["items"]]
+        serial = rec["serial"]
+        number = rec["pieces"][0][0]
+        outcome, reason = "pending", ""
+        for pc in self._pieces_of(number):
+            pend = pc["pending"]
+            if pend and pend["request_id"] == serial:
+                break
+        else:
+            evs = [e for pc in self._pieces_of(number)
+                   for e in pc["history"] if e["request_id"] == serial and
+                   e["event"] in ("signed", "refused", "withdrawn")]
+            if evs:
+                last = max(evs, key=lambda e: e["time"])
+                if last["event"] == "signed":
+                    outcome = "accepted"
+                else:
+                    outcome = "rejected"
+                    reason = last["reason"] or (
+                        "对方拒绝签收 (refused by the counterparty)"
+                        if last["event"] == "refused" else
+                        "已撤回 (withdrawn)")
+        items = []
+        for num, frm in rec["pieces"]:
+            try:
+                items.append(self._draft_row(self._piece_view(
+                    self._locate(num, (frm, frm)))))
+            except desk.Refusal:
+                pass
+        res = dict(rec["original"], status=self._bv("request_results",
+                                                    outcome),
+                   reason=reason)
+        return res, items
+
+    def _fn_bill_query(self, req):
+        rec = self._bs_lookup(req, ("bill",))
+        res, items = self._bill_now(rec)
+        return (self._ok(), "", res, items, "ok", False)
+
+    def _fn_bill_drafts(self, req):
+        self._v(req)
+        b = self._bs_values(req.values)
+        st = b.get("draft_status")
+        lo, hi = b.get("maturity_from"), b.get("maturity_to")
+        if lo and hi and lo > hi:
+            raise Refusal("invalid", "日期范围错误: maturity_from after "
+                          "maturity_to")
+        rows = [self._draft_row(self._piece_view(p)) for p in sorted(
+            self.bills["pieces"], key=lambda p: (p["maturity_date"],
+                                                 p["number"], p["from"]))
+            if p["status"] is not None and
+            (st is None or p["status"] == st) and
+            (lo is None or p["maturity_date"] >= lo.isoformat()) and
+            (hi is None or p["maturity_date"] <= hi.isoformat())]
+        key = "%s|%s|%s" % (st, lo, hi)
+        rows, extra = self._list_page(req, "bill_drafts", rows, key)
+        return (self._ok(), "", extra, rows, "ok", False)
+
+    def _fn_bill_notices(self, req):
+        self._v(req)
+        rows = []
+        for nid, n in sorted(self.bills["notices"].items()):
+            if n["status"] != "open":
+                continue
+            nv = self._notice_view(n)
+            row = self._draft_row(nv["draft"])
+            s = _party(n["sender"])
+            recv = dt.datetime.fromisoformat(
+                n["received_at"].replace("Z", "+00:00")).astimezone(
+                self.profile.tz).date() + dt.timedelta(days=self.day_offset)
+            row.update(notice_id=nid,
+                       notice_kind=self._bv("bill_ops", n["kind"]),
+                       from_name=s.get("name") or "",
+                       from_account=s.get("account") or "",
+                       from_bank=s.get("bank_code") or "",
+                       received_date=self.profile.fmt_date(recv),
+                       claim_amount=self._amt_out(nv["claim_amount"]),
+                       reason=n["reason"] or "")
+            rows.append(row)
+        rows, extra = self._list_page(req, "bill_notices", rows, "")
+        return (self._ok(), "", extra, rows, "ok", False)
+
+    def _fn_bill_history(self, req):
+        v = self._v(req)
+        b = self._bs_values(req.values)
+        self._must(b, ("draft_no",), "bill_history")
+        ps = self._pieces_of(b["draft_no"])
+        if not ps:
+            raise Refusal("not_found", "票据不存在: draft %s not found" %
+                          v["draft_no"], "not_found")
+        evs = sorted((e for pc in ps for e in pc["history"]),
+                     key=lambda e: e["time"])
+        rows = [{"event_date": self._date_out(e["date"]),
+                 "event_op": self._bv("bill_ops", e["op"]),
+                 "event": e["event"],
+                 "draft_status": self._bv("draft_status_map", e["status"]),
+                 "sub_from": str(e["sub_range"]["from"]),
+                 "sub_to": str(e["sub_range"]["to"]),
+                 "amount": self._amt_out(e["amount"]),
+                 "from_name": _party(e["from"]).get("name") or "",
+                 "to_name": _party(e["to"]).get("name") or ""}
+                for e in evs]
+        return (self._ok(), "", {}, rows, "ok", False)
+
+    def _fn_bill_pool(self, req):
+        self._v(req)
+        pv = self._pool_view_locked()
+        res = {"pool_id": pv["pool_id"],
+               "as_of": self._date_out(pv["as_of"]),
+               "pledged_count": str(pv["pledged_count"])}
+        for k in ("pledged_total", "deposit", "quota_total", "quota_used",
+                  "quota_available"):
+            res[k] = self._amt_out(pv[k])
+        return (self._ok(), "", res, [], "ok", False)
+
+    # -- supply-chain finance --
+
+    def _fn_scf_financing(self, req):
+        v = self._v(req)
+        b = self._bs_values(req.values)
+        self._must(b, ("financing_kind", "our_account", "amount", "count"),
+                   "scf_financing")
+        serial = v["serial"]
+        ccy = self._currency(v, b["our_account"])
+        n = len(req.items)
+        if n == 0 or n > 100:
+            raise Refusal("invalid", "发票笔数错误: 1..100 invoices, got %d" %
+                          n)
+        if b["count"] != n:
+            raise Refusal("invalid", "总笔数不符: {count} %d but %d invoices"
+                          % (b["count"], n))
+        invs, total = [], 0
+        for i, it in enumerate(req.items, 1):
+            try:
+                if it.get("item_no") != str(i):
+                    raise Refusal("invalid", "{item_no} is %r, expected %d" %
+                                  (it.get("item_no"), i))
+                x = self._bs_values(it)
+                self._must(x, ("invoice_no", "invoice_amount",
+                               "invoice_issue_date", "invoice_due_date",
+                               "buyer_name"), "an invoice")
+            except Refusal as r:
+                raise Refusal(r.kind, "第%d张发票: item %d: %s" %
+                              (i, i, r.message))
+            total += x["invoice_amount"]
+            inv = {"number": x["invoice_no"],
+                   "issue_date": x["invoice_issue_date"].isoformat(),
+                   "due_date": x["invoice_due_date"].isoformat(),
+                   "amount": {"amount": desk.m2s(x["invoice_amount"]),
+                              "currency": ccy},
+                   "buyer": {"name": x["buyer_name"]},
+                   "seller": {"name": x.get("seller_name") or
+                              self.accounts[b["our_account"]]["name"]}}
+            if "seller_account" in x:
+                inv["seller_account"] = x["seller_account"]
+            if "tax_code" in x:
+                inv["tax_invoice_code"] = x["tax_code"]
+            invs.append(inv)
+        if "total" in b and b["total"] != total:
+            raise Refusal("invalid", "总金额不符: {total} but the invoices add "
+                          "up to %s" % self.profile.fmt_amount(total))
+        obj = {"request_id": serial, "kind": b["financing_kind"],
+               "requested_amount": {"amount": desk.m2s(b["amount"]),
+                                    "currency": ccy},
+               "account": b["our_account"], "invoices": invs}
+        if "value_date" in b:
+            obj["value_date"] = b["value_date"].isoformat()
+        for k in ("product", "agreement_ref", "contract_ref", "memo"):
+            if k in b:
+                obj[k] = b[k]
+        r = self._desk_check(desk.validate_financing, obj, serial)
+        rep, fp = self._bs_repeat(req, "financing")
+        if rep:
+            return rep
+        ans, e = self._bs_apply(lambda: self._fin_create_locked(serial, r))
+        fsm = "financing_status_map"
+        if e is not None:
+            return self._bs_store(req, "financing", fp, self._refused(
+                e, self._bv(fsm, "rejected")), [], outcome="rejected")
+        res = {"status": self._bv(fsm, ans["financing"]["status"]),
+               "reason_code": "", "reason": ""}
+        return self._bs_store(req, "financing", fp, res, [],
+                              outcome="created")
+
+    def _fin_now(self, rec):
+        fsm = "financing_status_map"
+        fid = rec.get("orig_serial") or rec["serial"]
+        f = self.scf["financing"].get(fid)
+        if f is None or (rec["kind"] == "financing" and
+                         rec["outcome"] == "rejected"):
+            return dict(rec["original"], status=self._bv(fsm, "rejected")
+                        if rec["kind"] == "financing" else
+                        rec["original"]["status"]), []
+        fv = self._fin_view(f)
+        res = {"serial": rec["serial"], "bank_ref": rec["bank_ref"],
+               "status": self._bv(fsm, fv["status"]), "reason_code": "",
+               "reason": ""}
+        rj = fv["rejection"] or None
+        if rec["kind"] == "cancel" and rec["outcome"] == "rejected":
+            res.update(reason_code=rec["original"]["reason_code"],
+                       reason=rec["original"]["reason"])
+        elif rj:
+            res.update(reason_code=rj["code"], reason=rj["reason"])
+        elif fv["cancellation"]:
+            res.update(reason=fv["cancellation"]["reason"])
+        a = fv["approved"]
+        if a:
+            res.update(approved_amount=self._amt_out(a["amount"]),
+                       rate=a["rate"],
+                       value_date=self._date_out(a["value_date"]),
+                       maturity_date=self._date_out(a["maturity_date"]),
+                       interest=self._amt_out(a["interest"]))
+        if fv["loan_ref"]:
+            res["loan_ref"] = fv["loan_ref"]
+        if fv["financed"]:
+            res.update(financed_amount=self._amt_out(
+                fv["financed"]["amount"]), financed_date=self._date_out(
+                fv["financed"]["value_date"]))
+        if fv["repayment"]:
+            res.update(repaid_principal=self._amt_out(
+                fv["repayment"]["principal"]), repaid_interest=self._amt_out(
+                fv["repayment"]["interest"]), repaid_date=self._date_out(
+                fv["repayment"]["date"]))
+        items = []
+        for i in fv["invoices"]:
+            rs = i["reason"] or {}
+            items.append({"invoice_no": i["number"],
+                          "result": self._bv("request_results", i["result"]),
+                          "financed_amount": self._amt_out(
+                              i["financed_amount"]),
+                          "reason": rs.get("message") or ""})
+        return res, items
+
+    def _fn_scf_query(self, req):
+        rec = self._bs_lookup(req, ("financing", "cancel"))
+        res, items = self._fin_now(rec)
+        return (self._ok(), "", res, items, "ok", False)
+
+    def _fn_scf_cancel(self, req):
+        v = self._v(req)
+        b = self._bs_values(req.values)
+        self._must(b, ("orig_serial", "reason"), "scf_cancel")
+        serial = v["serial"]
+        r = self._desk_check(desk.validate_cancel, {
+            "request_id": serial, "reason": b["reason"]}, serial)
+        rep, fp = self._bs_repeat(req, "cancel")
+        if rep:
+            return rep
+        orig = b["orig_serial"]
+        ans, e = self._bs_apply(
+            lambda: self._fin_cancel_locked(serial, orig, r))
+        rr = "request_results"
+        if e is not None:
+            return self._bs_store(req, "cancel", fp, self._refused(
+                e, self._bv(rr, "rejected")), [], outcome="rejected",
+                orig_serial=orig)
+        return self._bs_store(req, "cancel", fp, {
+            "status": self._bv(rr, "accepted"), "reason_code": "",
+            "reason": ""}, [], outcome="accepted", orig_serial=orig)
+
+    def _fn_voucher_operation(self, req):
+        v = self._v(req)
+        b = self._bs_values(req.values)
+        self._must(b, ("voucher_op",), "voucher_operation")
+        op = b["voucher_op"]
+        serial = v["serial"]
+        amount = lambda fen: {"amount": desk.m2s(fen), "currency": "CNY"}
+        if op == "issue":
+            self._must_not(b, ("voucher_id", "reason"), "issue")
+            self._must(b, ("amount", "our_account", "maturity_date",
+                           "cpty_name", "cpty_account", "cpty_bank"),
+                       "issue")
+            obj = {"request_id": serial, "amount": amount(b["amount"]),
+                   "maturity_date": b["maturity_date"].isoformat(),
+                   "issuer_account": b["our_account"],
+                   "receiver": self._cparty(b, "cpty")}
+            if "memo" in b:
+                obj["memo"] = b["memo"]
+            r = self._desk_check(desk.validate_voucher_issue, obj, serial)
+
+            def apply():
+                self._our_account(r["issuer_account"], "SCF005")
+                today = self.today()
+                if r["maturity_date"] <= today or \
+                        r["maturity_date"] > desk.add_months(today, 12):
+                    raise desk.Refusal("SCF041")
+                if self._is_us(r["receiver"]):
+                    raise desk.Refusal("SCF039")
+                x = self._v_issue_locked(self._us(r["issuer_account"]),
+                                         r["receiver"], r["amount"][0],
+                                         r["maturity_date"], None, serial)
+                return self._voucher_answer(serial, "issue", "pending", x,
+                                            None)
+        else:
+            self._must_not(b, ("maturity_date",), op)
+            self._must(b, ("voucher_id",), op)
+            obj = {"request_id": serial, "op": op}
+            cp = self._cparty(b, "cpty")
+            if cp is not None:
+                obj["to"] = cp
+            for k, dk in (("reason", "reason"), ("memo", "memo"),
+                          ("our_account", "account")):
+                if k in b:
+                    obj[dk] = b[k]
+            if "amount" in b:
+                obj["amount"] = amount(b["amount"])
+            r = self._desk_check(desk.validate_voucher_op, obj, serial)
+            vid = b["voucher_id"]
+
+            def apply():
+                x = self.scf["vouchers"].get(vid)
+                if x is None or not self._v_visible(x):
+                    raise desk.Refusal("SCF030")
+                res, a, c = self._v_act_locked(x, op, r, True, serial)
+                return self._voucher_answer(serial, op, res, a, c)
+        rep, fp = self._bs_repeat(req, "voucher")
+        if rep:
+            return rep
+        ans, e = self._bs_apply(apply)
+        rr = "request_results"
+        if e is not None:
+            return self._bs_store(req, "voucher", fp, self._refused(
+                e, self._bv(rr, "rejected")), [], op=op, outcome="rejected")
+        items = [self._voucher_row(ans["voucher"])]
+        ids = [ans["voucher"]["voucher_id"]]
+        if ans["child"]:
+            items.append(self._voucher_row(ans["child"]))
+            ids.append(ans["child"]["voucher_id"])
+        return self._bs_store(req, "voucher", fp, {
+            "status": self._bv(rr, ans["result"]), "reason_code": "",
+            "reason": ""}, items, op=op, outcome=ans["result"],
+            vouchers=ids)
+
+    def _fn_voucher_query(self, req):
+        rec = self._bs_lookup(req, ("voucher",))
+        if rec["outcome"] != "pending":
+            return (self._ok(), "", dict(rec["original"]),
+                    [dict(x) for x in rec["items"]], "ok", False)
+        vs = [self.scf["vouchers"][i] for i in rec["vouchers"]]
+        target = vs[-1]             # the issued voucher / the new child
+        st = target["status"]
+        outcome = "pending" if st == "pending" else \
+            "rejected" if st in ("refused", "withdrawn") else "accepted"
+        reason = ""
+        if outcome == "rejected":
+            reason = "对方拒签 (refused by the receiver)" if st == "refused" \
+                else "已撤销 (withdrawn)"
+        res = dict(rec["original"], status=self._bv("request_results",
+                                                    outcome), reason=reason)
+        return (self._ok(), "", res,
+                [self._voucher_row(self._v_view(x)) for x in vs], "ok",
+                False)
+
+    def _fn_voucher_list(self, req):
+        self._v(req)
+        b = self._bs_values(req.values)
+        holder = b.get("holder")
+        rows = [self._voucher_row(self._v_view(x)) for x in sorted(
+            self.scf["vouchers"].values(),
+            key=lambda x: (x["root_id"], x["voucher_id"]))
+            if self._v_visible(x) and
+            (holder is None or self._is_us(x["holder"]) == (holder == "us"))]
+        rows, extra = self._list_page(req, "voucher_list", rows,
+                                      holder or "")
+        return (self._ok(), "", extra, rows, "ok", False)
+
+    # -- admin (Python API; the admin port maps onto these) --
+
+    def bills_settings(self, **kw):
+        """The desk's settings: auto_sign_ms, voucher_rate,
+        financing_rate."""
+        return desk.BillsScfBank.set_settings(self, **kw)
+
+    def set_bank_date(self, day=None, days=None):
+        """Move the bank date: day (YYYY-MM-DD) or days (offset from the
+        real date); neither = back to the real date."""
+        with self.lock:
+            real = dt.datetime.now(self.profile.tz).date()
+            if day is not None:
+                d = dt.date.fromisoformat(day)
+                self.day_offset = (d - real).days
+            elif days is not None:
+                if not isinstance(days, int) or isinstance(days, bool):
+                    raise ValueError("days: an integer")
+                self.day_offset = days
+            else:
+                self.day_offset = 0
+            self._settle_locked()
+            self._bs_tick_locked()
+            self._save_locked()
+            return {"today": self.today().isoformat(),
+                    "offset_days": self.day_offset}
+
+    def bs_requests_list(self):
+        with self.lock:
+            return json.loads(json.dumps(list(self.bs_requests.values())))
+
+
+class BankCN(_BillsDoor, desk.BillsScfBank):
     """The simulator; start() serves, stop() ends. See the module text."""
 
     def __init__(self, profile, state_dir, login="H2HCORP01", user=None,
                  accounts=None, cert=None, key=None, ca=None, sign_cert=None,
                  sign_key=None, client_sign_cert=None, client_sign_ca=None,
                  seed=None, closed=None, page_size=20, settle_ms=1000,
-                 lifetime=900, port=0, admin_port=0, verbose=False, log=None):
+                 lifetime=900, port=0, admin_port=0, verbose=False, log=None,
+                 bank_code=CN_BANK_CODE, pool_id=desk.DEFAULT_POOL_ID):
         self.profile = profile if isinstance(profile, Profile) else \
             Profile(profile)
         P = self.profile
@@ -1308,7 +2386,12 @@ class BankCN:
         self.cli_closed = set()
         for a in (closed or []):
             self.cli_closed.update(x for x in a.split(",") if x)
+        self.day_offset = 0
+        self.no_overdraft = True
+        self._bs_init(bank_code, desk.DEFAULT_CUSTOMER, pool_id, None)
         self._load_state()
+        # the desk's "us": our accounts at this bank, under our name
+        self.customer_name = next(iter(self.accounts.values()))["name"]
 
     def log(self, msg):
         if self._log:
@@ -1319,7 +2402,10 @@ class BankCN:
     # -- state --
 
     def today(self):
-        return dt.datetime.now(self.profile.tz).date()
+        """The bank date: the real date on the bank's clock, moved by
+        set_bank_date() for the bill / SCF tests."""
+        return dt.datetime.now(self.profile.tz).date() + \
+            dt.timedelta(days=self.day_offset)
 
     def _load_seed(self, fn):
         with open(fn, encoding="utf-8") as f:
@@ -1378,6 +2464,10 @@ class BankCN:
                 "remittance": e.get("remittance", "")}
 
     def _fresh_state(self):
+        self.day_offset = 0
+        self._bs_fresh()
+        self.settings = dict(self.settings_defaults)
+        self.bs_requests = {}   # bill / SCF serial -> record
         self.payments = {}      # serial -> record
         self.accounts = {}      # account -> {currency, name, opening}
         self.entries = []
@@ -1423,6 +2513,9 @@ class BankCN:
                 self.next_seq = st["next_seq"]
                 self.next_ref = st["next_ref"]
                 self.closed = set(st["closed"])
+                self.day_offset = st.get("day_offset", 0)
+                self.bs_requests = st.get("bs_requests", {})
+                self._bs_load(st)
             else:
                 self._fresh_state()
                 self._save_locked()
@@ -1430,7 +2523,10 @@ class BankCN:
     def _save_locked(self):
         st = {"payments": self.payments, "accounts": self.accounts,
               "entries": self.entries, "next_seq": self.next_seq,
-              "next_ref": self.next_ref, "closed": sorted(self.closed)}
+              "next_ref": self.next_ref, "closed": sorted(self.closed),
+              "day_offset": self.day_offset,
+              "bs_requests": self.bs_requests}
+        st.update(self._bs_dump())
         _atomic_write(self.state_file, json.dumps(
             st, ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
@@ -1685,6 +2781,7 @@ class BankCN:
                 raise Refusal("login", "登录名无效 (unknown login/user)")
             with self.lock:
                 self._settle_locked()
+                self._bs_tick_locked()
                 code, msg, result, items, outcome, created = \
                     self._function(req)
                 arrival.update(outcome=outcome, ret_code=code,
@@ -2004,7 +3101,9 @@ class BankCN:
         today = self.today()
         if "date" in v:
             d = P.parse_date(v["date"])
-            if d is None or abs((d - today).days) > 1:
+            real = dt.datetime.now(P.tz).date()
+            if d is None or (abs((d - today).days) > 1 and
+                             abs((d - real).days) > 1):
                 raise Refusal("invalid", "日期错误: {date} %r is not the "
                               "bank's date (%s)" % (v["date"],
                                                     P.fmt_date(today)))
@@ -2091,6 +3190,12 @@ class BankCN:
         """None (new) or the answer tuple for a repeat."""
         p = self.payments.get(serial)
         if p is None:
+            b = self.bs_requests.get(serial)
+            if b is not None:
+                raise Refusal("duplicate", "业务参考号重复: serial %s was "
+                              "used for a %s request (bank ref %s)" %
+                              (serial, b["kind"], b["bank_ref"]),
+                              "conflict")
             return None
         if p["kind"] == kind and p["fingerprint"] == fingerprint:
             return (self._ok(), "", dict(p["original"]), [], "replayed",
@@ -2716,6 +3821,12 @@ class _AdminHandler(http.server.BaseHTTPRequestHandler):
             return self._send(200, sim.ledger())
         if p == "/admin/payments":
             return self._send(200, sim.payments_list())
+        if p == "/admin/bills":
+            return self._send(200, sim.bills_state())
+        if p == "/admin/scf":
+            return self._send(200, sim.scf_state())
+        if p == "/admin/bs_requests":
+            return self._send(200, sim.bs_requests_list())
         return self._send(404, {"error": "not_found"})
 
     def do_POST(self):
@@ -2739,6 +3850,20 @@ class _AdminHandler(http.server.BaseHTTPRequestHandler):
                     raise ValueError("only 'entries'")
                 return self._send(200, {"entries": sim.add_entries(
                     obj["entries"])})
+            hook = {"/admin/bills/counterparty": sim.bill_counterparty,
+                    "/admin/bills/present": sim.bill_present,
+                    "/admin/bills/pool": sim.set_pool,
+                    "/admin/bills/settings": sim.bills_settings,
+                    "/admin/scf/review": sim.scf_review,
+                    "/admin/scf/voucher": sim.voucher_hook,
+                    "/admin/today": sim.set_bank_date}.get(p)
+            if hook is not None:
+                return self._send(200, hook(**obj))
+        except desk.HookError as e:
+            return self._send(e.status, {"error": e.error,
+                                         "message": e.message})
+        except desk.Refusal as e:
+            return self._send(409, e.body())
         except (ValueError, TypeError) as e:
             return self._send(400, {"error": "invalid_request",
                                     "message": str(e)})
@@ -2774,6 +3899,8 @@ def main(argv=None):
     ap.add_argument("--lifetime", type=float, default=900)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--admin-port", type=int, default=0)
+    ap.add_argument("--bank-code", default=CN_BANK_CODE,
+                    help="this bank's 12-digit CNAPS code (bills, SCF)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args(argv)
     try:
@@ -2786,7 +3913,7 @@ def main(argv=None):
                      closed=a.closed, page_size=a.page_size,
                      settle_ms=a.settle_ms, lifetime=a.lifetime,
                      port=a.port, admin_port=a.admin_port,
-                     verbose=a.verbose)
+                     verbose=a.verbose, bank_code=a.bank_code)
         sim.start()
     except ProfileError as e:
         print(e, file=sys.stderr)

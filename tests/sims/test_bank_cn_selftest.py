@@ -261,8 +261,9 @@ class Client:
         vals.update(values)
         if items is not None:
             vals.setdefault("count", len(items))
-            vals.setdefault("total", sum(i["amount"] for i in items
-                                         if isinstance(i["amount"], int)))
+            vals.setdefault("total", sum(i.get("amount") for i in items
+                                         if isinstance(i.get("amount"),
+                                                       int)))
         env = P["envelope"]
         root = etree.Element(env["root"])
         over = {p: t for p, t in fn.get("header", [])}
@@ -686,7 +687,8 @@ def t_profiles(b):
           "paging")
     codes_c = {f["code"] for f in c["functions"].values()}
     codes_i = {f["code"] for f in i["functions"].values()}
-    check(not codes_c & codes_i and len(codes_c) == len(codes_i) == 8,
+    # 8 base functions + the bills (6) and scf (6) families
+    check(not codes_c & codes_i and len(codes_c) == len(codes_i) == 20,
           "function codes")
     import bank_cn
     for p in PROFILES.values():
@@ -1339,10 +1341,448 @@ def t_reset(b):
     eq(a.result["balance"], b.fmt(want), "balance re-seeded")
 
 
+
+
+# -- bill pool and supply-chain finance ------------------------------------
+
+BANK_CN = "308584000013"          # the simulator's own CNAPS code
+OTHER_BANK = "102100099996"
+BILL_FN_TOKENS = ("serial", "bill_op", "draft_no", "sub_from", "sub_to",
+                  "amount", "our_account", "draft_kind", "issue_date",
+                  "maturity_date", "transferable", "divisible", "cpty_name",
+                  "cpty_account", "cpty_bank", "acceptor_name",
+                  "acceptor_account", "acceptor_bank", "payee_name",
+                  "payee_account", "payee_bank", "rate", "op_date",
+                  "pool_id", "notice_id", "overdue", "reason", "memo")
+
+
+def tv(b, table, name):
+    """The profile's value for h2hd's name in a value table."""
+    if table == "yes_no":
+        return b.p["yes_no"][0 if name else 1]
+    return dict(map(tuple, b.p[table]))[name]
+
+
+def bill_call(b, c, op, **kw):
+    v = {k: "" for k in BILL_FN_TOKENS}
+    v["serial"] = serial(b, "B")
+    v["bill_op"] = tv(b, "bill_ops", op) if op else ""
+    for k, x in kw.items():
+        v[k] = b.fmt(x) if k == "amount" and isinstance(x, int) else \
+            c.date(x) if isinstance(x, dt.date) else x
+    a = c.call("bill_operation", v)
+    a.serial, a.values = v["serial"], v
+    return a
+
+
+def business(b, a, result, code=None):
+    eq(a.code, b.code("ok"), "ok code (%s)" % a.message)
+    eq(a.result["status"], tv(b, "request_results", result), "outcome %s" %
+       a.result)
+    if code:
+        eq(a.result["reason_code"], code, "reason code")
+
+
+def t_bills(b):
+    c = b.client()
+    today = b.today
+    st = lambda s: tv(b, "draft_status_map", s)
+    mat = today + dt.timedelta(days=90)
+    issue = dict(our_account=OURS, amount=100000,
+                 draft_kind=tv(b, "draft_kinds", "AC01"), issue_date=today,
+                 maturity_date=mat, transferable=tv(b, "yes_no", True),
+                 divisible=tv(b, "yes_no", True), acceptor_name="招商银行深圳分行",
+                 acceptor_bank=BANK_CN, payee_name="上海星辰贸易有限公司",
+                 payee_account="6222021001122334455", payee_bank=OTHER_BANK)
+    # issue: registered; replay gives the original; other content duplicate
+    a = bill_call(b, c, "issue", **issue)
+    business(b, a, "accepted")
+    eq(len(a.items), 1, "one piece")
+    d1 = a.items[0]
+    check(re.fullmatch(r"[0-9]{30}", d1["draft_no"]), "draft number")
+    eq((d1["draft_status"], d1["amount"], d1["sub_from"], d1["sub_to"]),
+       (st("registered"), b.fmt(100000), "1", "100000"), "issued piece")
+    r = c.call("bill_operation", a.values)
+    eq((r.result, r.items), (a.result, a.items), "replay: original answer")
+    eq(len(b.arrivals(serial=a.serial, outcome="replayed")), 1, "replayed")
+    r = c.call("bill_operation", dict(a.values, amount=b.fmt(100001)))
+    eq(r.code, b.code("duplicate"), "other content: duplicate")
+    # a refused request does not use its serial
+    bad = dict(issue, draft_no="1" * 30)
+    r = bill_call(b, c, "issue", **bad)
+    eq(r.code, b.code("invalid"), "a token issue does not take: invalid")
+    r2 = c.call("bill_operation", dict(r.values, draft_no=""))
+    business(b, r2, "accepted")
+    for k, x in (("cpty_bank", "12345"), ("draft_kind", "ZZ"),
+                 ("transferable", "maybe"), ("amount", "12.3"),
+                 ("maturity_date", "2024/01/01"), ("our_account",
+                                                   NOT_OURS)):
+        r = bill_call(b, c, "issue", **dict(issue, **{k: x}))
+        eq(r.code, b.code("account" if k == "our_account" else "invalid"),
+           "issue with bad %s: %s" % (k, r.message))
+    r = bill_call(b, c, "issue", **dict(issue, acceptor_name=""))
+    eq(r.code, b.code("invalid"), "an empty required token")
+    # business refusal: the serial is used up, status rejected
+    r = bill_call(b, c, "issue", **dict(issue, maturity_date=today +
+                                        dt.timedelta(days=400)))
+    business(b, r, "rejected", "BIL015")
+    r2 = c.call("bill_operation", dict(r.values, maturity_date=c.date(mat)))
+    eq(r2.code, b.code("duplicate"), "a business refusal uses the serial")
+    # present_acceptance: pending until the acceptor signs
+    no = d1["draft_no"]
+    a = bill_call(b, c, "present_acceptance", draft_no=no)
+    business(b, a, "pending")
+    q = c.call("bill_query", {"serial": a.serial})
+    eq(q.result["status"], tv(b, "request_results", "pending"), "query")
+    eq(q.items[0]["draft_status"], st("pending_acceptance"), "pending")
+    b.admin("POST", "/admin/bills/counterparty",
+            {"number": no, "action": "sign"})
+    q = c.call("bill_query", {"serial": a.serial})
+    eq(q.result["status"], tv(b, "request_results", "accepted"), "signed")
+    eq(q.items[0]["draft_status"], st("accepted"), "accepted")
+    q = c.call("bill_query", {"serial": serial(b, "X")})
+    eq(q.code, b.code("not_found"), "unknown serial")
+    # present_receipt, refused by the payee: rejected with the reason
+    a = bill_call(b, c, "present_receipt", draft_no=no)
+    business(b, a, "pending")
+    b.admin("POST", "/admin/bills/counterparty",
+            {"number": no, "action": "refuse", "reason": "合同未履行"})
+    q = c.call("bill_query", {"serial": a.serial})
+    eq((q.result["status"], q.result["reason"]),
+       (tv(b, "request_results", "rejected"), "合同未履行"), "refused")
+    # a draft endorsed to us: a notice; signed, we hold it
+    draft = {"kind": "AC01", "amount": {"amount": "1000.00",
+                                        "currency": "CNY"},
+             "issue_date": today.isoformat(),
+             "maturity_date": mat.isoformat(),
+             "drawer": {"name": "北京华联物流股份有限公司",
+                        "account": "6228480012345678901",
+                        "bank_code": OTHER_BANK},
+             "acceptor": {"name": "工商银行北京分行", "bank_code": OTHER_BANK},
+             "payee": {"name": "北京华联物流股份有限公司",
+                       "account": "6228480012345678901",
+                       "bank_code": OTHER_BANK},
+             "transferable": True, "divisible": True}
+    frm = dict(draft["drawer"])
+    n = b.admin("POST", "/admin/bills/present",
+                {"kind": "endorse", "to_account": OURS, "from": frm,
+                 "draft": draft})["notice"]
+    ln = c.call("bill_notices", {"page": "" if b.p["paging"]["style"] ==
+                                 "token" else "1"})
+    mine = [x for x in ln.items if x["notice_id"] == n["notice_id"]]
+    eq(len(mine), 1, "notice listed")
+    eq((mine[0]["notice_kind"], mine[0]["from_name"], mine[0]["amount"]),
+       (tv(b, "bill_ops", "endorse"), frm["name"], b.fmt(100000)), "notice")
+    no2 = n["number"]
+    r = bill_call(b, c, "sign", draft_no=no2, notice_id="BN0")
+    business(b, r, "rejected", "BIL014")
+    a = bill_call(b, c, "sign", draft_no=no2, notice_id=n["notice_id"])
+    business(b, a, "accepted")
+    eq(a.items[0]["draft_status"], st("held"), "held")
+    # partial endorsement: the piece and the remainder
+    a = bill_call(b, c, "endorse", draft_no=no2, sub_from="1",
+                  sub_to="30000", amount=30000, cpty_name="深圳恒泰电子厂",
+                  cpty_account="6222020000000000777", cpty_bank=OTHER_BANK)
+    business(b, a, "pending")
+    eq([(x["sub_from"], x["sub_to"], x["draft_status"]) for x in a.items],
+       [("1", "30000", st("pending_endorsement")),
+        ("30001", "100000", st("held"))], "split")
+    r = bill_call(b, c, "endorse", draft_no=no2, sub_from="30001",
+                  sub_to="40000", amount=99, cpty_name="x",
+                  cpty_account="6222020000000000777", cpty_bank=OTHER_BANK)
+    eq(r.code, b.code("invalid"), "amount is not the part")
+    # discount of the remainder: proceeds booked when the bank signs
+    rate = "2.35"
+    a = bill_call(b, c, "discount", draft_no=no2, sub_from="30001",
+                  sub_to="100000", amount=70000, rate=rate,
+                  our_account=OURS, op_date=today)
+    business(b, a, "pending")
+    b.admin("POST", "/admin/bills/counterparty",
+            {"number": no2, "sub_range": {"from": 30001, "to": 100000},
+             "action": "sign"})
+    days = (mat - today).days
+    from decimal import Decimal, ROUND_HALF_UP
+    interest = int((Decimal(70000) * Decimal(rate) / 100 * days /
+                    360).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    e = [x for x in b.ledger_entries() if x["bank_ref"] == a.serial]
+    eq([(x["cd"], x["amount_fen"]) for x in e], [("C", 70000 - interest)],
+       "discount proceeds booked")
+    t = c.call("transactions", {"account": OURS, "from": c.date(today),
+                                "to": c.date(today), "page": ""
+                                if b.p["paging"]["style"] == "token"
+                                else "1"})
+    # (page size 3: the proceeds are among today's entries somewhere)
+    check(t.code == b.code("ok"), "transactions")
+    # pool: pledge a held draft, figures follow
+    n = b.admin("POST", "/admin/bills/present",
+                {"kind": "endorse", "to_account": OURS, "from": frm,
+                 "draft": dict(draft, amount={"amount": "500.00",
+                                              "currency": "CNY"})})["notice"]
+    no3 = n["number"]
+    business(b, bill_call(b, c, "sign", draft_no=no3,
+                          notice_id=n["notice_id"]), "accepted")
+    p0 = c.call("bill_pool", {})
+    a = bill_call(b, c, "pledge", draft_no=no3, pool_id=p0.result["pool_id"])
+    business(b, a, "pending")
+    b.admin("POST", "/admin/bills/counterparty",
+            {"number": no3, "action": "sign"})
+    b.admin("POST", "/admin/bills/pool", {"deposit": "100.00",
+                                          "used": "200.00"})
+    p = c.call("bill_pool", {})
+    eq((p.result["pledged_count"], p.result["pledged_total"],
+        p.result["deposit"], p.result["quota_total"],
+        p.result["quota_used"], p.result["quota_available"]),
+       ("1", b.fmt(50000), b.fmt(10000), b.fmt(60000), b.fmt(20000),
+        b.fmt(40000)), "pool figures")
+    r = bill_call(b, c, "release", draft_no=no3)
+    business(b, r, "rejected", "BIL010")
+    # one refusal per operation (an unknown draft)
+    for op, kw in (("present_acceptance", {}), ("present_receipt", {}),
+                   ("endorse", dict(cpty_name="x", cpty_account=PAYEE,
+                                    cpty_bank=OTHER_BANK)),
+                   ("discount", dict(rate="2.1", our_account=OURS)),
+                   ("pledge", {}), ("release", {}),
+                   ("present_payment", dict(our_account=OURS)),
+                   ("recourse", dict(cpty_name="x", cpty_account=PAYEE,
+                                     cpty_bank=OTHER_BANK, our_account=OURS,
+                                     reason="拒付")),
+                   ("withdraw", {}), ("sign", dict(notice_id="BN1")),
+                   ("refuse", dict(notice_id="BN1", reason="不符"))):
+        r = bill_call(b, c, op, draft_no="9" * 30, **kw)
+        business(b, r, "rejected", "BIL001")
+    r = bill_call(b, c, "present_payment", draft_no=no3, our_account=OURS)
+    business(b, r, "rejected", "BIL002")
+    # lists: every piece once across the pages; history
+    want = sorted((x["number"], x["sub_range"]["from"])
+                  for x in b.admin("GET", "/admin/bills")["pieces"]
+                  if x["status"] is not None)
+    got, page = [], "" if b.p["paging"]["style"] == "token" else "1"
+    for _ in range(50):
+        r = c.call("bill_drafts", {"draft_status": "", "maturity_from": "",
+                                   "maturity_to": "", "page": page})
+        eq(r.code, b.code("ok"), "bill_drafts")
+        check(len(r.items) <= PAGE_SIZE, "page size")
+        got += [(x["draft_no"], int(x["sub_from"])) for x in r.items]
+        if b.p["paging"]["style"] == "token":
+            page = r.result.get("next") or ""
+            if not page:
+                break
+        else:
+            if r.result["more"] != b.p["paging"]["more_value"]:
+                break
+            page = str(int(page) + 1)
+    eq(sorted(got), want, "all pieces, once")
+    check(len(want) > PAGE_SIZE, "more than one page")
+    r = c.call("bill_drafts", {"draft_status": st("pledged"),
+                               "maturity_from": "", "maturity_to": "",
+                               "page": "" if b.p["paging"]["style"] ==
+                               "token" else "1"})
+    eq([x["draft_no"] for x in r.items], [no3], "filter by status")
+    h = c.call("bill_history", {"draft_no": no})
+    eq([x["event"] for x in h.items],
+       ["registered", "requested", "signed", "requested", "refused"],
+       "history")
+
+
+def t_scf(b):
+    c = b.client()
+    today = b.today
+    fsm = lambda s: tv(b, "financing_status_map", s)
+    rr = lambda s: tv(b, "request_results", s)
+
+    def fin(amount, invoices, **kw):
+        v = {"serial": serial(b, "F"), "financing_kind":
+             tv(b, "financing_kinds", "receivable"), "our_account": OURS,
+             "amount": b.fmt(amount), "value_date": "", "product": "P01",
+             "agreement_ref": "AGR-1", "contract_ref": "", "memo": "",
+             "count": str(len(invoices)),
+             "total": b.fmt(sum(i[1] for i in invoices))}
+        v.update(kw)
+        items = [{"invoice_no": no, "tax_code": "", "invoice_amount":
+                  b.fmt(am), "invoice_issue_date": c.date(today),
+                  "invoice_due_date": c.date(today + dt.timedelta(days=60)),
+                  "buyer_name": "武汉长江建材供应链管理有限公司",
+                  "seller_name": "", "seller_account": ""}
+                 for no, am in invoices]
+        a = c.call("scf_financing", v, items)
+        a.serial, a.values, a.its = v["serial"], v, items
+        return a
+
+    def ledger(ref):
+        return [(x["cd"], x["amount_fen"]) for x in b.ledger_entries()
+                if x["bank_ref"] == ref]
+    a = fin(90000, [("INV%s1" % b.kind, 60000), ("INV%s2" % b.kind, 40000)])
+    eq(a.code, b.code("ok"), "financing: %s" % a.message)
+    eq(a.result["status"], fsm("submitted"), "submitted")
+    r = c.call("scf_financing", a.values, a.its)
+    eq(r.result, a.result, "replay")
+    r = c.call("scf_financing", dict(a.values, count="3"), a.its)
+    eq(r.code, b.code("invalid"), "count wrong")
+    r = fin(95000, [("INV%s9" % b.kind, 100000)])
+    eq((r.result["status"], r.result["reason_code"]),
+       (fsm("rejected"), "SCF004"), "above 90%")
+    q = c.call("scf_query", {"serial": a.serial})
+    eq(q.result["status"], fsm("submitted"), "query submitted")
+    b.admin("POST", "/admin/scf/review", {"request_id": a.serial,
+                                          "decision": "approve"})
+    q = c.call("scf_query", {"serial": a.serial})
+    eq((q.result["status"], q.result["approved_amount"]),
+       (fsm("approved"), b.fmt(90000)), "approved")
+    eq([x["result"] for x in q.items], [rr("accepted")] * 2, "invoices")
+    f = b.admin("POST", "/admin/scf/review", {"request_id": a.serial,
+                                              "decision": "disburse"})
+    loan = f["financing"]["loan_ref"]
+    eq(ledger(loan), [("C", 90000)], "disbursed")
+    cv = {"serial": serial(b, "C"), "orig_serial": a.serial,
+          "reason": "不再需要"}
+    r = c.call("scf_cancel", cv)
+    eq((r.result["status"], r.result["reason_code"]), (rr("rejected"),
+                                                       "SCF010"),
+       "cancel after disbursal refused")
+    b.admin("POST", "/admin/scf/review", {"request_id": a.serial,
+                                          "decision": "repay"})
+    q = c.call("scf_query", {"serial": a.serial})
+    eq(q.result["status"], fsm("repaid"), "repaid")
+    interest = int(q.result["repaid_interest"].replace(".", ""))
+    eq(ledger(loan), [("C", 90000), ("D", 90000 + interest)], "repayment")
+    # cancelled before disbursal
+    a = fin(10000, [("INV%s3" % b.kind, 20000)])
+    r = c.call("scf_cancel", {"serial": serial(b, "C"),
+                              "orig_serial": a.serial, "reason": "改期"})
+    eq(r.result["status"], rr("accepted"), "cancelled")
+    q = c.call("scf_query", {"serial": a.serial})
+    eq(q.result["status"], fsm("cancelled"), "query cancelled")
+    q = c.call("scf_query", {"serial": serial(b, "Z")})
+    eq(q.code, b.code("not_found"), "not found")
+
+
+def t_vouchers(b):
+    c = b.client()
+    today = b.today
+    vs = lambda s: tv(b, "voucher_status_map", s)
+    rr = lambda s: tv(b, "request_results", s)
+    t1 = {"name": "一级供应商有限公司", "account": "6222020000000001111",
+          "bank_code": OTHER_BANK}
+    t2 = {"name": "二级供应商有限公司", "account": "6222020000000002222",
+          "bank_code": OTHER_BANK}
+    mat = today + dt.timedelta(days=120)
+
+    def vop(op, **kw):
+        v = {"serial": serial(b, "V"), "voucher_op": tv(b, "voucher_ops", op),
+             "voucher_id": "", "amount": "", "our_account": "",
+             "cpty_name": "", "cpty_account": "", "cpty_bank": "",
+             "maturity_date": "", "reason": "", "memo": ""}
+        v.update(kw)
+        a = c.call("voucher_operation", v)
+        a.serial, a.values = v["serial"], v
+        return a
+
+    def tree():
+        s = b.admin("GET", "/admin/scf")
+        return {x["voucher_id"]: (x["level"], x["status"],
+                                  x["remaining"]["amount"])
+                for x in s["vouchers"]}
+    a = vop("issue", amount=b.fmt(100000), our_account=OURS,
+            maturity_date=c.date(mat), cpty_name=t1["name"],
+            cpty_account=t1["account"], cpty_bank=t1["bank_code"])
+    eq((a.code, a.result["status"]), (b.code("ok"), rr("pending")),
+       "issue: %s" % a.message)
+    v1 = a.items[0]["voucher_id"]
+    eq(tree(), {v1: (1, "pending", "1000.00")}, "tree after issue")
+    q = c.call("voucher_query", {"serial": a.serial})
+    eq(q.result["status"], rr("pending"), "pending")
+    r = vop("settle", voucher_id=v1, our_account=OURS)
+    eq((r.result["status"], r.result["reason_code"]), (rr("rejected"),
+                                                       "SCF031"),
+       "settle a pending voucher")
+    b.admin("POST", "/admin/scf/voucher", {"action": "sign",
+                                           "voucher_id": v1})
+    q = c.call("voucher_query", {"serial": a.serial})
+    eq((q.result["status"], q.items[0]["voucher_status"]),
+       (rr("accepted"), vs("held")), "tier 1 signed")
+    x = b.admin("POST", "/admin/scf/voucher",
+                {"action": "transfer", "voucher_id": v1, "to": t2,
+                 "amount": {"amount": "300.00", "currency": "CNY"}})
+    v2 = x["child"]["voucher_id"]
+    b.admin("POST", "/admin/scf/voucher", {"action": "sign",
+                                           "voucher_id": v2})
+    us = {"name": "深圳前海示例科技有限公司", "account": OURS,
+          "bank_code": BANK_CN}
+    x = b.admin("POST", "/admin/scf/voucher",
+                {"action": "transfer", "voucher_id": v2, "to": us,
+                 "amount": {"amount": "100.00", "currency": "CNY"}})
+    v3 = x["child"]["voucher_id"]
+    eq(tree(), {v1: (1, "held", "700.00"), v2: (2, "held", "200.00"),
+                v3: (3, "pending", "100.00")}, "tree after two transfers")
+    r = vop("sign", voucher_id=v3)
+    eq(r.result["status"], rr("accepted"), "we sign tier 3")
+    r = vop("finance", voucher_id=v3, our_account=OURS)
+    eq((r.result["status"], r.items[0]["voucher_status"]),
+       (rr("accepted"), vs("financed")), "financed")
+    fin = r.items[0]
+    eq(fin["financed_amount"], b.fmt(10000), "financed amount")
+    e = [(x["cd"], x["amount_fen"]) for x in b.ledger_entries()
+         if x["bank_ref"] == r.serial]
+    eq(len(e), 1, "proceeds booked")
+    check(e[0][0] == "C" and 0 < e[0][1] < 10000, "proceeds %r" % e)
+    eq(tree()[v3], (3, "financed", "100.00"), "tree after financing")
+    r = vop("settle", voucher_id=v1, our_account=OURS)
+    eq(r.result["reason_code"], "SCF035", "not yet due")
+    b.admin("POST", "/admin/today", {"day": mat.isoformat()})
+    try:
+        r = vop("settle", voucher_id=v1, our_account=OURS)
+        eq(r.result["status"], rr("accepted"), "settled: %s" % r.result)
+        eq([(x["cd"], x["amount_fen"]) for x in b.ledger_entries()
+            if x["bank_ref"] == r.serial], [("D", 100000)],
+           "settlement debited")
+        eq({k: s for k, (lv, s, rem) in tree().items()},
+           {v1: "settled", v2: "settled", v3: "settled"}, "all settled")
+        ls = c.call("voucher_list", {"holder": "us", "page": ""
+                                     if b.p["paging"]["style"] == "token"
+                                     else "1"})
+        eq([(x["voucher_id"], x["voucher_status"]) for x in ls.items],
+           [(v3, vs("settled"))], "our holdings")
+    finally:
+        b.admin("POST", "/admin/today", {})
+
+
+def t_bs_profile(b):
+    """Profile refusals of the bill / SCF families, with file:line."""
+    import bank_cn
+    src = open(PROFILES["cmb"], encoding="utf-8").read()
+
+    def refused(text, want, name):
+        fn = os.path.join(b.dir, name + ".profile")
+        with open(fn, "w", encoding="utf-8") as f:
+            f.write(text)
+        try:
+            bank_cn.Profile(fn)
+        except bank_cn.ProfileError as e:
+            check(re.search(want, str(e)), "%s: %s" % (name, e))
+            return
+        raise Fail("%s accepted" % name)
+    i = src.index("  bill_pool = {")
+    j = src.index("  # ---- supply-chain finance family.")
+    refused(src[:i] + src[j:], r"\.profile:\d+: functions: the bills family "
+            r"is incomplete: bill_pool missing", "incomplete")
+    refused(src.replace('( "liable", "900009" ) );', ');\n')
+            .replace('( "refused", "900006" ),', '( "refused", "900006" )'),
+            r":\d+: draft_status_map: missing liable", "table")
+    refused(src.replace('( "BBPOLQRYX/QRYTYP", "1" )',
+                        '( "BBPOLQRYX/QRYTYP", "{serial}" )'),
+            r":\d+: token \{serial\} is not allowed in "
+            r"functions.bill_pool.request", "token")
+    refused(src.replace('( "SCFINCCLX/ORGREF", "{orig_serial}" ),',
+                        '( "SCFINCCLX/ORGREF", "X" ),'),
+            r"scf_cancel: request lacks \{orig_serial\}", "must use")
+    refused(src.replace('( "sign", "70" )', '( "sign", "71" )'),
+            r"bill_ops: refuse / 71 listed twice", "unique")
+
+
 PER_PROFILE = [t_balance, t_payment, t_replay, t_conflict, t_validation,
                t_structure, t_signature, t_encoding, t_payroll, t_closed,
                t_faults, t_transactions, t_receipts, t_transport, t_restart,
-               t_reset]
+               t_reset, t_bills, t_scf, t_vouchers]
 
 
 def main():
@@ -1356,7 +1796,8 @@ def main():
         for kind in ("cmb", "icbc"):
             b = Bank(kind, top, pki)
             banks.append(b)
-            for t in (t_libconf, t_profiles) if kind == "cmb" else ():
+            for t in (t_libconf, t_profiles, t_bs_profile) \
+                    if kind == "cmb" else ():
                 ran, failures = _run(t, b, ran, failures, "")
             if FILTER and not any(f in kind or any(f in t.__name__ for t in
                                                    PER_PROFILE)

@@ -8,7 +8,11 @@
  * copy, so that the daemon prints its file:line); a file that cannot be
  * read or parsed is reported once at the bank's `profile` setting; the
  * lookups (return code classes, currencies, statuses); and loading frees
- * everything it allocates (also run under the ASan build).
+ * everything it allocates (also run under the ASan build).  The optional
+ * bill pool and scf families (PROFILE.md "Bill pool and supply-chain
+ * finance"): both profiles have both, a profile may have neither, and
+ * each of their rules refuses a broken copy (several edits each) at the
+ * line of the setting concerned.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -688,6 +692,166 @@ static void test_bad(void)
     tu_rmtree(dir);
 }
 
+/* ---- the optional families -------------------------------------------- */
+
+/* text with each ( from, to ) applied in turn (the first occurrence) */
+static char *edited_many(const char *base, const char *const (*e)[2])
+{
+    char *text = tu_read_file(base, NULL);
+    for (size_t i = 0; text && e[i][0]; i++) {
+        char *at = strstr(text, e[i][0]);
+        if (!at) {
+            fprintf(stderr, "  edit: \"%s\" not in the copy\n", e[i][0]);
+            free(text);
+            return NULL;
+        }
+        size_t pre = (size_t)(at - text), fl = strlen(e[i][0]),
+               tl = strlen(e[i][1]);
+        char *out = malloc(strlen(text) - fl + tl + 1);
+        memcpy(out, text, pre);
+        memcpy(out + pre, e[i][1], tl);
+        strcpy(out + pre + tl, at + fl);
+        free(text);
+        text = out;
+    }
+    return text;
+}
+
+/* Comment out both families: their functions and their tables. */
+#define NO_BILLS                                                               \
+    {"  # ---- bill pool (票据池) family", "/*"},                              \
+        {"  # ---- supply-chain finance family.", "*/ /*"},                    \
+    {                                                                          \
+        "  };\n};\n\n# The bank's status values", "  }; */\n};\n\n#"            \
+    }
+#define NO_TABLES                                                              \
+    {"bill_ops = ( ( \"issue\", \"01\" ),", "/* bill_ops = ( ( \"issue\", \"01\" ),"},  \
+    {                                                                          \
+        "( \"withdrawn\", \"9\" ) );", "( \"withdrawn\", \"9\" ) ); */"             \
+    }
+
+static const struct fam_case {
+    const char *label;
+    const char *const e[6][2];
+    const char *needle; /* in the first message */
+    const char *marker; /* its line; NULL: the profile as a whole */
+} fam_cases[] = {
+    {"bills family incomplete",
+     {{"  bill_query = {", "/*  bill_query = {"},
+      {"  bill_drafts = {", "*/  bill_drafts = {"}},
+     "functions.bill_query is missing: the bills family is complete or "
+     "absent",
+     "functions = {"},
+    {"scf table without its family",
+     {{"  # ---- supply-chain finance family.", "/*"},
+      {"  };\n};\n\n# The bank's status values", "  }; */\n};\n\n#"}},
+     "financing_kinds belongs to the scf family",
+     "financing_kinds = ("},
+    {"family without its table",
+     {{"draft_kinds = ( ( \"AC01\", \"1\" ),", "/* draft_kinds = ( ( \"AC01\", \"1\" ),"},
+      {"( \"AC02\", \"2\" ) );", "( \"AC02\", \"2\" ) ); */"}},
+     "draft_kinds is missing: the bills family needs",
+     NULL},
+    {"a name the model does not have",
+     {{"( \"AC02\", \"2\" ) );", "( \"AC02\", \"2\" ), ( \"AC03\", \"3\" ) );"}},
+     "draft_kinds: \"AC03\" is not one of AC01 and AC02",
+     "( \"AC03\", \"3\" )"},
+    {"a bank value twice",
+     {{"( \"present_receipt\", \"03\" ),", "( \"present_receipt\", \"02\" ),"}},
+     "bill_ops: the bank value \"02\" is listed twice",
+     "( \"present_receipt\", \"02\" )"},
+    {"a name left out",
+     {{"             ( \"sign\", \"70\" ),                # 签收\n"
+       "             ( \"refuse\", \"71\" ) );",
+       "             ( \"sign\", \"70\" ) );"}},
+     "bill_ops: refuse is missing",
+     "bill_ops = ("},
+    {"yes_no the same twice",
+     {{"yes_no = ( \"Y\", \"N\" );", "yes_no = ( \"Y\", \"Y\" );"}},
+     "yes_no: the bank's true and false must differ",
+     "yes_no = ("},
+    {"a family token where it does not belong",
+     {{"( \"SCFINQRYX/YURREF\", \"{serial}\" )",
+       "( \"SCFINQRYX/YURREF\", \"{serial}\" ), ( \"SCFINQRYX/X\", "
+       "\"{bill_op}\" )"}},
+     "token {bill_op} is not allowed here; it may be used only in "
+     "functions.bill_operation",
+     "SCFINQRYX/X"},
+    {"bill_operation without {rate}",
+     {{"                ( \"BBOPRDFTX/INTRAT\", \"{rate}\" ),\n", ""}},
+     "functions.bill_operation.request: {rate} is missing",
+     "    request = ( ( \"BBOPRDFTX/YURREF\""},
+    {"an invoice without its buyer",
+     {{"             ( \"BUYNAM\", \"{buyer_name}\" ),\n", ""}},
+     "functions.scf_financing.item: {buyer_name} is missing: each invoice "
+     "needs",
+     "    item = ( ( \"SEQNBR\", \"{item_no}\" ),"},
+    {"a result key missing",
+     {{"               status      = \"SCFINCCLZ/REQSTS\";\n", ""}},
+     "functions.scf_cancel.result: status is missing",
+     "    result = { serial      = \"SCFINCCLZ/YURREF\";"},
+    {"an unknown result key",
+     {{"quota_available = \"BBPOLINFZ/QUOAVL\";",
+       "quota_available = \"BBPOLINFZ/QUOAVL\"; quota_lost = \"X\";"}},
+     "functions.bill_pool.result.quota_lost: unknown result key",
+     "quota_lost"},
+};
+
+static void test_families(void)
+{
+    struct cx_profile *p = load_ok(cmb_path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_TRUE(p->has_bills && p->has_scf);
+    STREQ(cx_tab_bank(&p->t_bill_ops, "endorse"), "10");
+    STREQ(cx_tab_name(&p->t_draft_status, "170006"), "pledged");
+    STREQ(p->yes, "Y");
+    STREQ(p->fn[CX_FN_VOUCHER_LIST].code, "SCVCHLST");
+    CU_ASSERT_PTR_NOT_NULL(p->fn[CX_FN_SCF_FINANCING].items);
+    cx_profile_free(p);
+    p = load_ok(icbc_path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_TRUE(p->has_bills && p->has_scf);
+    cx_profile_free(p);
+
+    const char *dir = tu_mkdtemp();
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/fam.profile", dir);
+    /* neither family: a payments-only bank */
+    static const char *const none[][2] = {NO_BILLS, NO_TABLES, {NULL, NULL}};
+    char *text = edited_many(cmb_path, none);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_EQUAL(tu_write_file(path, text, strlen(text)), 0);
+    free(text);
+    p = load_ok(path);
+    CU_ASSERT_PTR_NOT_NULL(p);
+    if (p)
+        CU_ASSERT_FALSE(p->has_bills || p->has_scf);
+    cx_profile_free(p);
+
+    for (size_t i = 0; i < sizeof(fam_cases) / sizeof(fam_cases[0]); i++) {
+        const struct fam_case *c = &fam_cases[i];
+        text = edited_many(cmb_path, c->e);
+        CU_ASSERT_PTR_NOT_NULL(text);
+        if (!text)
+            continue;
+        CU_ASSERT_EQUAL(tu_write_file(path, text, strlen(text)), 0);
+        int want_line = c->marker ? line_of(text, c->marker) : 0;
+        struct rep r;
+        struct cx_profile *q = (struct cx_profile *)&r;
+        int n = load(path, &r, &q);
+        int ok = n >= 1 && strstr(r.first, c->needle) &&
+                 r.first_line == want_line && q == NULL;
+        if (!ok)
+            fprintf(stderr,
+                    "  case \"%s\": %d problems, first at line %d (want %d), "
+                    "want \"%s\":\n%s",
+                    c->label, n, r.first_line, want_line, c->needle, r.all);
+        CU_ASSERT(ok);
+        free(text);
+    }
+    tu_rmtree(dir);
+}
+
 /* Edits a profile may carry and still be fine. */
 static void test_good_variants(void)
 {
@@ -946,6 +1110,7 @@ static const struct tu_case cases[] = {
     {"syntax error", test_syntax_error},
     {"@include refused", test_include},
     {"load and free", test_free},
+    {"bill pool and scf families", test_families},
     {NULL, NULL},
 };
 
