@@ -119,4 +119,30 @@ int aset_https_client(uv_loop_t *loop, const struct aset_tls *t,
                       unsigned max_concurrent, struct https_client **out,
                       struct h2h_err *err);
 
+/* ---- voucher parties (settings_parties.c) -------------------------------
+ *
+ * A voucher platform names parties by member id (e.g. the unified social
+ * credit code); banks want name, account and bank code.  The HTTPS
+ * adapters' setting scf_parties maps one to the other:
+ *   scf_parties = ( { id = "..."; name = "..."; account = "...";
+ *                     bank_code = "<12 digits>"; }, ... );
+ */
+struct aset_party {
+    char *id, *name, *account, *bank_code;
+};
+/* Read g's scf_parties (absent: none).  where prefixes messages
+ * ("cnbank_xml."); name_max bounds names (characters as bytes);
+ * account_ok(account) says whether the bank takes the account, and
+ * account_rule says what it takes, for the message.  An id listed twice
+ * is a problem.  With out (create): *out a calloc'd array of *n copies,
+ * freed with aset_parties_free; entries with problems are left out. */
+void aset_parties(struct aset *a, const config_setting_t *g, const char *where,
+                  size_t name_max, int (*account_ok)(const char *account),
+                  const char *account_rule, struct aset_party **out,
+                  size_t *n);
+void aset_parties_free(struct aset_party *p, size_t n);
+/* The entry for member id, or NULL. */
+const struct aset_party *aset_party_find(const struct aset_party *p, size_t n,
+                                         const char *id);
+
 #endif

@@ -38,7 +38,7 @@ static const char *const known_keys[] = {
     "statement_interval",
     "pending_interval",
     "bills_interval",
-    "parties",
+    "scf_parties",
     "receipts",
     "connect_timeout",
     "request_timeout",
@@ -117,74 +117,19 @@ static void read_accounts(struct aset *a, const config_setting_t *g,
     }
 }
 
-/* parties = ( ( "member id", "name", "account", "bank code" ), ... ):
- * who a voucher goes to.  A <VchrOp> names its counterparty by member id
- * only, and a front end wants the receiver's name, account and bank. */
+static int cnaps_account(const char *ac)
+{
+    return all_digits(ac, 10, 30);
+}
+
+/* cnbank_xml.scf_parties (settings.h): who a voucher goes to.  A
+ * <VchrOp> names its counterparty by member id only, and a front end
+ * wants the receiver's name, account and bank. */
 static void read_parties(struct aset *a, const config_setting_t *g,
                          struct cx_settings *s)
 {
-    const config_setting_t *l = config_setting_get_member(g, "parties");
-    if (!l)
-        return;
-    int n = config_setting_is_list(l) ? config_setting_length(l) : -1;
-    if (n < 0 || n > 10000) {
-        aset_problem(a, l,
-                     W "parties must be a list of ( \"member id\", \"name\", "
-                       "\"account\", \"bank code\" )");
-        return;
-    }
-    if (s && n > 0 && !(s->parties = calloc((size_t)n, sizeof(*s->parties)))) {
-        a->oom = 1;
-        return;
-    }
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
-        const char *v[4] = {0};
-        int ok = (config_setting_is_list(e) || config_setting_is_array(e)) &&
-                 config_setting_length(e) == 4;
-        for (int k = 0; ok && k < 4; k++) {
-            const config_setting_t *x = config_setting_get_elem(e, (unsigned)k);
-            ok = config_setting_type(x) == CONFIG_TYPE_STRING;
-            if (ok)
-                v[k] = config_setting_get_string(x);
-        }
-        if (!ok || !*v[0] || !*v[1] || strlen(v[0]) > 64 ||
-            strlen(v[1]) > 300 || aset_has_ctl(v[0]) || aset_has_ctl(v[1])) {
-            aset_problem(a, e,
-                         W "parties[%d] must be ( \"member id\", \"name\", "
-                           "\"account\", \"bank code\" ), the first two "
-                           "not empty",
-                         i);
-            continue;
-        }
-        if (!all_digits(v[2], 10, 30) || !all_digits(v[3], 12, 12)) {
-            aset_problem(a, e,
-                         W "parties[%d]: the account is 10 to 30 digits, the "
-                           "bank code (CNAPS) 12",
-                         i);
-            continue;
-        }
-        for (int k = 0; k < i; k++) {
-            const config_setting_t *o = config_setting_get_elem(l, (unsigned)k);
-            const config_setting_t *o0 = config_setting_length(o) == 4
-                                             ? config_setting_get_elem(o, 0)
-                                             : NULL;
-            if (o0 && config_setting_type(o0) == CONFIG_TYPE_STRING &&
-                strcmp(config_setting_get_string(o0), v[0]) == 0) {
-                aset_problem(a, e, W "parties[%d]: %s is listed twice", i,
-                             v[0]);
-                ok = 0;
-                break;
-            }
-        }
-        if (!ok || !s)
-            continue;
-        struct cx_party *p = &s->parties[s->n_parties++];
-        p->id = aset_dup(a, v[0]);
-        p->name = aset_dup(a, v[1]);
-        p->account = aset_dup(a, v[2]);
-        p->bank = aset_dup(a, v[3]);
-    }
+    aset_parties(a, g, W, 300, cnaps_account, "10 to 30 digits",
+                 s ? &s->parties : NULL, s ? &s->n_parties : NULL);
 }
 
 static void read_endpoint(struct aset *a, const config_setting_t *g,
@@ -364,13 +309,7 @@ void cx_settings_release(struct cx_settings *s)
     free(s->accounts);
     s->accounts = NULL;
     s->n_accounts = 0;
-    for (size_t i = 0; i < s->n_parties; i++) {
-        free(s->parties[i].id);
-        free(s->parties[i].name);
-        free(s->parties[i].account);
-        free(s->parties[i].bank);
-    }
-    free(s->parties);
+    aset_parties_free(s->parties, s->n_parties);
     s->parties = NULL;
     s->n_parties = 0;
     aset_tls_release(&s->tls);

@@ -389,11 +389,6 @@ void cx_fam_free(struct cx_profile *p);
 
 #define CX_PATH_MAX 4096
 
-/* A voucher counterparty by member id (setting parties). */
-struct cx_party {
-    char *id, *name, *account, *bank;
-};
-
 struct cx_settings {
     char *profile_path; /* resolved */
     struct cx_profile *profile; /* loaded from profile_path (owned) */
@@ -410,7 +405,7 @@ struct cx_settings {
     int statement_days;
     unsigned statement_interval_s, pending_interval_s;
     unsigned bills_interval_s; /* the bills rounds (cx_fam_poll.c) */
-    struct cx_party *parties;  /* voucher counterparties */
+    struct aset_party *parties; /* scf_parties (settings.h) */
     size_t n_parties;
     int receipts; /* fetch receipts with statements (default yes) */
     unsigned connect_timeout_s, request_timeout_s;

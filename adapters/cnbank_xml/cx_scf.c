@@ -180,14 +180,12 @@ static int plan_vop(const struct cx *c, const struct fmt_canon_scf_vop *w,
     if (w->kind == FMT_VOUCHER_ISSUE || w->kind == FMT_VOUCHER_TRANSFER) {
         /* the receiver: by member id from the bank's parties, else the
          * member id alone (a front end that wants an account refuses) */
-        const struct cx_party *cp = NULL;
-        for (size_t i = 0; w->counterparty && i < c->s.n_parties; i++)
-            if (strcmp(c->s.parties[i].id, w->counterparty) == 0)
-                cp = &c->s.parties[i];
+        const struct aset_party *cp =
+            aset_party_find(c->s.parties, c->s.n_parties, w->counterparty);
         put(&b, v, CX_T_CPTY_NAME, cp ? cp->name : w->counterparty);
         if (cp) {
             put(&b, v, CX_T_CPTY_ACCOUNT, cp->account);
-            put(&b, v, CX_T_CPTY_BANK, cp->bank);
+            put(&b, v, CX_T_CPTY_BANK, cp->bank_code);
         }
     }
     if (w->kind == FMT_VOUCHER_ISSUE)

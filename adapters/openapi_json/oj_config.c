@@ -132,65 +132,20 @@ static void parse_kinds(struct pctx *pc, const config_setting_t *g)
         pc->s->kinds = kinds;
 }
 
-/* openapi_json.scf_parties: ( { id, name, account, bank_code }, ... ) */
+/* The bank's account form (section 3 of its contract): digits and capital
+ * letters. */
+static int account_ok(const char *ac)
+{
+    return strspn(ac, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(ac);
+}
+
+/* openapi_json.scf_parties (settings.h) */
 static void parse_parties(struct pctx *pc, const config_setting_t *g)
 {
-    static const char *const keys[] = {"id", "name", "account", "bank_code",
-                                       NULL};
-    const config_setting_t *l = config_setting_get_member(g, "scf_parties");
-    if (!l)
-        return;
-    if (!config_setting_is_list(l)) {
-        aset_problem(&pc->a, l,
-                     GROUP ".scf_parties must be a list of groups "
-                           "( { id = ...; name = ...; account = ...; "
-                           "bank_code = ...; } )");
-        return;
-    }
-    int n = config_setting_length(l);
     struct oj_settings *s = pc->s;
-    if (s && n > 0 && !(s->parties = calloc((size_t)n, sizeof(*s->parties)))) {
-        pc->a.oom = 1;
-        return;
-    }
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
-        if (!config_setting_is_group(e)) {
-            aset_problem(&pc->a, e, GROUP ".scf_parties[%d] must be a group",
-                         i);
-            continue;
-        }
-        aset_check_known(&pc->a, e, GROUP ".scf_parties[]", keys);
-        const char *w = GROUP ".scf_parties[].";
-        const char *id = aset_str(&pc->a, e, w, "id", 1, 64,
-                                  "the platform's member id");
-        const char *nm = aset_str(&pc->a, e, w, "name", 1, 100, "its name");
-        const char *ac = aset_str(&pc->a, e, w, "account", 1, 34,
-                                  "its account (digits, capital letters)");
-        const char *bc =
-            aset_str(&pc->a, e, w, "bank_code", 1, 12, "its bank's code");
-        if (ac && strspn(ac, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
-                      strlen(ac)) {
-            aset_problem(&pc->a, config_setting_get_member(e, "account"),
-                         GROUP ".scf_parties[%d].account must be digits and "
-                               "capital letters",
-                         i);
-            ac = NULL;
-        }
-        if (bc && (strlen(bc) != 12 || strspn(bc, "0123456789") != 12)) {
-            aset_problem(&pc->a, config_setting_get_member(e, "bank_code"),
-                         GROUP ".scf_parties[%d].bank_code must be 12 digits",
-                         i);
-            bc = NULL;
-        }
-        if (s && id && nm && ac && bc) {
-            struct oj_party *p = &s->parties[s->n_parties++];
-            p->id = aset_dup(&pc->a, id);
-            p->name = aset_dup(&pc->a, nm);
-            p->account = aset_dup(&pc->a, ac);
-            p->bank_code = aset_dup(&pc->a, bc);
-        }
-    }
+    aset_parties(&pc->a, g, GROUP ".", 100, account_ok,
+                 "digits and capital letters", s ? &s->parties : NULL,
+                 s ? &s->n_parties : NULL);
 }
 
 static void parse(const config_setting_t *bank, struct pctx *pc)
@@ -341,13 +296,7 @@ void oj_settings_release(struct oj_settings *s)
         free(*strs[i]);
         *strs[i] = NULL;
     }
-    for (size_t i = 0; i < s->n_parties; i++) {
-        free(s->parties[i].id);
-        free(s->parties[i].name);
-        free(s->parties[i].account);
-        free(s->parties[i].bank_code);
-    }
-    free(s->parties);
+    aset_parties_free(s->parties, s->n_parties);
     s->parties = NULL;
     s->n_parties = 0;
     aset_tls_release(&s->tls);

@@ -72,14 +72,8 @@ struct oj_settings {
     unsigned kinds;        /* H2H_KIND_* this bank takes (kinds) */
     unsigned bills_interval_s;
     char *bills_account;      /* NULL: none */
-    struct oj_party *parties; /* scf_parties */
+    struct aset_party *parties; /* scf_parties (settings.h) */
     size_t n_parties;
-};
-
-/* A member id of the voucher platform and the bank's party for it
- * (openapi_json.scf_parties). */
-struct oj_party {
-    char *id, *name, *account, *bank_code;
 };
 
 typedef void (*oj_report_fn)(void *ctx, const config_setting_t *s,

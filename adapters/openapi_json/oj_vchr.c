@@ -34,12 +34,10 @@ static const char *js(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-static const struct oj_party *by_id(const struct oj_settings *s, const char *id)
+static const struct aset_party *by_id(const struct oj_settings *s,
+                                      const char *id)
 {
-    for (size_t i = 0; id && i < s->n_parties; i++)
-        if (strcmp(s->parties[i].id, id) == 0)
-            return &s->parties[i];
-    return NULL;
+    return aset_party_find(s->parties, s->n_parties, id);
 }
 
 /* The model's id of a bank party. */
@@ -59,12 +57,12 @@ static int plan_vop(const struct fmt_canon_scf_vop *v,
                     const struct oj_settings *s, struct oj_fplan *p,
                     struct h2h_err *err)
 {
-    const struct oj_party *me = by_id(s, v->actor);
+    const struct aset_party *me = by_id(s, v->actor);
     const char *acct = me ? me->account : s->bills_account;
     const char *op = fmt_voucher_op_name(v->kind);
     json_t *b = json_object();
     int rc = !b;
-    const struct oj_party *cp = NULL;
+    const struct aset_party *cp = NULL;
     if (v->kind != FMT_VOUCHER_ISSUE && !oj_fam_id_ok(v->voucher_id)) {
         json_decref(b);
         return h2h_err_set(err, H2H_EINVALID,

@@ -55,7 +55,7 @@ SUPPLIER = ("岭南配件有限公司", "330000000000000003", "104100000045")
 DRAWER = ("西部重工集团有限公司", "440000000000000004", "105100000017")
 ACCEPTOR_BANK = ("中国工商银行深圳分行", None, "102584000002")
 THIS_BANK = ("H2HD模拟银行", None, US_BANK)  # the bank itself
-# voucher parties by member id (the adapter's setting parties)
+# voucher parties by member id (the adapter's setting scf_parties)
 US_ID = "深圳前海示例科技有限公司"  # as the bank lists us
 T1 = ("91441900MA51XKQ67B", "东莞市恒达五金制品有限公司", "660000000000000006",
       "105100000017")
@@ -107,10 +107,10 @@ class Run:
         conf = e2e.DAEMON + e2e.bank_conf(
             self.bank, poll=300, statement_interval=3600,
             pending_interval=1, receipts=False)
-        parties = ", ".join('( "%s", "%s", "%s", "%s" )' % p
-                            for p in (T1, T3))
+        parties = ", ".join('{ id = "%s"; name = "%s"; account = "%s"; '
+                            'bank_code = "%s"; }' % p for p in (T1, T3))
         conf = conf.replace("connect_timeout = 5;",
-                            "bills_interval = 1; parties = ( %s );\n"
+                            "bills_interval = 1; scf_parties = ( %s );\n"
                             "      connect_timeout = 5;" % parties)
         conf = conf.replace('output_format = "camt.053"; ', "")
         self.w = World("cnbills-" + profile)

@@ -173,6 +173,23 @@ static const struct {
      "payment_format = \"canonical\"; openapi_json = { " MIN_OK
      " scope = \"a\\nb\"; };",
      1, "control character"},
+    {"scf_parties not a list",
+     "payment_format = \"canonical\"; openapi_json = { " MIN_OK
+     " scf_parties = \"x\"; };",
+     1, "scf_parties must be a list of groups"},
+    {"scf_parties: bad account and bank code",
+     "payment_format = \"canonical\"; openapi_json = { " MIN_OK
+     " scf_parties = ( { id = \"M1\"; name = \"甲\"; account = "
+     "\"12-34\"; bank_code = \"10410000004\"; } ); };",
+     2, "scf_parties[0].account must be digits and capital letters"},
+    {"scf_parties: an id twice, a typo, a missing name",
+     "payment_format = \"canonical\"; openapi_json = { " MIN_OK
+     " scf_parties = ( { id = \"M1\"; name = \"甲\"; account = "
+     "\"1234\"; bank_code = \"104100000045\"; }, { id = \"M1\"; "
+     "name = \"乙\"; account = \"5678\"; bank_code = \"104100000045\"; "
+     "}, { id = \"M2\"; acount = \"1\"; bank_code = "
+     "\"104100000045\"; } ); };",
+     4, "scf_parties[1]: M1 is listed twice"},
     {"every problem at once",
      "openapi_json = { base_url = 1; replay_window = -1; foo = 1; };", 9,
      "openapi_json.client_id"},
