@@ -1039,6 +1039,70 @@ static int ledger_keep(struct h2hd *d, const struct bank_rt *b,
     return rc == -EEXIST ? 0 : rc;
 }
 
+/* Treasury's form of an scf answer (scfbook.h): a status report about a
+ * request treasury dropped as tsin.001 (or whose cancellation it dropped
+ * as tsin.003) goes to out/scf as tsin.002.  Decided here rather than in
+ * the download job: only the store knows how the request was dropped (its
+ * message's payload) and the pool job has no store; scf documents are
+ * small (SBOOK_DOC_MAX), so rendering one on the loop thread costs what
+ * linking it does.  The stand-ins for the ids a dialect may not give come
+ * from the download itself (its sha256, its registration time), so that
+ * after a crash before the commit the same bytes come out again and the
+ * idempotent move finds them in place.  0 with tmp "" (deliver as
+ * received; *note, malloc'd, may say why) or with the rendition at tmp
+ * beside x->local, to be delivered as name, its hash in sha; negative
+ * when the store failed (try the delivery again). */
+static int scf_form(struct h2hd *d, const struct dl_ctx *x, char *tmp,
+                    size_t tmpsz, char *name, size_t namesz, char sha[65],
+                    char **note, struct h2h_err *err)
+{
+    struct sbook_form f = {0};
+    char sid[40], when[32], dir[4096], base[100];
+    int64_t ms = 0;
+    struct tm tm;
+    tmp[0] = '\0';
+    *note = NULL;
+    int rc = store_download_registered_ms(d->store, x->b->name, x->remote,
+                                          x->sha256, &ms, err);
+    if (rc < 0)
+        return rc;
+    time_t t = (time_t)(ms / 1000);
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(sid, sizeof(sid), "H2H%.32s", x->sha256);
+    rc =
+        sbook_treasury_form(d->store, x->b->name, x->local, sid, when, &f, err);
+    if (rc == 0 && f.doc) {
+        const char *dot = strrchr(x->remote, '.');
+        int stem = dot && dot != x->remote ? (int)(dot - x->remote)
+                                           : (int)strlen(x->remote);
+        snprintf(name, namesz, "%.*s.tsin002.xml", stem, x->remote);
+        snprintf(dir, sizeof(dir), "%s", x->local);
+        char *slash = strrchr(dir, '/');
+        snprintf(base, sizeof(base), "%stsin002.%s", FSU_TMP_PREFIX,
+                 x->sha256);
+        if (slash)
+            *slash = '\0';
+        else
+            snprintf(dir, sizeof(dir), ".");
+        if ((rc = fsu_join(tmp, tmpsz, dir, base)) < 0)
+            h2h_err_set(err, rc, "rendition path too long");
+        else if ((rc = fsu_write_file(dir, base, f.doc, f.len, FSU_REPLACE,
+                                      err)) == 0)
+            rc = fsu_sha256_file(tmp, sha, NULL, err);
+        if (rc < 0)
+            unlink(tmp);
+    }
+    if (rc == 0) {
+        *note = f.note;
+        f.note = NULL;
+    } else {
+        tmp[0] = '\0';
+    }
+    sbook_form_release(&f);
+    return rc;
+}
+
 /* Loop thread, after render_download_start's work: the file is classified
  * (and converted when the channel asks for another format); move it into
  * out/<kind>/ and mark the download delivered.  The registry key stays the
@@ -1074,29 +1138,51 @@ static void deliver_done(void *data, const struct render_dl_result *r)
         dl_answer(x, err.code ? err.code : H2H_EIO);
         return;
     }
+    /* what goes to out/: the download job's file, or treasury's form of
+     * an scf answer */
+    const char *path = r->path, *name = r->name, *sha = r->sha256;
+    int converted = r->converted;
+    int is_bills = strcmp(r->kind, "bills") == 0;
+    int is_scf = strcmp(r->kind, "scf") == 0;
+    char form[4096] = "", form_name[300], form_sha[65];
+    char *form_note = NULL;
+    if (is_scf && !converted) {
+        if (scf_form(d, x, form, sizeof(form), form_name, sizeof(form_name),
+                     form_sha, &form_note, &err) != 0) {
+            h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,
+                    "remote", x->remote, "error", err.msg, NULL);
+            unlink(x->local);
+            dl_answer(x, err.code ? err.code : H2H_EIO);
+            return;
+        }
+        if (form[0]) {
+            path = form;
+            name = form_name;
+            sha = form_sha;
+            converted = 1;
+        }
+    }
     fsu_join(dir, sizeof(dir), ch->cfg->out_dir, r->kind);
     fsu_mkdirs(dir, 0750, NULL);
-    fsu_join(dst, sizeof(dst), dir, r->name);
+    fsu_join(dst, sizeof(dst), dir, name);
     char have[65];
     /* Idempotent move: the same name with the same content is already
      * there when a crash came between the move and the registry update
-     * (conversions are deterministic, so this holds for them too). */
-    if (fsu_sha256_file(dst, have, NULL, NULL) == 0 &&
-        strcmp(have, r->sha256) == 0) {
-        if (r->converted)
-            unlink(r->path);
+     * (conversions and renditions are deterministic, so this holds for
+     * them too). */
+    if (fsu_sha256_file(dst, have, NULL, NULL) == 0 && strcmp(have, sha) == 0) {
+        if (converted)
+            unlink(path);
         rc = 0;
     } else {
         char used[300];
-        rc = fsu_move_into(r->path, dir, r->name, used, sizeof(used), 0, &err);
+        rc = fsu_move_into(path, dir, name, used, sizeof(used), 0, &err);
         if (rc == 0)
             fsu_join(dst, sizeof(dst), dir, used);
     }
     struct status_link link = {0};
     struct bbook_link blink = {0};
     struct sbook_link slink = {0};
-    int is_bills = strcmp(r->kind, "bills") == 0;
-    int is_scf = strcmp(r->kind, "scf") == 0;
     if (rc == 0 && (rc = store_txn_begin(d->store, &err)) == 0) {
         rc = store_download_delivered(d->store, b->name, x->remote, x->sha256,
                                       dst, &err);
@@ -1118,23 +1204,30 @@ static void deliver_done(void *data, const struct render_dl_result *r)
          * the delivery: a crash between them would lose the answer */
         if (rc == 0 && is_bills)
             rc = bbook_link_file(d->store, b->name, dst, &blink, &err);
-        /* so do a supply-chain-finance result and a tsin.002 */
+        /* so do a supply-chain-finance result and a tsin.002; the book
+         * from the bank's own <ScfResult> when treasury gets tsin.002
+         * (loan reference and rate are not in it) */
         if (rc == 0 && is_scf)
-            rc = sbook_link_file(d->store, b->name, dst, &slink, &err);
+            rc = sbook_link_file(d->store, b->name, form[0] ? x->local : dst,
+                                 &slink, &err);
         if (rc == 0)
             rc = store_txn_commit(d->store, &err);
         else
             store_txn_rollback(d->store);
     }
     if (rc == 0) {
-        if (r->converted)
+        if (converted)
             unlink(x->local);
         h2h_log(H2H_LOG_INFO, "bank.download.delivered", "bank", b->name,
                 "remote", x->remote, "kind", r->kind, "channel", ch->cfg->name,
-                "file", dst, "sha256", x->sha256, NULL);
+                "file", dst, "sha256", x->sha256, "form",
+                form[0] ? "tsin.002" : NULL, NULL);
         if (r->note)
             h2h_log(H2H_LOG_WARN, "bank.download.note", "bank", b->name,
                     "remote", x->remote, "file", dst, "note", r->note, NULL);
+        if (form_note)
+            h2h_log(H2H_LOG_WARN, "bank.download.note", "bank", b->name,
+                    "remote", x->remote, "file", dst, "note", form_note, NULL);
         if (r->status->present)
             log_status_link(b->name, x->remote, r->status, &link);
         if (is_bills) {
@@ -1154,10 +1247,11 @@ static void deliver_done(void *data, const struct render_dl_result *r)
     } else {
         h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,
                 "remote", x->remote, "error", err.msg, NULL);
-        if (r->converted)
-            unlink(r->path);
+        if (converted)
+            unlink(path);
         unlink(x->local);
     }
+    free(form_note);
     dl_answer(x, rc);
 }
 

@@ -493,9 +493,10 @@ static int financing_row(const char *bank, const struct fmt_scf_track *t,
 
 /* Read the request at path: a <ScfRequest>, or a tsin.001 / tsin.003 as
  * the financing / cancellation branch.  0, or negative with err (and the
- * problems in diag, may be NULL). */
+ * problems in diag, may be NULL).  form (may be NULL): the tsin message
+ * the file is (FMT_TSIN_001 / _003), 0 for a <ScfRequest>. */
 static int read_request(const char *path, struct fmt_canon_scf_request *rq,
-                        struct fmt_diag *diag, struct h2h_err *err)
+                        int *form, struct fmt_diag *diag, struct h2h_err *err)
 {
     char head[4096];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -506,9 +507,13 @@ static int read_request(const char *path, struct fmt_canon_scf_request *rq,
     if (n <= 0)
         return h2h_err_set(err, H2H_EIO, "cannot read %s", path);
     struct fmt_src src = {.path = path};
+    if (form)
+        *form = 0;
     if (fmt_canon_scf_detect(head, (size_t)n) == FMT_CANON_SCF_REQUEST)
         return fmt_canon_scf_read_request(&src, rq, diag, err);
     int t = fmt_tsin_detect(head, (size_t)n);
+    if (form)
+        *form = t;
     struct fmt_diag d;
     int rc;
     fmt_diag_init(&d, NULL);
@@ -536,10 +541,12 @@ static int read_request(const char *path, struct fmt_canon_scf_request *rq,
 /* The message recorded for (kind, "<bank>:<id>") and the request it
  * carried: 1 with msg and *rq filled; 0 when there is none, or its
  * payload cannot be read (msg still filled when the message exists);
- * negative when the store failed.  *rq is always initialised. */
+ * negative when the store failed.  *rq is always initialised.  form (may
+ * be NULL): as read_request() says, when 1. */
 static int request_of(struct store *s, const char *kind, const char *bank,
                       const char *id, char msg[STORE_ID_MAX],
-                      struct fmt_canon_scf_request *rq, struct h2h_err *err)
+                      struct fmt_canon_scf_request *rq, int *form,
+                      struct h2h_err *err)
 {
     char key[STORE_ID_MAX + 140];
     struct store_msg m = {0};
@@ -566,7 +573,7 @@ static int request_of(struct store *s, const char *kind, const char *bank,
         return rc;
     }
     int have =
-        m.payload_path && read_request(m.payload_path, rq, NULL, &e) == 0;
+        m.payload_path && read_request(m.payload_path, rq, form, NULL, &e) == 0;
     store_msg_release(&m);
     return have;
 }
@@ -676,7 +683,7 @@ static int link_status(struct store *s, const char *bank,
         goto out;
     }
     snprintf(o->req_id, sizeof(o->req_id), "%s", id);
-    if ((rc = request_of(s, "scf", bank, id, msg, &rq, err)) < 0)
+    if ((rc = request_of(s, "scf", bank, id, msg, &rq, NULL, err)) < 0)
         goto out;
     int have = rc == 1;
     if (have && rq.kind != FMT_CANON_SCF_FINANCING) {
@@ -739,7 +746,8 @@ static int link_status(struct store *s, const char *bank,
         goto out;
     /* the cancellation it answers */
     if (rep->cancel_answer != FMT_SCF_CXL_NONE) {
-        if ((rc = request_of(s, "scf-cxl", bank, id, other, &aux, err)) < 0)
+        if ((rc = request_of(s, "scf-cxl", bank, id, other, &aux, NULL, err)) <
+            0)
             goto out;
         int ok = rep->cancel_answer == FMT_SCF_CXL_ACCEPTED;
         reason_text(&rep->cancel_reason, why, sizeof(why));
@@ -752,7 +760,7 @@ static int link_status(struct store *s, const char *bank,
     }
     /* a status inquiry about it still waiting */
     fmt_canon_scf_request_release(&aux);
-    if ((rc = request_of(s, "scf-inq", bank, id, other, &aux, err)) < 0)
+    if ((rc = request_of(s, "scf-inq", bank, id, other, &aux, NULL, err)) < 0)
         goto out;
     snprintf(detail, sizeof(detail), "scf inquiry answered: request %s is %s",
              id, o->status);
@@ -848,7 +856,8 @@ static int link_holdings(struct store *s, const char *bank,
         (rc = put_vouchers(s, bank, h->vouchers, h->n_vouchers, &us,
                            &o->n_vouchers, err)) < 0)
         goto out;
-    if ((rc = request_of(s, "scf", bank, h->req_id, msg, &rq, err)) == 1 &&
+    if ((rc = request_of(s, "scf", bank, h->req_id, msg, &rq, NULL, err)) ==
+            1 &&
         rq.kind == FMT_CANON_SCF_VOUCHER_INQ) {
         snprintf(detail, sizeof(detail), "scf holdings of %s: %zu vouchers",
                  o->party, h->n_vouchers);
@@ -878,7 +887,7 @@ static int link_vop(struct store *s, const char *bank,
              fmt_canon_scf_outcome_name(r->outcome)
                  ? fmt_canon_scf_outcome_name(r->outcome)
                  : "?");
-    if ((rc = request_of(s, "scf", bank, r->req_id, msg, &rq, err)) < 0)
+    if ((rc = request_of(s, "scf", bank, r->req_id, msg, &rq, NULL, err)) < 0)
         goto out;
     int have = rc == 1;
     rc = 0;
@@ -989,6 +998,140 @@ int sbook_link_file(struct store *s, const char *bank, const char *path,
         o->n_moves = 0;
     }
     return 0;
+}
+
+/* ---- treasury's form of an answer -------------------------------------- */
+
+static int note_printf(struct sbook_form *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int note_printf(struct sbook_form *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&f->note, fmt, ap) < 0)
+        f->note = NULL;
+    va_end(ap);
+    return f->note ? 0 : H2H_ENOMEM;
+}
+
+void sbook_form_release(struct sbook_form *f)
+{
+    free(f->doc);
+    free(f->note);
+    memset(f, 0, sizeof(*f));
+}
+
+/* 1 when a report's invoice results (if any) all say pending and nothing
+ * was decided on terms yet. */
+static int all_pending(const struct fmt_scf_status_report *rep)
+{
+    for (size_t i = 0; i < rep->n_invoices; i++)
+        if (rep->invoices[i].result != FMT_SCF_ITEM_PENDING ||
+            rep->invoices[i].financed.ccy[0])
+            return 0;
+    return !rep->financed.ccy[0] && !rep->accepted_total.ccy[0] &&
+           !rep->value_date && !rep->maturity_date;
+}
+
+int sbook_treasury_form(struct store *s, const char *bank, const char *path,
+                        const char *sts_id, const char *cre_dt_tm,
+                        struct sbook_form *f, struct h2h_err *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    char msg[STORE_ID_MAX], cxl[STORE_ID_MAX];
+    struct fmt_canon_scf_result r;
+    struct fmt_canon_scf_request rq, cx;
+    struct h2h_err why = {0};
+    int form = 0, cform = 0, rc = 0;
+    memset(f, 0, sizeof(*f));
+    fmt_canon_scf_result_init(&r);
+    fmt_canon_scf_request_init(&rq);
+    fmt_canon_scf_request_init(&cx);
+    /* what cannot be read here is not ours to judge: the link reports it */
+    if (fsu_read_file(path, SBOOK_DOC_MAX, &buf, &len, NULL) < 0 ||
+        fmt_canon_scf_detect(buf, len) != FMT_CANON_SCF_RESULT)
+        goto out;
+    struct fmt_src src = {.buf = buf, .len = len, .name = path};
+    if (fmt_canon_scf_read_result(&src, &r, NULL, &why) != 0 ||
+        r.kind != FMT_CANON_SCF_STATUS || !r.sts.orgnl_request_id)
+        goto out;
+    struct fmt_scf_status_report *rep = &r.sts;
+    const char *id = rep->orgnl_request_id;
+    if ((rc = request_of(s, "scf", bank, id, msg, &rq, &form, err)) < 0)
+        goto out;
+    int have = rc == 1 && rq.kind == FMT_CANON_SCF_FINANCING;
+    int have_cx = 0;
+    if (rep->cancel_answer != FMT_SCF_CXL_NONE) {
+        if ((rc = request_of(s, "scf-cxl", bank, id, cxl, &cx, &cform, err)) <
+            0)
+            goto out;
+        have_cx = rc == 1 && cx.kind == FMT_CANON_SCF_CANCEL;
+    }
+    rc = 0;
+    /* the party that asked in tsin gets its answer in tsin */
+    if (!(have && form == FMT_TSIN_001) && !(have_cx && cform == FMT_TSIN_003))
+        goto out;
+    /* tsin.002 says "submitted" by leaving FincgInfAndSts out: invoice
+     * results that are all still pending and the request's accounts
+     * echoed back add nothing (tsin.001 has them) and would read back as
+     * under_review; the JSON bank sends both from the start */
+    if (rep->status == FMT_SCF_SUBMITTED && all_pending(rep)) {
+        for (size_t i = 0; i < rep->n_invoices; i++)
+            fmt_scf_invoice_result_release(&rep->invoices[i]);
+        free(rep->invoices);
+        rep->invoices = NULL;
+        rep->n_invoices = 0;
+        fmt_account_release(&rep->credit_acct);
+        fmt_account_release(&rep->financing_acct);
+    }
+    if (have && (rc = fmt_tsin002_complete(rep, &rq.fincg, &why)) < 0) {
+        rc = rc == H2H_ENOMEM ? h2h_err_set(err, rc, "out of memory")
+                              : note_printf(f,
+                                            "delivered as <ScfResult>: "
+                                            "tsin.002 cannot carry this "
+                                            "report: %s",
+                                            why.msg);
+        goto out;
+    }
+    /* What tsin.002 needs and a dialect may not say: the original
+     * request's time is the one treasury wrote into it (a dialect's is
+     * when the bank took it in); the report's id and time the caller's
+     * stand-ins, fixed for this download. */
+    if ((have && rq.fincg.cre_dt_tm &&
+         fmt_strset(&rep->orgnl_cre_dt_tm, rq.fincg.cre_dt_tm) != 0) ||
+        (!rep->status_id && fmt_strset(&rep->status_id, sts_id) != 0) ||
+        (!rep->cre_dt_tm && fmt_strset(&rep->cre_dt_tm, cre_dt_tm) != 0)) {
+        rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+        goto out;
+    }
+    FILE *mf = open_memstream(&f->doc, &f->len);
+    if (!mf) {
+        rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = fmt_tsin002_write(mf, rep, &why);
+    if (fclose(mf) != 0 && rc == 0)
+        rc = h2h_err_set(&why, H2H_ENOMEM, "out of memory");
+    if (rc < 0) {
+        free(f->doc);
+        f->doc = NULL;
+        f->len = 0;
+        rc = rc == H2H_ENOMEM ? h2h_err_set(err, rc, "out of memory")
+                              : note_printf(f,
+                                            "delivered as <ScfResult>: "
+                                            "tsin.002 cannot carry this "
+                                            "report: %s",
+                                            why.msg);
+    }
+out:
+    free(buf);
+    fmt_canon_scf_result_release(&r);
+    fmt_canon_scf_request_release(&rq);
+    fmt_canon_scf_request_release(&cx);
+    if (rc < 0)
+        sbook_form_release(f);
+    return rc;
 }
 
 static void log_move(const char *bank, const char *file,
@@ -1190,7 +1333,7 @@ int sbook_check_request(struct store *s, const char *bank, const char *path,
     memset(info, 0, sizeof(*info));
     *why = NULL;
     fmt_diag_init(&diag, NULL);
-    int rc = read_request(path, &rq, &diag, &err);
+    int rc = read_request(path, &rq, NULL, &diag, &err);
     if (rc < 0) {
         *why = diag.n ? diag_text(&diag) : why_printf("%s", err.msg);
         goto out;

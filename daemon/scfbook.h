@@ -142,6 +142,40 @@ int sbook_link_file(struct store *s, const char *bank, const char *path,
 void sbook_log_link(const char *bank, const char *file,
                     const struct sbook_link *o);
 
+/*
+ * Treasury's form of an answer.  Treasury gets its answers in the form it
+ * asked in: a delivered <ScfResult> status report (a financing status, a
+ * cancellation's answer) about a request whose message was dropped as
+ * tsin.001, or whose cancellation was dropped as tsin.003, is rendered as
+ * tsin.002 (fmt_tsin002_complete with the financing request read back from
+ * its message's payload, then fmt_tsin002_write).  What tsin.002 needs
+ * and a bank dialect may not give is filled in: the original request's
+ * creation time from the request (always: it is treasury's), the
+ * report's id with sts_id and its
+ * creation time with cre_dt_tm (the caller's stand-ins, fixed for the
+ * download, so that rendering it again after a crash gives the same
+ * bytes).  The book is still linked from the <ScfResult> (it has the loan
+ * reference and rate tsin.002 does not carry).  Everything else stays as
+ * received: repayment notices, holdings, voucher results, answers to
+ * <ScfRequest>s, a bank's own tsin.002.
+ *
+ * 0 with f->doc (f->len bytes) the tsin.002 to deliver instead, or
+ * f->doc NULL to deliver path as received, f->note then saying why when
+ * tsin.002 was due but cannot carry the report (the writer refused it:
+ * e.g. repaid).  Negative only when the store or memory failed (err
+ * filled; the caller tries the delivery again).  The caller releases f
+ * with sbook_form_release(), also after an error.
+ */
+struct sbook_form {
+    char *doc; /* malloc'd tsin.002, or NULL */
+    size_t len;
+    char *note; /* malloc'd, or NULL */
+};
+int sbook_treasury_form(struct store *s, const char *bank, const char *path,
+                        const char *sts_id, const char *cre_dt_tm,
+                        struct sbook_form *f, struct h2h_err *err);
+void sbook_form_release(struct sbook_form *f);
+
 /* What pickup records besides the request's own id (kind "scf"), so that
  * a status report, which names only the financing request, finds the
  * cancellation or inquiry about it: store_id_record(also_kind,

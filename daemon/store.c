@@ -188,7 +188,7 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_DL_DELIVER] = "UPDATE download SET delivered_ms = ?5, local_path = ?4 "
                      "WHERE bank = ?1 AND remote_name = ?2 AND sha256 = ?3 "
                      "AND delivered_ms IS NULL",
-    [Q_DL_GET] = "SELECT delivered_ms FROM download "
+    [Q_DL_GET] = "SELECT delivered_ms, registered_ms FROM download "
                  "WHERE bank = ?1 AND remote_name = ?2 AND sha256 = ?3",
     [Q_ID_UPSERT] =
         "INSERT INTO seen_id (kind, id, msg_id, at_ms) VALUES (?1, ?2, ?3, ?4) "
@@ -1599,7 +1599,8 @@ int store_download_register(struct store *s, const char *bank,
 
 /* 0 with *delivered set, H2H_ENOTFOUND, or an error. */
 static int dl_get(struct store *s, const char *bank, const char *remote_name,
-                  const char *hash, int *delivered, struct h2h_err *err)
+                  const char *hash, int *delivered, int64_t *registered_ms,
+                  struct h2h_err *err)
 {
     sqlite3_stmt *st = stmt(s, Q_DL_GET, err);
     if (!st)
@@ -1610,6 +1611,8 @@ static int dl_get(struct store *s, const char *bank, const char *remote_name,
     int rc = step(s, st, err, "read download");
     if (rc == SQLITE_ROW) {
         *delivered = sqlite3_column_type(st, 0) != SQLITE_NULL;
+        if (registered_ms)
+            *registered_ms = sqlite3_column_int64(st, 1);
         rc = 0;
     } else if (rc == SQLITE_DONE) {
         rc = h2h_err_set(err, H2H_ENOTFOUND,
@@ -1643,7 +1646,7 @@ int store_download_delivered(struct store *s, const char *bank,
     } else if (rc >= 0) {
         /* Not updated: unknown, or delivered before (kept as is). */
         int delivered;
-        rc = dl_get(s, bank, remote_name, hash, &delivered, err);
+        rc = dl_get(s, bank, remote_name, hash, &delivered, NULL, err);
     }
     return op_end(s, rc, err);
 }
@@ -1661,7 +1664,7 @@ int store_download_state(struct store *s, const char *bank,
     int rc = dl_args(bank, remote_name, sha256, hash, err);
     if (rc)
         return rc;
-    rc = dl_get(s, bank, remote_name, hash, &d, err);
+    rc = dl_get(s, bank, remote_name, hash, &d, NULL, err);
     if (rc == H2H_ENOTFOUND) {
         h2h_err_clear(err);
         return 0;
@@ -1673,6 +1676,17 @@ int store_download_state(struct store *s, const char *bank,
     if (delivered)
         *delivered = d;
     return 0;
+}
+
+int store_download_registered_ms(struct store *s, const char *bank,
+                                 const char *remote_name, const char *sha256,
+                                 int64_t *ms, struct h2h_err *err)
+{
+    char hash[65];
+    int d = 0;
+    *ms = 0;
+    int rc = dl_args(bank, remote_name, sha256, hash, err);
+    return rc ? rc : dl_get(s, bank, remote_name, hash, &d, ms, err);
 }
 
 /* ---- business ids ----------------------------------------------------- */

@@ -227,6 +227,12 @@ int store_download_delivered(struct store *s, const char *bank,
 int store_download_state(struct store *s, const char *bank,
                          const char *remote_name, const char *sha256,
                          int *registered, int *delivered, struct h2h_err *err);
+/* When the download was registered (ms since the epoch): a time that
+ * stays the same however often a crash makes h2hd fetch it again.  0 or
+ * H2H_ENOTFOUND. */
+int store_download_registered_ms(struct store *s, const char *bank,
+                                 const char *remote_name, const char *sha256,
+                                 int64_t *ms, struct h2h_err *err);
 
 /*
  * Business ids (kind "msgid", "e2e", ...) of accepted messages, for

@@ -79,6 +79,7 @@ import openapi_world  # noqa: E402
 TODAY = datetime.datetime.now(datetime.timezone.utc).date()
 BNS = "urn:h2hd:bills:1"
 SNS = "urn:h2hd:scf:1"
+TNS = "urn:iso:std:iso:20022:tech:xsd:tsin.002.001.01"
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
@@ -384,6 +385,8 @@ class Out:
     """What reached treasury in one out/ folder: every file parsed with
     lxml and validated against its schema (once per file)."""
 
+    skip = ()   # names not in this schema (suffixes)
+
     def __init__(self, w, sub, xsd, ns):
         self.dir = os.path.join(w.out, sub)
         self.ns = ns
@@ -398,7 +401,7 @@ class Out:
         except FileNotFoundError:
             names = []
         for n in names:
-            if n in self.docs:
+            if n in self.docs or n.endswith(self.skip):
                 continue
             path = os.path.join(self.dir, n)
             try:
@@ -481,8 +484,11 @@ class BillOut(Out):
 
 
 class ScfOut(Out):
+    skip = (".tsin002.xml",)    # treasury's tsin answers (Tsin002Out)
+
     def __init__(self, w):
         super().__init__(w, "scf", "scf.xsd", SNS)
+
 
     def docs_of(self, kind):
         return [(n, r[0]) for n, r in sorted(self.scan().items())
@@ -511,6 +517,37 @@ class ScfOut(Out):
                 "PrntId", "RootId", "Lvl", "Issr", "Hldr", "Amt", "Rmng",
                 "Sts", "MtrtyDt")}
         return out
+
+
+class Tsin002Out(Out):
+    """The tsin.002 renditions in out/scf, for requests dropped as
+    tsin.001."""
+
+    def __init__(self, w):
+        super().__init__(w, "scf", "tsin.002.001.01.xsd", TNS)
+
+    def scan(self):
+        keep = self.docs
+        try:
+            names = [n for n in os.listdir(self.dir)
+                     if n.endswith(".tsin002.xml")]
+        except FileNotFoundError:
+            names = []
+        for n in sorted(names):
+            if n in keep:
+                continue
+            path = os.path.join(self.dir, n)
+            doc = etree.parse(path, etree.XMLParser(
+                resolve_entities=False, no_network=True))
+            if not self.schema.validate(doc):
+                fail("%s does not validate against tsin.002: %s" % (
+                    path, self.schema.error_log))
+            keep[n] = doc.getroot()[0]
+        return keep
+
+    def reports(self, req):
+        return [(n, x) for n, x in sorted(self.scan().items())
+                if self.t(x, "OrgnlReqInfAndSts/Id") == req]
 
 
 class H2hd:
@@ -1185,6 +1222,39 @@ def fincg(req, kind, requested, invoices, acct=FIN, value_date=None):
                      acct), BANK_CODE, "".join(inv)))
 
 
+def tsin001(grp, requested, invoices, acct=FIN):
+    """A receivable financing request as ISO 20022 tsin.001, as treasury
+    may drop it; invoices: [(number, minor, issue, due)] on BUYER."""
+    inv = "".join(
+        "<InvcReqInf><InvcGnlInf><DocTp>CINV</DocTp><DocNb>%s</DocNb>"
+        "<IsseDt>%s</IsseDt></InvcGnlInf><InvcTtlsInf>%s%s%s"
+        "<PmtDueDt>%s</PmtDueDt></InvcTtlsInf>"
+        "<Spplr><PtyId><Nm>%s</Nm></PtyId></Spplr>"
+        "<Buyr><PtyId><Nm>%s</Nm></PtyId></Buyr>"
+        "<InvcPmtInf><PmtMtd>TRF</PmtMtd></InvcPmtInf></InvcReqInf>" %
+        (nb, isd.isoformat(), samt("TtlTaxblAmt", minor),
+         samt("TtlTaxAmt", 0), samt("TtlInvcAmt", minor), due.isoformat(),
+         CUSTOMER, BUYER[0]) for nb, minor, isd, due in invoices)
+    return (HEAD +
+            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:tsin.001.001.01">'
+            "<InvcFincgReq><ReqGrpInf><GrpId>%s</GrpId>"
+            "<CreDtTm>%sT09:30:00+08:00</CreDtTm>"
+            "<NbOfInvcReqs>%d</NbOfInvcReqs>%s<Ccy>CNY</Ccy>"
+            "<FincgRqstr><PtyId><Nm>%s</Nm></PtyId><CdtAcct><Id><IBAN>%s"
+            "</IBAN></Id></CdtAcct></FincgRqstr>"
+            "<FrstAgt><PrtryId><Id>%s</Id><IdTp>CNAPS</IdTp></PrtryId>"
+            "</FrstAgt><AddtlInf><InfTp><Prtry>H2H:KIND</Prtry></InfTp>"
+            "<InfVal>receivable</InfVal></AddtlInf>"
+            "<AddtlInf><InfTp><Prtry>H2H:PRODUCT</Prtry></InfTp>"
+            "<InfVal>SCF-01</InfVal></AddtlInf>"
+            "<AddtlInf><InfTp><Prtry>H2H:REQAMT</Prtry></InfTp>"
+            "<InfVal>%s</InfVal></AddtlInf></ReqGrpInf>%s"
+            "</InvcFincgReq></Document>\n" % (
+                grp, TODAY.isoformat(), len(invoices),
+                samt("TtlBlkInvcAmt", sum(i[1] for i in invoices)),
+                CUSTOMER, acct, BANK_CODE, money(requested), inv)).encode()
+
+
 def cancel(cxl, orig, reason="买方已提前付款, 撤销融资申请"):
     return scf_req("<Cxl><CxlId>%s</CxlId><OrgnlReqId>%s</OrgnlReqId>"
                    "<Rsn>%s</Rsn></Cxl>" % (cxl, orig, reason))
@@ -1343,6 +1413,54 @@ def scf(base):
         check(book_fin("RF-1")["status"] == "financed",
               "h2hctl scf: RF-1 financed: %r" % book_fin("RF-1"))
         step("reverse factoring")
+
+        # ---- treasury speaks tsin.001: tsin.002 comes back -------------
+        to = Tsin002Out(w)
+        inv_t = [("INV-T-001", 10000000, day(-4), day(55))]
+        h.drop("ft-1.xml", tsin001("FT-1", 8000000, inv_t), "FT-1")
+        # "submitted": a tsin.002 without FincgInfAndSts (the bank's
+        # pending invoice results say nothing yet), no <ScfResult>
+        sub = h.until(lambda: [x for _, x in to.reports("FT-1")], 20,
+                      lambda: "a tsin.002 for FT-1 in out/scf")[0]
+        check(sub.find(".//{*}FincgInfAndSts") is None,
+              "the first tsin.002 says submitted: %s" %
+              etree.tostring(sub)[:600])
+        notes = [e for e in w.log_events("bank.download.note")
+                 if "FT-1" in e]
+        check(not notes, "no note: every report went as tsin.002: %r" %
+              notes)
+        review("FT-1", "approve")
+        v = review("FT-1", "disburse")
+        fin = h.until(lambda: [x for _, x in to.reports("FT-1")
+                               if to.t(x, "FincgInfAndSts/FincgAllwdSummry/"
+                                       "FincgDtDtls/CdtDt")], 20,
+                      lambda: "a financed tsin.002 for FT-1 in out/scf "
+                      "(have %r)" % [n for n, _ in to.reports("FT-1")])[-1]
+        S = "FincgInfAndSts/FincgAllwdSummry/"
+        D = "FincgInfAndSts/InvcFincgDtls/"
+        check(to.t(fin, S + "TtlFincdAmt") == money(8000000) and
+              to.t(fin, S + "FincdItmNb") == "1" and
+              to.t(fin, S + "TtlAccptdItmsAmt") == money(10000000) and
+              to.t(fin, D + "OrgnlInvcInf/DocNb") == "INV-T-001" and
+              to.t(fin, D + "OrgnlInvcInf/PmtDueDt") ==
+              day(55).isoformat() and
+              to.t(fin, "OrgnlReqInfAndSts/CreDtTm") ==
+              TODAY.isoformat() + "T09:30:00+08:00",
+              "FT-1 financed in tsin.002: %s" %
+              etree.tostring(fin, encoding="unicode"))
+        h.wait_state("FT-1", "acknowledged")
+        check(statuses("FT-1") == [],
+              "no <ScfResult> status report of FT-1 reaches treasury: "
+              "%r" % statuses("FT-1"))
+        check(all(n.startswith("scf-FT-1-") for n, _ in to.reports("FT-1"))
+              and len(to.reports("FT-1")) >= 1,
+              "the bank's later reports as tsin.002: %r" %
+              [n for n, _ in to.reports("FT-1")])
+        b = book_fin("FT-1")
+        check(b["status"] == "financed" and b["financed"] == 8000000 and
+              b["loan_ref"] == v["loan_ref"],
+              "h2hctl scf: FT-1 financed under the bank's loan ref: %r" % b)
+        step("a tsin.001 answered in tsin.002")
 
         vouchers(h, bank, step)
 

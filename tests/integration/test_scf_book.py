@@ -19,6 +19,16 @@ What is checked, on real outcomes (log events, .reason texts, h2hctl
      repayment notice repays it; the same request as a tsin.001
      goes unchanged and the bank's tsin.002 finances it; a dropped
      tsin.002 is refused as h2hd's own output;
+  2b. treasury that speaks tsin gets tsin back: the platform answers a
+     tsin.001 with <ScfResult> status reports (approved without ids of
+     its own, then financed with loan ref and rate); out/scf holds their
+     tsin.002 renditions, valid against tsin.002.001.01.xsd with the
+     request's invoices, amounts and dates, while the book keeps loan ref
+     and rate from the <ScfResult>; a kill -9 as the approval lands
+     leaves one tsin.002 and one acknowledgement; a repaid report, which
+     tsin.002 cannot say, and a repayment notice arrive as <ScfResult>
+     (the first with a note); a tsin.003 cancellation of another tsin.001
+     gets its answer as tsin.002 (CxlStsInf PACK);
   3. a second request cancelled before disbursement: the platform's
      answer acknowledges the cancellation's own message;
   4. one voucher's life, with `h2hctl scf` and the platform's ledger
@@ -35,9 +45,13 @@ What is checked, on real outcomes (log events, .reason texts, h2hctl
      at maturity.
 """
 import datetime
+import hashlib
 import os
+import sqlite3
 import subprocess
 import time
+
+from lxml import etree
 
 from h2hlib import H2HCTL, World, check, drop_atomic, fail, wait_until
 
@@ -164,10 +178,54 @@ def tsin002(req_id):
 
 def status(req_id, sts, financed=None, extra="", sts_id="S"):
     return result(
-        "<StsRpt><StsId>%s</StsId><OrgnlReqId>%s</OrgnlReqId><Sts>%s</Sts>"
+        "<StsRpt>%s<OrgnlReqId>%s</OrgnlReqId><Sts>%s</Sts>"
         "%s%s</StsRpt>" %
-        (sts_id, req_id, sts, "" if financed is None else
-         amt("FincdAmt", financed), extra))
+        ("<StsId>%s</StsId>" % sts_id if sts_id else "", req_id, sts,
+         "" if financed is None else amt("FincdAmt", financed), extra))
+
+
+def tsin003(cxl_id, grp_id, reason):
+    """treasury's ISO 20022 cancellation of the tsin.001 grp_id"""
+    return (HEAD +
+            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:tsin.003.001.01">'
+            "<InvcFincgCxlReq><CxlReqId><Id>%s</Id>"
+            "<CreDtTm>%sT10:00:00+08:00</CreDtTm></CxlReqId><CxlReqInf>"
+            "<OrgnlGrpId>%s</OrgnlGrpId>"
+            "<OrgnlCreDtTm>%sT09:00:00+08:00</OrgnlCreDtTm>"
+            "<CxlRsn>%s</CxlRsn></CxlReqInf></InvcFincgCxlReq></Document>\n"
+            % (cxl_id, day(0), grp_id, day(0), reason)).encode()
+
+
+TNS = "urn:iso:std:iso:20022:tech:xsd:tsin.002.001.01"
+
+
+class Tsin002:
+    """A tsin.002 h2hd put into out/scf, validated against its schema."""
+    schema = None
+
+    def __init__(self, path):
+        if Tsin002.schema is None:
+            src = os.environ.get("H2H_SRC", os.path.join(
+                os.path.dirname(__file__), "..", ".."))
+            Tsin002.schema = etree.XMLSchema(etree.parse(os.path.join(
+                src, "formats", "schemas", "tsin.002.001.01.xsd")))
+        self.doc = etree.parse(path, etree.XMLParser(
+            resolve_entities=False, no_network=True))
+        check(Tsin002.schema.validate(self.doc),
+              "%s validates against tsin.002.001.01.xsd: %s\n%s" % (
+                  path, Tsin002.schema.error_log,
+                  etree.tostring(self.doc).decode()))
+        self.root = self.doc.getroot()[0]
+        check(self.root.tag == "{%s}InvcFincgReqSts" % TNS,
+              "%s is an InvcFincgReqSts: %s" % (path, self.root.tag))
+
+    def all(self, path):
+        return [x.text for x in self.root.findall(
+            "/".join("{%s}%s" % (TNS, p) for p in path.split("/")))]
+
+    def t(self, path):
+        v = self.all(path)
+        return v[0] if v else None
 
 
 def vop(req_id, op, vid, **kw):
@@ -274,13 +332,28 @@ class Platform:
              if ids else ""))
 
     # -- the folders -----------------------------------------------------
-    def answer(self, data, name=None):
-        self.n += 1
-        name = name or "ans-%03d.xml" % self.n
+    def send(self, data, name):
         tmp = os.path.join(self.w.bank_out, "." + name)
         with open(tmp, "wb") as f:
             f.write(data)
         os.rename(tmp, os.path.join(self.w.bank_out, name))
+
+    def answer_tsin(self, data, name):
+        """An answer treasury gets as tsin.002: out/scf/<base>.tsin002.xml
+        and not the <ScfResult> itself."""
+        self.send(data, name)
+        dst = os.path.join(self.w.out, "scf", name[:-4] + ".tsin002.xml")
+        wait_until(lambda: os.path.exists(dst) and not os.path.exists(
+            os.path.join(self.w.bank_out, name)), 20,
+                   "%s delivered to out/scf as tsin.002" % name)
+        check(not os.path.exists(os.path.join(self.w.out, "scf", name)),
+              "%s is not delivered as received" % name)
+        return Tsin002(dst)
+
+    def answer(self, data, name=None):
+        self.n += 1
+        name = name or "ans-%03d.xml" % self.n
+        self.send(data, name)
         dst = os.path.join(self.w.out, "scf", name)
         wait_until(lambda: os.path.exists(dst) and not os.path.exists(
             os.path.join(self.w.bank_out, name)), 20,
@@ -369,6 +442,157 @@ def agree(w, pf, what):
     check(t == pf.totals(US), "%s: the totals agree:\nh2hd     %r\n"
           "platform %r" % (what, t, pf.totals(US)))
     return view
+
+
+def restart(w, n):
+    """Start h2hd again (the n-th start) and wait until it answers; a
+    SIGKILL leaves its socket file behind."""
+    try:
+        os.unlink(w.sock)
+    except FileNotFoundError:
+        pass
+    w.start()
+    wait_until(lambda: len(w.log_events("daemon.started")) == n, 20,
+               "start number %d" % n)
+    wait_until(lambda: w.ctl("status", check_rc=False).returncode == 0, 20,
+               "h2hctl to answer")
+
+
+def book_doc(w, req_id):
+    """The book's document for a financing request (the store's row)."""
+    con = sqlite3.connect(w.p("state/h2hd.db"))
+    try:
+        rows = [r[0] for r in con.execute(
+            "select doc from scf_request where request_id = ?", (req_id,))]
+    finally:
+        con.close()
+    check(len(rows) == 1, "one book row for %s: %r" % (req_id, rows))
+    return rows[0]
+
+
+def tsin_answers(w, pf):
+    """2b: a tsin.001 answered by <ScfResult>s reaches treasury as
+    tsin.002; the book still has what only the <ScfResult> says."""
+    t4 = tsin001("FIN-4")
+    drop_atomic(w, "fin-4.xml", t4)
+    m4 = accepted_msg(w, "fin-4.xml")
+    wait_state(w, m4, "submitted")
+    check(bank_file(w, "fin-4.xml") == t4, "the tsin.001 goes unchanged")
+    # approved, without report id or time (the dialects' way): h2hd's
+    # stand-ins; h2hd killed the moment its tsin.002 lands
+    ok = status("FIN-4", "approved", 80000000,
+                "<IntrstRate>3.1</IntrstRate>", sts_id=None)
+    pf.send(ok, "fin-4-ok.xml")
+    dst = os.path.join(w.out, "scf", "fin-4-ok.tsin002.xml")
+    wait_until(lambda: os.path.exists(dst), 20, "the tsin.002 to land",
+               interval=0.001)
+    w.kill9()
+    restart(w, 2)
+    wait_state(w, m4, "acknowledged")
+    wait_until(lambda: not os.path.exists(
+        os.path.join(w.bank_out, "fin-4-ok.xml")), 20,
+               "the approval to be fetched")
+    landed = sorted(n for n in os.listdir(os.path.join(w.out, "scf"))
+                    if n.startswith("fin-4-ok"))
+    check(landed == ["fin-4-ok.tsin002.xml"],
+          "one tsin.002 for the approval, nothing else: %r" % landed)
+    sh = w.ctl_json("show", m4)
+    acks = [h for h in sh["history"] if h["to"] == "acknowledged"]
+    check(len(acks) == 1 and "scf financing approved" in acks[0]["detail"],
+          "the approval was linked once: %r" % sh["history"])
+    # (a kill after the commit leaves no log line: the download is
+    # delivered, the restarted daemon only removes the bank's copy)
+    dl = events(w, "bank.download.delivered", remote="fin-4-ok.xml")
+    check(len(dl) <= 1 and all(" form=tsin.002" in e and
+                               "fin-4-ok.tsin002.xml" in e for e in dl),
+          "delivered at most once, logged as tsin.002: %r" % dl)
+    x = Tsin002(dst)
+    check(x.t("StsId/Id") == "H2H" + hashlib.sha256(ok).hexdigest()[:32] and
+          x.t("StsId/CreDtTm")[:10] == day(0) and
+          x.t("StsId/CreDtTm").endswith("Z"),
+          "the stand-ins: id from the download's hash, time its arrival: "
+          "%r %r" % (x.t("StsId/Id"), x.t("StsId/CreDtTm")))
+    check(x.t("OrgnlReqInfAndSts/Id") == "FIN-4" and
+          x.t("OrgnlReqInfAndSts/CreDtTm") == day(0) + "T09:00:00+08:00" and
+          x.t("OrgnlReqInfAndSts/VldtnStsInf/Sts") == "RCCF",
+          "answers FIN-4 as the request had it")
+    F = "FincgInfAndSts/"
+    check(x.t(F + "FincgAllwdSummry/FincdItmNb") == "2" and
+          x.t(F + "FincgAllwdSummry/TtlAccptdItmsAmt") == "1000000.00" and
+          x.t(F + "FincgAllwdSummry/TtlFincdAmt") == "800000.00" and
+          x.t(F + "FincgAllwdSummry/FincgDtDtls/CdtDt") is None,
+          "approved: two invoices, 800,000.00 of 1,000,000.00, no value "
+          "date yet: %s" % etree.tostring(x.doc).decode())
+    inv = F + "InvcFincgDtls/OrgnlInvcInf/"
+    check(x.all(inv + "DocNb") == ["INV-001", "INV-002"] and
+          x.all(inv + "TtlInvcAmt") == ["500000.00", "500000.00"] and
+          x.all(inv + "IsseDt") == [day(-10), day(-10)] and
+          x.all(inv + "PmtDueDt") == [day(80), day(85)] and
+          x.all(F + "InvcFincgDtls/InvcFincgRslt/FincgReqSts") ==
+          ["FNCD", "FNCD"],
+          "the request's invoices, accepted: %s" %
+          etree.tostring(x.doc).decode())
+    # financed, with the bank's loan reference and rate
+    fin = status("FIN-4", "financed", 80000000,
+                 "<IntrstRate>3.1</IntrstRate><ValDt>%s</ValDt><MtrtyDt>%s"
+                 "</MtrtyDt><LoanRef>JJ-0004</LoanRef>" % (day(0), day(80)),
+                 sts_id="S44")
+    x = pf.answer_tsin(fin, "fin-4-fin.xml")
+    wait_event(w, "scf.status", req="FIN-4", status="financed")
+    dl = events(w, "bank.download.delivered", remote="fin-4-fin.xml")
+    check(len(dl) == 1 and " form=tsin.002" in dl[0] and
+          "file=%s" % os.path.join(w.out, "scf", "fin-4-fin.tsin002.xml")
+          in dl[0], "logged as tsin.002: %r" % dl)
+    check(x.t("StsId/Id") == "S44" and
+          x.t(F + "FincgAllwdSummry/TtlFincdAmt") == "800000.00" and
+          x.t(F + "FincgAllwdSummry/FincgDtDtls/CdtDt") == day(0) and
+          x.t(F + "FincgAllwdSummry/FincgDtDtls/DbtDt") == day(80),
+          "financed, value date and maturity: %s" %
+          etree.tostring(x.doc).decode())
+    f = financing(w, "FIN-4")
+    check(f["status"] == "financed" and f["financed"] == 80000000 and
+          f["loan_ref"] == "JJ-0004" and f["msg"] == m4,
+          "h2hctl scf: the loan ref from the <ScfResult>: %r" % f)
+    doc = book_doc(w, "FIN-4")
+    check("<IntrstRate>3.1" in doc and "JJ-0004" in doc,
+          "the book keeps rate and loan ref: %r" % doc)
+    check(show(w, m4)["state"] == "acknowledged", "FIN-4 stays acknowledged")
+    # a repaid report tsin.002 cannot say, a repayment notice: as received
+    rp = status("FIN-4", "repaid", 80000000, "<LoanRef>JJ-0004</LoanRef>",
+                sts_id="S45")
+    pf.answer(rp, "fin-4-rp.xml")
+    wait_event(w, "scf.status", req="FIN-4", status="repaid")
+    notes = events(w, "bank.download.note", remote="fin-4-rp.xml")
+    check(len(notes) == 1 and "tsin.002 cannot carry" in notes[0] and
+          "repaid" in notes[0], "the note says why: %r" % notes)
+    check(not os.path.exists(os.path.join(w.out, "scf",
+                                          "fin-4-rp.tsin002.xml")),
+          "no tsin.002 for the repaid report")
+    # the canonical requests' answers came as they were sent (answer()
+    # compares), none logged as tsin
+    check(all(" form=" not in e for e in events(
+        w, "bank.download.delivered") if "fin-4" not in e and
+              "fin-5" not in e),
+          "only FIN-4's answers were rendered")
+    # a tsin.003 cancellation of another tsin.001: its answer as tsin.002
+    drop_atomic(w, "fin-5.xml", tsin001("FIN-5"))
+    m5 = accepted_msg(w, "fin-5.xml")
+    wait_state(w, m5, "submitted")
+    drop_atomic(w, "cxl-5.xml", tsin003("CXL-5", "FIN-5", "不再需要融资"))
+    m_cxl5 = accepted_msg(w, "cxl-5.xml")
+    wait_state(w, m_cxl5, "submitted")
+    x = pf.answer_tsin(status("FIN-5", "cancelled", None,
+                              "<CxlAnsw>accepted</CxlAnsw>", sts_id="S50"),
+                       "fin-5-cxl.xml")
+    wait_event(w, "scf.cancel.accepted", msg=m_cxl5, req="FIN-5")
+    check(x.t("OrgnlReqInfAndSts/Id") == "FIN-5" and
+          x.t("OrgnlReqInfAndSts/CxlStsInf/Sts") == "PACK" and
+          x.t("FincgInfAndSts/FincgAllwdSummry/FincdItmNb") is None,
+          "the cancellation accepted, in tsin.002: %s" %
+          etree.tostring(x.doc).decode())
+    check(show(w, m_cxl5)["state"] == "acknowledged" and
+          financing(w, "FIN-5")["status"] == "cancelled",
+          "the cancellation's message acknowledged, FIN-5 cancelled")
 
 
 def main():
@@ -498,6 +722,9 @@ def main():
         r = reason_of(w, "sts-drop.xml")
         check("tsin.002" in r and "which h2hd writes" in r,
               "a dropped tsin.002 is refused as h2hd's own output: %r" % r)
+
+        # ---- 2b. tsin in, tsin out -------------------------------------
+        tsin_answers(w, pf)
 
         # ---- 3. cancelled before disbursement --------------------------
         drop_atomic(w, "fin-2.xml",
