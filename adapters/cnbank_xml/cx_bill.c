@@ -51,51 +51,22 @@ int cx_plan_set(struct cx_plan *pl, struct cx_vals *v, enum cx_tok t,
 
 /* ---- request -> tokens ------------------------------------------------- */
 
-struct bset {
-    const struct cx *c;
-    struct cx_plan *pl;
-    int oom;
-};
-
-static void put(struct bset *b, enum cx_tok t, const char *s)
-{
-    if (s && cx_plan_set(b->pl, &b->pl->v, t, s) != 0)
-        b->oom = 1;
-}
-
-static void put_date(struct bset *b, enum cx_tok t, const char *iso)
-{
-    char buf[40];
-    if (!iso || !*iso)
-        return;
-    cx_date_format(b->c->p, iso, buf, sizeof(buf));
-    put(b, t, buf);
-}
-
-static void put_amount(struct bset *b, enum cx_tok t,
+static void put_amount(struct cx_fvals *b, enum cx_tok t,
                        const struct fmt_amount *a)
 {
-    char buf[40];
-    if (!a->ccy[0])
-        return;
-    cx_amount_format(b->c->p, a->minor, buf, sizeof(buf));
-    put(b, t, buf);
+    if (a->ccy[0])
+        cx_fv_minor(b, &b->pl->v, t, a->minor);
 }
 
-static const char *acct_no(const struct fmt_account *a)
-{
-    return a->other_id ? a->other_id : a->iban;
-}
-
-static void put_range(struct bset *b, int64_t fr, int64_t to)
+static void put_range(struct cx_fvals *b, int64_t fr, int64_t to)
 {
     char x[24], y[24];
     if (!fr && !to)
         return;
     snprintf(x, sizeof(x), "%lld", (long long)fr);
     snprintf(y, sizeof(y), "%lld", (long long)to);
-    put(b, CX_T_SUB_FROM, x);
-    put(b, CX_T_SUB_TO, y);
+    cx_fv_put(b, &b->pl->v, CX_T_SUB_FROM, x);
+    cx_fv_put(b, &b->pl->v, CX_T_SUB_TO, y);
 }
 
 /* rate_ppm (1.35 % = 13500) as percent with 2 to 4 decimals. */
@@ -122,7 +93,8 @@ static int plan_operation(const struct cx *c, const struct fmt_bill_request *rq,
                           struct cx_plan *pl, struct h2h_err *err)
 {
     const struct cx_profile *p = c->p;
-    struct bset b = {.c = c, .pl = pl};
+    struct cx_fvals b = {.c = c, .pl = pl};
+    struct cx_vals *v = &pl->v;
     const char *opn = fmt_bill_op_name(rq->op);
     const char *code = cx_tab_bank(&p->t_bill_ops, opn);
     if (!code)
@@ -131,62 +103,67 @@ static int plan_operation(const struct cx *c, const struct fmt_bill_request *rq,
                            opn ? opn : "?");
     pl->fn = CX_FN_BILL_OPERATION;
     pl->query = CX_FN_BILL_QUERY;
-    put(&b, CX_T_SERIAL, pl->serial);
-    put(&b, CX_T_BILL_OP, code);
-    put(&b, CX_T_MEMO, rq->memo);
-    const char *acct = c->s.n_accounts ? c->s.accounts[0] : NULL;
+    cx_fv_put(&b, v, CX_T_SERIAL, pl->serial);
+    cx_fv_put(&b, v, CX_T_BILL_OP, code);
+    cx_fv_put(&b, v, CX_T_MEMO, rq->memo);
+    const char *acct = cx_fv_our_account(c);
     int rc;
     if (rq->op == FMT_BILL_OP_ISSUE) {
         const struct fmt_draft *d = &rq->draft;
         if ((rc = amount_is_cny(&d->amount, "Drft/Amt", err)) != 0)
             return rc;
-        put(&b, CX_T_DRAFT_KIND,
-            cx_tab_bank(&p->t_draft_kinds, fmt_draft_kind_name(d->kind)));
+        cx_fv_put(&b, v, CX_T_DRAFT_KIND,
+                  cx_tab_bank(&p->t_draft_kinds, fmt_draft_kind_name(d->kind)));
         put_amount(&b, CX_T_AMOUNT, &d->amount);
-        put_date(&b, CX_T_ISSUE_DATE, d->issue_date);
-        put_date(&b, CX_T_MATURITY_DATE, d->maturity_date);
-        put(&b, CX_T_TRANSFERABLE, d->not_transferable ? p->no : p->yes);
-        put(&b, CX_T_DIVISIBLE, d->divisible ? p->yes : p->no);
-        put(&b, CX_T_OUR_ACCOUNT,
-            acct_no(&d->drawer.acct) ? acct_no(&d->drawer.acct) : acct);
-        put(&b, CX_T_ACCEPTOR_NAME, d->acceptor.party.name);
-        put(&b, CX_T_ACCEPTOR_ACCOUNT, acct_no(&d->acceptor.acct));
-        put(&b, CX_T_ACCEPTOR_BANK, d->acceptor.bank_code);
-        put(&b, CX_T_PAYEE_NAME, d->payee.party.name);
-        put(&b, CX_T_PAYEE_ACCOUNT, acct_no(&d->payee.acct));
-        put(&b, CX_T_PAYEE_BANK, d->payee.bank_code);
+        cx_fv_date(&b, v, CX_T_ISSUE_DATE, d->issue_date);
+        cx_fv_date(&b, v, CX_T_MATURITY_DATE, d->maturity_date);
+        cx_fv_put(&b, v, CX_T_TRANSFERABLE,
+                  d->not_transferable ? p->no : p->yes);
+        cx_fv_put(&b, v, CX_T_DIVISIBLE, d->divisible ? p->yes : p->no);
+        cx_fv_put(&b, v, CX_T_OUR_ACCOUNT,
+                  cx_fv_acct(&d->drawer.acct) ? cx_fv_acct(&d->drawer.acct)
+                                              : acct);
+        cx_fv_put(&b, v, CX_T_ACCEPTOR_NAME, d->acceptor.party.name);
+        cx_fv_put(&b, v, CX_T_ACCEPTOR_ACCOUNT, cx_fv_acct(&d->acceptor.acct));
+        cx_fv_put(&b, v, CX_T_ACCEPTOR_BANK, d->acceptor.bank_code);
+        cx_fv_put(&b, v, CX_T_PAYEE_NAME, d->payee.party.name);
+        cx_fv_put(&b, v, CX_T_PAYEE_ACCOUNT, cx_fv_acct(&d->payee.acct));
+        cx_fv_put(&b, v, CX_T_PAYEE_BANK, d->payee.bank_code);
         if (d->sub_from || d->sub_to)
             put_range(&b, d->sub_from, d->sub_to);
     } else {
         if ((rc = amount_is_cny(&rq->amount, "Amt", err)) != 0)
             return rc;
-        put(&b, CX_T_DRAFT_NO, rq->draft_no);
+        cx_fv_put(&b, v, CX_T_DRAFT_NO, rq->draft_no);
         put_range(&b, rq->sub_from, rq->sub_to);
         put_amount(&b, CX_T_AMOUNT, &rq->amount);
-        put(&b, CX_T_CPTY_NAME, rq->cpty.party.name);
-        put(&b, CX_T_CPTY_ACCOUNT, acct_no(&rq->cpty.acct));
-        put(&b, CX_T_CPTY_BANK, rq->cpty.bank_code);
-        put(&b, CX_T_NOTICE_ID, rq->notice_id);
-        put(&b, CX_T_POOL_ID, rq->pool_id);
-        put(&b, CX_T_REASON, rq->reason);
+        cx_fv_put(&b, v, CX_T_CPTY_NAME, rq->cpty.party.name);
+        cx_fv_put(&b, v, CX_T_CPTY_ACCOUNT, cx_fv_acct(&rq->cpty.acct));
+        cx_fv_put(&b, v, CX_T_CPTY_BANK, rq->cpty.bank_code);
+        cx_fv_put(&b, v, CX_T_NOTICE_ID, rq->notice_id);
+        cx_fv_put(&b, v, CX_T_POOL_ID, rq->pool_id);
+        cx_fv_put(&b, v, CX_T_REASON, rq->reason);
         switch (rq->op) {
         case FMT_BILL_OP_DISCOUNT: {
             char r[32], today[11];
             rate_text(rq->rate_ppm, r, sizeof(r));
-            put(&b, CX_T_RATE, r);
+            cx_fv_put(&b, v, CX_T_RATE, r);
             cx_bank_today(p, 0, today);
-            put_date(&b, CX_T_OP_DATE, rq->date ? rq->date : today);
-            put(&b, CX_T_OUR_ACCOUNT,
-                acct_no(&rq->proceeds_acct) ? acct_no(&rq->proceeds_acct)
-                                            : acct);
+            cx_fv_date(&b, v, CX_T_OP_DATE, rq->date ? rq->date : today);
+            cx_fv_put(&b, v, CX_T_OUR_ACCOUNT,
+                      cx_fv_acct(&rq->proceeds_acct)
+                          ? cx_fv_acct(&rq->proceeds_acct)
+                          : acct);
             break;
         }
         case FMT_BILL_OP_PRESENT_PAYMENT:
             if (rq->overdue)
-                put(&b, CX_T_OVERDUE, p->yes);
-            put(&b, CX_T_OUR_ACCOUNT, acct);
+                cx_fv_put(&b, v, CX_T_OVERDUE, p->yes);
+            cx_fv_put(&b, v, CX_T_OUR_ACCOUNT, acct);
             break;
-        case FMT_BILL_OP_RECOURSE: put(&b, CX_T_OUR_ACCOUNT, acct); break;
+        case FMT_BILL_OP_RECOURSE:
+            cx_fv_put(&b, v, CX_T_OUR_ACCOUNT, acct);
+            break;
         case FMT_BILL_OP_SIGN: {
             /* signing a presentment for payment or a recourse claim pays
              * it: the account debited; other notices take none */
@@ -194,22 +171,21 @@ static int plan_operation(const struct cx *c, const struct fmt_bill_request *rq,
             if (rq->notice_id &&
                 cx_fam_notice_kind(c, rq->notice_id, kind, sizeof(kind)) == 0 &&
                 (!strcmp(kind, "present_payment") || !strcmp(kind, "recourse")))
-                put(&b, CX_T_OUR_ACCOUNT, acct);
+                cx_fv_put(&b, v, CX_T_OUR_ACCOUNT, acct);
             break;
         }
         default: break;
         }
     }
-    if (b.oom)
-        return h2h_err_set(err, H2H_ENOMEM, "out of memory");
-    return 0;
+    return cx_fv_done(&b, err);
 }
 
 static int plan_inquiry(const struct cx *c, const struct fmt_bill_request *rq,
                         struct cx_plan *pl, struct h2h_err *err)
 {
     const struct cx_profile *p = c->p;
-    struct bset b = {.c = c, .pl = pl};
+    struct cx_fvals b = {.c = c, .pl = pl};
+    struct cx_vals *v = &pl->v;
     pl->inquiry = 1;
     pl->query = CX_FN_COUNT;
     switch (rq->op) {
@@ -225,28 +201,20 @@ static int plan_inquiry(const struct cx *c, const struct fmt_bill_request *rq,
     default:
         pl->fn = CX_FN_BILL_DRAFTS;
         if (rq->f_status != FMT_DRAFT_NONE) {
-            const char *v = cx_tab_bank(&p->t_draft_status,
-                                        fmt_draft_status_name(rq->f_status));
-            if (!v)
+            const char *code = cx_tab_bank(&p->t_draft_status,
+                                           fmt_draft_status_name(rq->f_status));
+            if (!code)
                 return h2h_err_set(err, H2H_EINVALID,
                                    "status filter %s: not in this bank's "
                                    "draft_status_map",
                                    fmt_draft_status_name(rq->f_status));
-            put(&b, CX_T_DRAFT_STATUS, v);
+            cx_fv_put(&b, v, CX_T_DRAFT_STATUS, code);
         }
-        put_date(&b, CX_T_MATURITY_FROM, rq->f_maturity_from);
-        put_date(&b, CX_T_MATURITY_TO, rq->f_maturity_to);
+        cx_fv_date(&b, v, CX_T_MATURITY_FROM, rq->f_maturity_from);
+        cx_fv_date(&b, v, CX_T_MATURITY_TO, rq->f_maturity_to);
         break;
     }
-    return b.oom ? h2h_err_set(err, H2H_ENOMEM, "out of memory") : 0;
-}
-
-static int id_ok(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    return n >= 1 && n < 72 &&
-           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                     "0123456789-_.") == n;
+    return cx_fv_done(&b, err);
 }
 
 int cx_bill_plan(const struct cx *c, const char *path, const char *serial,
@@ -273,7 +241,7 @@ int cx_bill_plan(const struct cx *c, const char *path, const char *serial,
                          c->base.bank);
         goto out;
     }
-    if (!id_ok(rq.req_id)) {
+    if (!cx_fv_id_ok(rq.req_id)) {
         rc = h2h_err_set(err, H2H_EINVALID,
                          "ReqId: 1 to 71 of A-Z a-z 0-9 - _ .");
         goto out;
@@ -292,49 +260,11 @@ out:
 
 /* ---- answers -> results ------------------------------------------------- */
 
-static int dup_to(char **dst, const char *s)
-{
-    if (!s || !*s)
-        return 0;
-    return (*dst = strdup(s)) ? 0 : H2H_ENOMEM;
-}
-
-static int iso_date(const struct cx *c, const char *s, char **dst,
-                    const char *what, struct h2h_err *err)
-{
-    char iso[11];
-    if (!s || !*s)
-        return 0;
-    if (cx_date_to_iso(c->p, s, iso, err) != 0)
-        return h2h_err_set(err, H2H_EPROTO, "%s \"%.20s\" is not a date in %s",
-                           what, s, c->p->date_format);
-    return dup_to(dst, iso) ? h2h_err_set(err, H2H_ENOMEM, "out of memory") : 0;
-}
-
-static int money(const struct cx *c, const char *s, struct fmt_amount *a,
-                 const char *what, struct h2h_err *err)
-{
-    if (!s || !*s)
-        return 0;
-    if (cx_amount_to_minor(c->p, s, &a->minor, err) != 0 || a->minor < 0)
-        return h2h_err_set(err, H2H_EPROTO, "%s \"%.20s\" is not an amount",
-                           what, s);
-    memcpy(a->ccy, "CNY", 4);
-    return 0;
-}
-
-static int unknown(const char *table, const char *v, struct h2h_err *err)
-{
-    return h2h_err_set(err, H2H_EPROTO,
-                       "bank.status.unknown: \"%.30s\" is not in %s",
-                       v ? v : "", table);
-}
-
 static int party(struct fmt_bill_party *p, const char *name, const char *acct,
                  const char *bank)
 {
-    if (dup_to(&p->party.name, name) || dup_to(&p->acct.other_id, acct) ||
-        dup_to(&p->bank_code, bank))
+    if (cx_fv_dup(&p->party.name, name) || cx_fv_dup(&p->acct.other_id, acct) ||
+        cx_fv_dup(&p->bank_code, bank))
         return H2H_ENOMEM;
     return 0;
 }
@@ -362,17 +292,17 @@ static int row_draft(const struct cx *c, char *const *r, struct fmt_draft *d,
 {
     const struct cx_profile *p = c->p;
     int rc;
-    if (dup_to(&d->number, r[CX_K_DRAFT_NO]))
+    if (cx_fv_dup(&d->number, r[CX_K_DRAFT_NO]))
         goto oom;
     if (r[CX_K_DRAFT_KIND] && *r[CX_K_DRAFT_KIND]) {
         const char *k = cx_tab_name(&p->t_draft_kinds, r[CX_K_DRAFT_KIND]);
         if (!k || fmt_draft_kind_parse(k, &d->kind, NULL) != 0)
-            return unknown("draft_kinds", r[CX_K_DRAFT_KIND], err);
+            return cx_fv_unknown("draft_kinds", r[CX_K_DRAFT_KIND], err);
     }
     if (r[CX_K_DRAFT_STATUS] && *r[CX_K_DRAFT_STATUS]) {
         const char *s = cx_tab_name(&p->t_draft_status, r[CX_K_DRAFT_STATUS]);
         if (!s || fmt_draft_status_parse(s, &d->status, NULL) != 0)
-            return unknown("draft_status_map", r[CX_K_DRAFT_STATUS], err);
+            return cx_fv_unknown("draft_status_map", r[CX_K_DRAFT_STATUS], err);
         if (fmt_draft_status_pending(d->status)) {
             /* rows carry no direction: a pending piece in an answer to us
              * is our operation, from the state it starts in (bill.h) */
@@ -380,11 +310,11 @@ static int row_draft(const struct cx *c, char *const *r, struct fmt_draft *d,
             d->prev_status = pending_from(d->status);
         }
     }
-    if ((rc = money(c, r[CX_K_AMOUNT], &d->amount, "amount", err)) ||
-        (rc = iso_date(c, r[CX_K_ISSUE_DATE], &d->issue_date, "issue_date",
-                       err)) ||
-        (rc = iso_date(c, r[CX_K_MATURITY_DATE], &d->maturity_date,
-                       "maturity_date", err)))
+    if ((rc = cx_fv_money(c, r[CX_K_AMOUNT], &d->amount, "amount", err)) ||
+        (rc = cx_fv_iso_date(c, r[CX_K_ISSUE_DATE], &d->issue_date,
+                             "issue_date", err)) ||
+        (rc = cx_fv_iso_date(c, r[CX_K_MATURITY_DATE], &d->maturity_date,
+                             "maturity_date", err)))
         return rc;
     if (party(&d->drawer, r[CX_K_DRAWER_NAME], r[CX_K_DRAWER_ACCOUNT],
               r[CX_K_DRAWER_BANK]) ||
@@ -397,9 +327,9 @@ static int row_draft(const struct cx *c, char *const *r, struct fmt_draft *d,
         goto oom;
     const char *tr = r[CX_K_TRANSFERABLE], *dv = r[CX_K_DIVISIBLE];
     if (tr && *tr && strcmp(tr, p->yes) && strcmp(tr, p->no))
-        return unknown("yes_no", tr, err);
+        return cx_fv_unknown("yes_no", tr, err);
     if (dv && *dv && strcmp(dv, p->yes) && strcmp(dv, p->no))
-        return unknown("yes_no", dv, err);
+        return cx_fv_unknown("yes_no", dv, err);
     d->not_transferable = tr && strcmp(tr, p->no) == 0;
     d->divisible = dv && strcmp(dv, p->yes) == 0;
     d->sub_from = num(r[CX_K_SUB_FROM]);
@@ -437,19 +367,10 @@ static int add_drafts(const struct cx *c, struct fmt_bill_result *res,
 static int render(const struct fmt_bill_result *r, char **doc, size_t *len,
                   struct h2h_err *err)
 {
-    *doc = NULL;
-    *len = 0;
-    FILE *f = open_memstream(doc, len);
+    FILE *f = cx_fv_doc_open(doc, len, err);
     if (!f)
-        return h2h_err_set(err, H2H_ENOMEM, "out of memory");
-    int rc = fmt_canon_bill_write_result(f, r, err);
-    if (fclose(f) != 0 && rc == 0)
-        rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
-    if (rc < 0) {
-        free(*doc);
-        *doc = NULL;
-    }
-    return rc;
+        return H2H_ENOMEM;
+    return cx_fv_doc_close(f, fmt_canon_bill_write_result(f, r, err), doc, err);
 }
 
 static int set_outcome(const struct cx *c, struct fmt_bill_result *res,
@@ -458,10 +379,10 @@ static int set_outcome(const struct cx *c, struct fmt_bill_result *res,
     const char *st = a->top[CX_K_STATUS];
     const char *o = cx_tab_name(&c->p->t_results, st);
     if (!o || fmt_bill_outcome_parse(o, &res->outcome, NULL) != 0)
-        return unknown("request_results", st, err);
+        return cx_fv_unknown("request_results", st, err);
     const char *rc = a->top[CX_K_REASON_CODE], *rt = a->top[CX_K_REASON];
-    if (dup_to(&res->bank_code, rc && *rc ? rc : a->code) ||
-        dup_to(&res->bank_text, rt && *rt ? rt : a->message))
+    if (cx_fv_dup(&res->bank_code, rc && *rc ? rc : a->code) ||
+        cx_fv_dup(&res->bank_text, rt && *rt ? rt : a->message))
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     return 0;
 }
@@ -506,22 +427,25 @@ int cx_bill_pool_doc(const struct cx *c, const char *req_id,
     res.op = FMT_BILL_OP_POOL_OVERVIEW;
     res.outcome = FMT_BILL_ACCEPTED;
     res.has_pool = 1;
-    if (dup_to(&res.req_id, req_id ? req_id : "h2hd-pool") ||
-        dup_to(&res.bank_code, a->code) || dup_to(&res.bank_text, a->message) ||
-        dup_to(&pp->pool_id, a->top[CX_K_POOL_ID])) {
+    if (cx_fv_dup(&res.req_id, req_id ? req_id : "h2hd-pool") ||
+        cx_fv_dup(&res.bank_code, a->code) ||
+        cx_fv_dup(&res.bank_text, a->message) ||
+        cx_fv_dup(&pp->pool_id, a->top[CX_K_POOL_ID])) {
         h2h_err_set(err, H2H_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = iso_date(c, a->top[CX_K_AS_OF], &pp->as_of, "as_of", err)) ||
-        (rc = money(c, a->top[CX_K_PLEDGED_TOTAL], &pp->pledged_total,
-                    "pledged_total", err)) ||
-        (rc = money(c, a->top[CX_K_DEPOSIT], &pp->deposit, "deposit", err)) ||
-        (rc = money(c, a->top[CX_K_QUOTA_TOTAL], &pp->quota_total,
-                    "quota_total", err)) ||
-        (rc = money(c, a->top[CX_K_QUOTA_USED], &pp->quota_used, "quota_used",
-                    err)) ||
-        (rc = money(c, a->top[CX_K_QUOTA_AVAILABLE], &pp->quota_available,
-                    "quota_available", err)))
+    if ((rc =
+             cx_fv_iso_date(c, a->top[CX_K_AS_OF], &pp->as_of, "as_of", err)) ||
+        (rc = cx_fv_money(c, a->top[CX_K_PLEDGED_TOTAL], &pp->pledged_total,
+                          "pledged_total", err)) ||
+        (rc = cx_fv_money(c, a->top[CX_K_DEPOSIT], &pp->deposit, "deposit",
+                          err)) ||
+        (rc = cx_fv_money(c, a->top[CX_K_QUOTA_TOTAL], &pp->quota_total,
+                          "quota_total", err)) ||
+        (rc = cx_fv_money(c, a->top[CX_K_QUOTA_USED], &pp->quota_used,
+                          "quota_used", err)) ||
+        (rc = cx_fv_money(c, a->top[CX_K_QUOTA_AVAILABLE], &pp->quota_available,
+                          "quota_available", err)))
         goto out;
     pp->pledged_count = num(a->top[CX_K_PLEDGED_COUNT]);
     if (sum &&
@@ -558,17 +482,17 @@ static int add_history(const struct cx *c, struct fmt_bill_result *res,
         int rc;
         const char *op = cx_tab_name(&c->p->t_bill_ops, r[CX_K_EVENT_OP]);
         if (!op || fmt_bill_op_parse(op, &e->op, NULL) != 0)
-            return unknown("bill_ops", r[CX_K_EVENT_OP], err);
+            return cx_fv_unknown("bill_ops", r[CX_K_EVENT_OP], err);
         const char *st =
             cx_tab_name(&c->p->t_draft_status, r[CX_K_DRAFT_STATUS]);
         if (!st || fmt_draft_status_parse(st, &e->status, NULL) != 0)
-            return unknown("draft_status_map", r[CX_K_DRAFT_STATUS], err);
-        if ((rc = iso_date(c, r[CX_K_EVENT_DATE], &e->time, "event_date",
-                           err)) ||
-            (rc = money(c, r[CX_K_AMOUNT], &e->amount, "amount", err)))
+            return cx_fv_unknown("draft_status_map", r[CX_K_DRAFT_STATUS], err);
+        if ((rc = cx_fv_iso_date(c, r[CX_K_EVENT_DATE], &e->time, "event_date",
+                                 err)) ||
+            (rc = cx_fv_money(c, r[CX_K_AMOUNT], &e->amount, "amount", err)))
             return rc;
-        if (dup_to(&e->from.party.name, r[CX_K_FROM_NAME]) ||
-            dup_to(&e->to.party.name, r[CX_K_TO_NAME]))
+        if (cx_fv_dup(&e->from.party.name, r[CX_K_FROM_NAME]) ||
+            cx_fv_dup(&e->to.party.name, r[CX_K_TO_NAME]))
             return h2h_err_set(err, H2H_ENOMEM, "out of memory");
         e->sub_from = num(r[CX_K_SUB_FROM]);
         e->sub_to = num(r[CX_K_SUB_TO]);
@@ -582,15 +506,16 @@ static int row_notice(const struct cx *c, char *const *r,
     int rc;
     const char *k = cx_tab_name(&c->p->t_bill_ops, r[CX_K_NOTICE_KIND]);
     if (!k || fmt_bill_op_parse(k, &n->kind, NULL) != 0)
-        return unknown("bill_ops", r[CX_K_NOTICE_KIND], err);
-    if (dup_to(&n->notice_id, r[CX_K_NOTICE_ID]) ||
+        return cx_fv_unknown("bill_ops", r[CX_K_NOTICE_KIND], err);
+    if (cx_fv_dup(&n->notice_id, r[CX_K_NOTICE_ID]) ||
         party(&n->from, r[CX_K_FROM_NAME], r[CX_K_FROM_ACCOUNT],
               r[CX_K_FROM_BANK]) ||
-        dup_to(&n->reason, r[CX_K_REASON]))
+        cx_fv_dup(&n->reason, r[CX_K_REASON]))
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
-    if ((rc = iso_date(c, r[CX_K_RECEIVED_DATE], &n->time, "received_date",
-                       err)) ||
-        (rc = money(c, r[CX_K_CLAIM_AMOUNT], &n->amount, "claim_amount", err)))
+    if ((rc = cx_fv_iso_date(c, r[CX_K_RECEIVED_DATE], &n->time,
+                             "received_date", err)) ||
+        (rc = cx_fv_money(c, r[CX_K_CLAIM_AMOUNT], &n->amount, "claim_amount",
+                          err)))
         return rc;
     return row_draft(c, r, &n->draft, err);
 }
@@ -609,8 +534,8 @@ int cx_bill_list_doc(const struct cx *c, const char *req_id, const char *op,
     }
     fmt_bill_op_parse(op, &res.op, NULL);
     res.outcome = FMT_BILL_ACCEPTED;
-    if (n_pages && (dup_to(&res.bank_code, pages[0]->code) ||
-                    dup_to(&res.bank_text, pages[0]->message))) {
+    if (n_pages && (cx_fv_dup(&res.bank_code, pages[0]->code) ||
+                    cx_fv_dup(&res.bank_text, pages[0]->message))) {
         rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
         goto out;
     }
@@ -659,18 +584,10 @@ int cx_bill_notice_doc(const struct cx *c, const struct cx_answer *a, size_t i,
         /* a notice's draft is as presented: no state of ours yet */
         n.draft.status = FMT_DRAFT_NONE;
         n.draft.pending_dir = FMT_BILL_DIR_NONE;
-        FILE *f = open_memstream(doc, len);
-        if (!f) {
-            rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
-        } else {
-            rc = fmt_canon_bill_write_notice(f, &n, err);
-            if (fclose(f) != 0 && rc == 0)
-                rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
-            if (rc < 0) {
-                free(*doc);
-                *doc = NULL;
-            }
-        }
+        FILE *f = cx_fv_doc_open(doc, len, err);
+        rc = f ? cx_fv_doc_close(f, fmt_canon_bill_write_notice(f, &n, err),
+                                 doc, err)
+               : H2H_ENOMEM;
     }
     fmt_bill_notice_release(&n);
     return rc;

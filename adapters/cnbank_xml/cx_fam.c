@@ -223,34 +223,52 @@ bad:
     return NULL;
 }
 
-/* The serial of the financing whose ReqId is req_id (cancel, inquiry). */
-static int serial_of(void *data, const char *req_id, char *serial, size_t n)
+int cx_fam_rec_each(const struct cx *c, int (*fn)(json_t *rec, void *data),
+                    void *data)
 {
-    const struct cx *c = data;
     DIR *d = opendir(c->fam_dir);
     struct dirent *e;
-    int rc = -1;
-    while (d && rc != 0 && (e = readdir(d)) != NULL) {
+    int stop = 0;
+    while (d && !stop && (e = readdir(d)) != NULL) {
         size_t l = strlen(e->d_name);
-        if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0 ||
-            e->d_name[0] == '.')
+        if (e->d_name[0] == '.' || l < 6 ||
+            strcmp(e->d_name + l - 5, ".json") != 0)
             continue;
         char id[96];
         snprintf(id, sizeof(id), "%.*s", (int)(l - 5), e->d_name);
-        json_t *r = cx_fam_rec_load(c, id);
-        const char *q = json_string_value(json_object_get(r, "req_id"));
-        const char *s = json_string_value(json_object_get(r, "serial"));
-        if (q && s && strcmp(q, req_id) == 0 &&
-            json_integer_value(json_object_get(r, "fn")) ==
-                CX_FN_SCF_FINANCING) {
-            snprintf(serial, n, "%s", s);
-            rc = 0;
-        }
-        json_decref(r);
+        json_t *rec = cx_fam_rec_load(c, id);
+        if (rec)
+            stop = fn(rec, data);
+        json_decref(rec);
     }
     if (d)
         closedir(d);
-    return rc;
+    return stop;
+}
+
+struct serial_q {
+    const char *req_id;
+    char *serial;
+    size_t n;
+};
+
+static int serial_match(json_t *rec, void *data)
+{
+    struct serial_q *q = data;
+    const char *r = json_string_value(json_object_get(rec, "req_id"));
+    const char *s = json_string_value(json_object_get(rec, "serial"));
+    if (!r || !s || strcmp(r, q->req_id) != 0 ||
+        json_integer_value(json_object_get(rec, "fn")) != CX_FN_SCF_FINANCING)
+        return 0;
+    snprintf(q->serial, q->n, "%s", s);
+    return 1;
+}
+
+/* The serial of the financing whose ReqId is req_id (cancel, inquiry). */
+static int serial_of(void *data, const char *req_id, char *serial, size_t n)
+{
+    struct serial_q q = {.req_id = req_id, .serial = serial, .n = n};
+    return cx_fam_rec_each(data, serial_match, &q) ? 0 : -1;
 }
 
 static int plan(struct cx_fop *f)
@@ -429,16 +447,7 @@ static void call_cb(struct cx *c, const struct cx_reply *r, void *data)
     if (f->pl.inquiry && f->step == 0 &&
         c->p->fn[f->ans_fn].result[CX_K_ITEMS]) {
         /* every page of a list */
-        const char *nx = a->top[CX_K_NEXT], *mo = a->top[CX_K_MORE];
-        if (c->p->paging == CX_PAGING_TOKEN && nx && *nx && strlen(nx) < 70) {
-            snprintf(f->page, sizeof(f->page), "%s", nx);
-            more = 1;
-        } else if (c->p->paging == CX_PAGING_PAGE && mo && a->n_items &&
-                   strcmp(mo, c->p->more_value) == 0) {
-            snprintf(f->page, sizeof(f->page), "%ld",
-                     strtol(f->page, NULL, 10) + 1);
-            more = 1;
-        }
+        more = cx_fam_page_next(c->p, a, f->page, sizeof(f->page));
         if (f->n_pages + 1 >= MAX_PAGES)
             more = 0;
     }
@@ -489,13 +498,39 @@ static int next_call(struct cx_fop *f, struct h2h_err *err)
     }
     for (int t = CX_T_FUNCTION; t <= CX_T_TIME; t++)
         v.v[t] = NULL;
-    if (c->p->fn[f->pl.fn].result[CX_K_ITEMS]) {
-        if (!f->n_pages && c->p->paging == CX_PAGING_PAGE)
-            snprintf(f->page, sizeof(f->page), "%ld", c->p->page_first);
+    if (!f->n_pages)
+        cx_fam_page_first(c->p, f->pl.fn, f->page, sizeof(f->page), &v);
+    else /* a next page: only lists have one */
         v.v[CX_T_PAGE] = f->page;
-    }
     f->ans_fn = f->pl.fn;
     return cx_call(c, f->pl.fn, &v, call_cb, f, err);
+}
+
+void cx_fam_page_first(const struct cx_profile *p, enum cx_fn fn, char *page,
+                       size_t n, struct cx_vals *v)
+{
+    page[0] = '\0';
+    if (!p->fn[fn].result[CX_K_ITEMS])
+        return;
+    if (p->paging == CX_PAGING_PAGE)
+        snprintf(page, n, "%ld", p->page_first);
+    v->v[CX_T_PAGE] = page;
+}
+
+int cx_fam_page_next(const struct cx_profile *p, const struct cx_answer *a,
+                     char *page, size_t n)
+{
+    const char *nx = a->top[CX_K_NEXT], *mo = a->top[CX_K_MORE];
+    if (p->paging == CX_PAGING_TOKEN && nx && *nx && strlen(nx) < 70) {
+        snprintf(page, n, "%s", nx);
+        return 1;
+    }
+    if (p->paging == CX_PAGING_PAGE && mo && a->n_items &&
+        strcmp(mo, p->more_value) == 0) {
+        snprintf(page, n, "%ld", strtol(page, NULL, 10) + 1);
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- finish (thread pool) ------------------------------------------------ */

@@ -22,7 +22,6 @@
  */
 #include "cx_int.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,26 +124,18 @@ static int followed(const json_t *rec)
            fn == CX_FN_VOUCHER_OPERATION;
 }
 
+static int take_followed(json_t *rec, void *data)
+{
+    if (followed(rec))
+        json_array_append(data, rec);
+    return 0;
+}
+
 static void scan_work(uv_work_t *w)
 {
     struct cx_round *r = w->data;
-    DIR *d = opendir(r->c->fam_dir);
-    struct dirent *e;
-    r->recs = json_array();
-    while (d && r->recs && (e = readdir(d)) != NULL) {
-        size_t l = strlen(e->d_name);
-        if (e->d_name[0] == '.' || l < 6 ||
-            strcmp(e->d_name + l - 5, ".json") != 0)
-            continue;
-        char id[96];
-        snprintf(id, sizeof(id), "%.*s", (int)(l - 5), e->d_name);
-        json_t *rec = cx_fam_rec_load(r->c, id);
-        if (rec && followed(rec))
-            json_array_append(r->recs, rec);
-        json_decref(rec);
-    }
-    if (d)
-        closedir(d);
+    if ((r->recs = json_array()))
+        cx_fam_rec_each(r->c, take_followed, r->recs);
 }
 
 static void after(uv_work_t *w, int status)
@@ -285,18 +276,8 @@ static void call_cb(struct cx *c, const struct cx_reply *rp, void *data)
     }
     const struct cx_answer *k = r->pages[r->n_pages - 1];
     int more = 0;
-    if (c->p->fn[r->fn].result[CX_K_ITEMS] && r->n_pages < MAX_PAGES) {
-        const char *nx = k->top[CX_K_NEXT], *mo = k->top[CX_K_MORE];
-        if (c->p->paging == CX_PAGING_TOKEN && nx && *nx && strlen(nx) < 70) {
-            snprintf(r->page, sizeof(r->page), "%s", nx);
-            more = 1;
-        } else if (c->p->paging == CX_PAGING_PAGE && mo && k->n_items &&
-                   strcmp(mo, c->p->more_value) == 0) {
-            snprintf(r->page, sizeof(r->page), "%ld",
-                     strtol(r->page, NULL, 10) + 1);
-            more = 1;
-        }
-    }
+    if (c->p->fn[r->fn].result[CX_K_ITEMS] && r->n_pages < MAX_PAGES)
+        more = cx_fam_page_next(c->p, k, r->page, sizeof(r->page));
     if (more) {
         struct cx_vals v;
         memset(&v, 0, sizeof(v));
@@ -391,17 +372,30 @@ static void hash_stem(const char *prefix, const char *doc, size_t len,
              h[2], h[3], h[4], h[5], h[6], h[7]);
 }
 
-/* The sum kept in fam/<name>: 1 when it differs from sum (or is absent). */
-static int sum_changed(const struct cx *c, const char *name, const char *sum)
+/* A figures result (pool, holdings) and its sum: to the outbox as
+ * <what>-<hash>, then fam/<what>.sum, only when the sum kept there differs
+ * (or is absent). */
+static int put_changed(struct cx_round *r, const char *what, const char *doc,
+                       size_t len, const char *sum)
 {
-    char path[CX_PATH_MAX], *was = NULL;
-    size_t len = 0;
+    const struct cx *c = r->c;
+    char name[32], path[CX_PATH_MAX], stem[96], *was = NULL;
+    size_t wl = 0;
+    snprintf(name, sizeof(name), "%s.sum", what);
     fsu_join(path, sizeof(path), c->fam_dir, name);
-    if (fsu_read_file(path, 1u << 20, &was, &len, NULL) < 0)
-        return 1;
-    int ch = strcmp(was, sum) != 0;
-    free(was);
-    return ch;
+    if (fsu_read_file(path, 1u << 20, &was, &wl, NULL) >= 0) {
+        int same = strcmp(was, sum) == 0;
+        free(was);
+        if (same)
+            return 0;
+    }
+    hash_stem(what, doc, len, stem, sizeof(stem));
+    int rc = cx_fam_outbox_put(c, stem, doc, len, &r->werr);
+    if (rc == 0)
+        rc = fsu_write_file(c->fam_dir, name, sum, strlen(sum), FSU_REPLACE,
+                            &r->werr);
+    r->wrote |= rc == 0;
+    return rc;
 }
 
 static void list_work(uv_work_t *w)
@@ -445,27 +439,15 @@ static void list_work(uv_work_t *w)
         snprintf(rid, sizeof(rid), "pool-%s", day);
         r->wrc =
             cx_bill_pool_doc(c, rid, r->pages[0], &doc, &len, &sum, &r->werr);
-        if (r->wrc == 0 && sum_changed(c, "pool.sum", sum)) {
-            hash_stem("pool", doc, len, stem, sizeof(stem));
-            r->wrc = cx_fam_outbox_put(c, stem, doc, len, &r->werr);
-            if (r->wrc == 0)
-                r->wrc = fsu_write_file(c->fam_dir, "pool.sum", sum,
-                                        strlen(sum), FSU_REPLACE, &r->werr);
-            r->wrote |= r->wrc == 0;
-        }
+        if (r->wrc == 0)
+            r->wrc = put_changed(r, "pool", doc, len, sum);
         goto out;
     }
     /* holdings */
     r->wrc = cx_scf_holdings_doc(c, NULL, r->pages, r->n_pages, &doc, &len,
                                  &sum, &r->werr);
-    if (r->wrc == 0 && sum_changed(c, "holdings.sum", sum)) {
-        hash_stem("holdings", doc, len, stem, sizeof(stem));
-        r->wrc = cx_fam_outbox_put(c, stem, doc, len, &r->werr);
-        if (r->wrc == 0)
-            r->wrc = fsu_write_file(c->fam_dir, "holdings.sum", sum,
-                                    strlen(sum), FSU_REPLACE, &r->werr);
-        r->wrote |= r->wrc == 0;
-    }
+    if (r->wrc == 0)
+        r->wrc = put_changed(r, "holdings", doc, len, sum);
 out:
     free(doc);
     free(sum);
@@ -516,11 +498,7 @@ static void advance(struct cx_round *r)
             r->done_steps |= 1 << r->step;
             struct cx_vals v;
             memset(&v, 0, sizeof(v));
-            if (c->p->fn[fn].result[CX_K_ITEMS]) {
-                if (c->p->paging == CX_PAGING_PAGE)
-                    snprintf(r->page, sizeof(r->page), "%ld", c->p->page_first);
-                v.v[CX_T_PAGE] = r->page;
-            }
+            cx_fam_page_first(c->p, fn, r->page, sizeof(r->page), &v);
             if (fn == CX_FN_VOUCHER_LIST)
                 v.v[CX_T_HOLDER] = "us";
             if (call(r, fn, &v) == 0)

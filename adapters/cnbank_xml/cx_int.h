@@ -14,6 +14,7 @@
  *   cx_stmt.c      transactions (paged) -> canonical statement; receipts
  *   cx_profile_fam.c  the bill pool / scf families' value tables
  *   cx_bill.c, cx_scf.c  bill / scf requests -> plans; answers -> results
+ *   cx_fam_val.c   the values both families convert the same way
  *   cx_fam.c       submit and recover of bill / scf messages (records)
  *   cx_fam_poll.c  the bills round of a poll
  *
@@ -24,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 #include <libconfig.h>
@@ -775,6 +777,50 @@ void cx_plan_release(struct cx_plan *pl);
 int cx_plan_set(struct cx_plan *pl, struct cx_vals *v, enum cx_tok t,
                 const char *s);
 
+/* The values cx_bill.c and cx_scf.c convert alike (cx_fam_val.c), any
+ * thread.  Into a plan: put copies s (NULL: nothing) as token t of v (the
+ * plan's own vals or an item's); date and minor write an ISO date / minor
+ * units in the profile's format and unit; a failed copy sets oom, which
+ * the planner turns into H2H_ENOMEM once. */
+struct fmt_account;
+struct fmt_amount;
+struct cx_fvals {
+    const struct cx *c;
+    struct cx_plan *pl;
+    int oom;
+};
+void cx_fv_put(struct cx_fvals *b, struct cx_vals *v, enum cx_tok t,
+               const char *s);
+void cx_fv_date(struct cx_fvals *b, struct cx_vals *v, enum cx_tok t,
+                const char *iso);
+void cx_fv_minor(struct cx_fvals *b, struct cx_vals *v, enum cx_tok t,
+                 int64_t minor);
+/* 0, or H2H_ENOMEM when a put of b failed. */
+int cx_fv_done(const struct cx_fvals *b, struct h2h_err *err);
+/* An account's number (other id, else IBAN; NULL: none); our first. */
+const char *cx_fv_acct(const struct fmt_account *a);
+const char *cx_fv_our_account(const struct cx *c);
+/* A treasury ReqId: 1 to 71 of A-Z a-z 0-9 - _ . */
+int cx_fv_id_ok(const char *s);
+/* Out of an answer, each doing nothing for NULL or "": dup a copy into
+ * *dst (H2H_ENOMEM, err untouched); iso_date a date in the profile's
+ * format into a new ISO string; minor_of / money an amount (money: CNY);
+ * what names the value in the H2H_EPROTO message.  unknown: the
+ * bank.status.unknown error for a value v that table does not list. */
+int cx_fv_dup(char **dst, const char *s);
+int cx_fv_iso_date(const struct cx *c, const char *s, char **dst,
+                   const char *what, struct h2h_err *err);
+int cx_fv_minor_of(const struct cx *c, const char *s, int64_t *m,
+                   const char *what, struct h2h_err *err);
+int cx_fv_money(const struct cx *c, const char *s, struct fmt_amount *a,
+                const char *what, struct h2h_err *err);
+int cx_fv_unknown(const char *table, const char *v, struct h2h_err *err);
+/* A result document written to memory: open (NULL: out of memory, err
+ * set), write to it, then close with the writer's rc; on failure *doc is
+ * freed and NULL. */
+FILE *cx_fv_doc_open(char **doc, size_t *len, struct h2h_err *err);
+int cx_fv_doc_close(FILE *f, int rc, char **doc, struct h2h_err *err);
+
 /* Thread pool.  Read the dropped bill request at path and plan it for
  * this bank: every value the bank would refuse is H2H_EINVALID naming
  * the field, before anything is sent.  serial: the message's. */
@@ -845,6 +891,19 @@ int cx_bills_round(struct cx *c, cx_round_done_fn done, void *data,
  * when this bank's rounds did not deliver it. */
 int cx_fam_notice_kind(const struct cx *c, const char *id, char *kind,
                        size_t n);
+/* Thread pool: fn(rec, data) for each record in state_dir/fam until fn
+ * returns nonzero, which this returns (0: all were seen). */
+int cx_fam_rec_each(const struct cx *c, int (*fn)(json_t *rec, void *data),
+                    void *data);
+/* The {page} of a list's calls (submit's inquiries and rounds alike),
+ * kept in page[n]: first sets it in v when fn is a list; next, after an
+ * ok answer a, 1 with page set to the next page's when the bank says there
+ * is more (a page style answer without rows ends the list), 0 at the end.
+ * The callers cap the number of pages. */
+void cx_fam_page_first(const struct cx_profile *p, enum cx_fn fn, char *page,
+                       size_t n, struct cx_vals *v);
+int cx_fam_page_next(const struct cx_profile *p, const struct cx_answer *a,
+                     char *page, size_t n);
 /* A plan good enough for the answers to a recorded request (rounds). */
 int cx_fam_rec_plan(const json_t *rec, struct cx_plan *pl);
 

@@ -25,51 +25,35 @@
 
 #define REQUEST_MAX (4u << 20)
 
-struct sset {
-    const struct cx *c;
-    struct cx_plan *pl;
-    int oom;
-};
-
-static void put(struct sset *b, struct cx_vals *v, enum cx_tok t, const char *s)
+/* The treasury's id of the request and its operation, for the results. */
+static void named(struct cx_plan *pl, const char *req_id, const char *op)
 {
-    if (s && cx_plan_set(b->pl, v, t, s) != 0)
-        b->oom = 1;
+    snprintf(pl->req_id, sizeof(pl->req_id), "%s", req_id ? req_id : "");
+    snprintf(pl->op, sizeof(pl->op), "%s", op ? op : "");
 }
 
-static void put_date(struct sset *b, struct cx_vals *v, enum cx_tok t,
-                     const char *iso)
+/* A cancellation or an inquiry names its financing by ReqId (orig, noted
+ * in the plan): the serial that went to the bank, into os; H2H_EINVALID
+ * at where when no financing of that id was sent. */
+static int orig_serial(const struct cx *c, const char *where, const char *orig,
+                       cx_serial_of_fn serial_of, void *data,
+                       struct cx_plan *pl, char *os, size_t n,
+                       struct h2h_err *err)
 {
-    char buf[40];
-    if (!iso || !*iso)
-        return;
-    cx_date_format(b->c->p, iso, buf, sizeof(buf));
-    put(b, v, t, buf);
-}
-
-static void put_minor(struct sset *b, struct cx_vals *v, enum cx_tok t,
-                      int64_t minor)
-{
-    char buf[40];
-    cx_amount_format(b->c->p, minor, buf, sizeof(buf));
-    put(b, v, t, buf);
-}
-
-static const char *acct_no(const struct fmt_account *a)
-{
-    return a->other_id ? a->other_id : a->iban;
-}
-
-static const char *first_account(const struct cx *c)
-{
-    return c->s.n_accounts ? c->s.accounts[0] : NULL;
+    snprintf(pl->orig_req, sizeof(pl->orig_req), "%s", orig ? orig : "");
+    if (orig && serial_of(data, orig, os, n) == 0)
+        return 0;
+    return h2h_err_set(err, H2H_EINVALID,
+                       "%s %s: no financing request of that id was sent to "
+                       "bank %s",
+                       where, orig ? orig : "(none)", c->base.bank);
 }
 
 static int plan_financing(const struct cx *c, const struct fmt_scf_request *r,
                           struct cx_plan *pl, struct h2h_err *err)
 {
     const struct cx_profile *p = c->p;
-    struct sset b = {.c = c, .pl = pl};
+    struct cx_fvals b = {.c = c, .pl = pl};
     struct cx_vals *v = &pl->v;
     const char *kind = cx_tab_bank(&p->t_fin_kinds, fmt_scf_kind_name(r->kind));
     if (!kind)
@@ -93,22 +77,22 @@ static int plan_financing(const struct cx *c, const struct fmt_scf_request *r,
                            r->n_invoices, p->limits.batch_items);
     pl->fn = CX_FN_SCF_FINANCING;
     pl->query = CX_FN_SCF_QUERY;
-    snprintf(pl->op, sizeof(pl->op), "financing");
-    put(&b, v, CX_T_SERIAL, pl->serial);
-    put(&b, v, CX_T_FINANCING_KIND, kind);
-    put(&b, v, CX_T_OUR_ACCOUNT,
-        acct_no(&r->credit_acct) ? acct_no(&r->credit_acct) : first_account(c));
-    put_minor(&b, v, CX_T_AMOUNT, r->requested.minor);
-    put(&b, v, CX_T_CURRENCY, r->ccy);
-    put(&b, v, CX_T_CURRENCY_CODE, ccy);
-    put_date(&b, v, CX_T_VALUE_DATE, r->value_date);
-    put(&b, v, CX_T_PRODUCT, r->product);
-    put(&b, v, CX_T_AGREEMENT_REF, r->agreement_ref);
-    put(&b, v, CX_T_CONTRACT_REF, r->contract_ref);
-    put(&b, v, CX_T_MEMO, r->addtl_info);
+    cx_fv_put(&b, v, CX_T_SERIAL, pl->serial);
+    cx_fv_put(&b, v, CX_T_FINANCING_KIND, kind);
+    cx_fv_put(&b, v, CX_T_OUR_ACCOUNT,
+              cx_fv_acct(&r->credit_acct) ? cx_fv_acct(&r->credit_acct)
+                                          : cx_fv_our_account(c));
+    cx_fv_minor(&b, v, CX_T_AMOUNT, r->requested.minor);
+    cx_fv_put(&b, v, CX_T_CURRENCY, r->ccy);
+    cx_fv_put(&b, v, CX_T_CURRENCY_CODE, ccy);
+    cx_fv_date(&b, v, CX_T_VALUE_DATE, r->value_date);
+    cx_fv_put(&b, v, CX_T_PRODUCT, r->product);
+    cx_fv_put(&b, v, CX_T_AGREEMENT_REF, r->agreement_ref);
+    cx_fv_put(&b, v, CX_T_CONTRACT_REF, r->contract_ref);
+    cx_fv_put(&b, v, CX_T_MEMO, r->addtl_info);
     char n[24];
     snprintf(n, sizeof(n), "%zu", r->n_invoices);
-    put(&b, v, CX_T_COUNT, n);
+    cx_fv_put(&b, v, CX_T_COUNT, n);
     if (!(pl->items = calloc(r->n_invoices, sizeof(*pl->items))))
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     pl->n_items = r->n_invoices;
@@ -126,27 +110,28 @@ static int plan_financing(const struct cx *c, const struct fmt_scf_request *r,
                                "Fincg/Invcs: the total overflows");
         total += iv->amount.minor;
         snprintf(n, sizeof(n), "%zu", i + 1);
-        put(&b, it, CX_T_ITEM_NO, n);
-        put(&b, it, CX_T_INVOICE_NO, iv->number);
-        put(&b, it, CX_T_TAX_CODE, iv->tax_invoice_code);
-        put_minor(&b, it, CX_T_INVOICE_AMOUNT, iv->amount.minor);
-        put_date(&b, it, CX_T_INVOICE_ISSUE_DATE, iv->issue_date);
-        put_date(&b, it, CX_T_INVOICE_DUE_DATE, iv->due_date);
-        put(&b, it, CX_T_BUYER_NAME, iv->buyer.name);
-        put(&b, it, CX_T_SELLER_NAME,
-            iv->seller.name ? iv->seller.name : r->requestor.name);
+        cx_fv_put(&b, it, CX_T_ITEM_NO, n);
+        cx_fv_put(&b, it, CX_T_INVOICE_NO, iv->number);
+        cx_fv_put(&b, it, CX_T_TAX_CODE, iv->tax_invoice_code);
+        cx_fv_minor(&b, it, CX_T_INVOICE_AMOUNT, iv->amount.minor);
+        cx_fv_date(&b, it, CX_T_INVOICE_ISSUE_DATE, iv->issue_date);
+        cx_fv_date(&b, it, CX_T_INVOICE_DUE_DATE, iv->due_date);
+        cx_fv_put(&b, it, CX_T_BUYER_NAME, iv->buyer.name);
+        cx_fv_put(&b, it, CX_T_SELLER_NAME,
+                  iv->seller.name ? iv->seller.name : r->requestor.name);
         if (r->kind == FMT_SCF_REVERSE_FACTORING)
-            put(&b, it, CX_T_SELLER_ACCOUNT, acct_no(&iv->seller_acct));
+            cx_fv_put(&b, it, CX_T_SELLER_ACCOUNT,
+                      cx_fv_acct(&iv->seller_acct));
     }
-    put_minor(&b, v, CX_T_TOTAL, total);
-    return b.oom ? h2h_err_set(err, H2H_ENOMEM, "out of memory") : 0;
+    cx_fv_minor(&b, v, CX_T_TOTAL, total);
+    return cx_fv_done(&b, err);
 }
 
 static int plan_vop(const struct cx *c, const struct fmt_canon_scf_vop *w,
                     struct cx_plan *pl, struct h2h_err *err)
 {
     const struct cx_profile *p = c->p;
-    struct sset b = {.c = c, .pl = pl};
+    struct cx_fvals b = {.c = c, .pl = pl};
     struct cx_vals *v = &pl->v;
     const char *opn = fmt_voucher_op_name(w->kind);
     const char *code = cx_tab_bank(&p->t_voucher_ops, opn);
@@ -160,20 +145,19 @@ static int plan_vop(const struct cx *c, const struct fmt_canon_scf_vop *w,
                            w->amount.ccy);
     pl->fn = CX_FN_VOUCHER_OPERATION;
     pl->query = CX_FN_VOUCHER_QUERY;
-    snprintf(pl->req_id, sizeof(pl->req_id), "%s", w->req_id);
-    snprintf(pl->op, sizeof(pl->op), "%s", opn);
-    put(&b, v, CX_T_SERIAL, pl->serial);
-    put(&b, v, CX_T_VOUCHER_OP, code);
+    named(pl, w->req_id, opn);
+    cx_fv_put(&b, v, CX_T_SERIAL, pl->serial);
+    cx_fv_put(&b, v, CX_T_VOUCHER_OP, code);
     /* the platform numbers a new voucher itself */
     if (w->kind != FMT_VOUCHER_ISSUE)
-        put(&b, v, CX_T_VOUCHER_ID, w->voucher_id);
+        cx_fv_put(&b, v, CX_T_VOUCHER_ID, w->voucher_id);
     if (w->amount.ccy[0] && w->amount.minor > 0)
-        put_minor(&b, v, CX_T_AMOUNT, w->amount.minor);
+        cx_fv_minor(&b, v, CX_T_AMOUNT, w->amount.minor);
     switch (w->kind) {
     case FMT_VOUCHER_ISSUE:
     case FMT_VOUCHER_FINANCE:
     case FMT_VOUCHER_SETTLE:
-        put(&b, v, CX_T_OUR_ACCOUNT, first_account(c));
+        cx_fv_put(&b, v, CX_T_OUR_ACCOUNT, cx_fv_our_account(c));
         break;
     default: break;
     }
@@ -182,25 +166,54 @@ static int plan_vop(const struct cx *c, const struct fmt_canon_scf_vop *w,
          * member id alone (a front end that wants an account refuses) */
         const struct aset_party *cp =
             aset_party_find(c->s.parties, c->s.n_parties, w->counterparty);
-        put(&b, v, CX_T_CPTY_NAME, cp ? cp->name : w->counterparty);
+        cx_fv_put(&b, v, CX_T_CPTY_NAME, cp ? cp->name : w->counterparty);
         if (cp) {
-            put(&b, v, CX_T_CPTY_ACCOUNT, cp->account);
-            put(&b, v, CX_T_CPTY_BANK, cp->bank_code);
+            cx_fv_put(&b, v, CX_T_CPTY_ACCOUNT, cp->account);
+            cx_fv_put(&b, v, CX_T_CPTY_BANK, cp->bank_code);
         }
     }
     if (w->kind == FMT_VOUCHER_ISSUE)
-        put_date(&b, v, CX_T_MATURITY_DATE, w->maturity_date);
+        cx_fv_date(&b, v, CX_T_MATURITY_DATE, w->maturity_date);
     if (w->kind == FMT_VOUCHER_REFUSE)
-        put(&b, v, CX_T_REASON, w->ref ? w->ref : "refused");
-    return b.oom ? h2h_err_set(err, H2H_ENOMEM, "out of memory") : 0;
+        cx_fv_put(&b, v, CX_T_REASON, w->ref ? w->ref : "refused");
+    return cx_fv_done(&b, err);
 }
 
-static int id_ok(const char *s)
+static int plan_cancel(const struct cx *c, const struct fmt_scf_cancel *x,
+                       cx_serial_of_fn serial_of, void *data,
+                       struct cx_plan *pl, struct h2h_err *err)
 {
-    size_t n = s ? strlen(s) : 0;
-    return n >= 1 && n < 72 &&
-           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                     "0123456789-_.") == n;
+    struct cx_fvals b = {.c = c, .pl = pl};
+    char os[40];
+    named(pl, x->cancel_id, "cancel");
+    int rc = orig_serial(c, "Cxl/OrgnlReqId", x->orgnl_request_id, serial_of,
+                         data, pl, os, sizeof(os), err);
+    if (rc < 0)
+        return rc;
+    pl->fn = CX_FN_SCF_CANCEL;
+    pl->query = CX_FN_SCF_QUERY;
+    cx_fv_put(&b, &pl->v, CX_T_SERIAL, pl->serial);
+    cx_fv_put(&b, &pl->v, CX_T_ORIG_SERIAL, os);
+    cx_fv_put(&b, &pl->v, CX_T_REASON, x->reason);
+    return cx_fv_done(&b, err);
+}
+
+/* An inquiry about a financing: its scf_query by the financing's serial. */
+static int plan_inquiry(const struct cx *c, const struct fmt_scf_inquiry *q,
+                        cx_serial_of_fn serial_of, void *data,
+                        struct cx_plan *pl, struct h2h_err *err)
+{
+    struct cx_fvals b = {.c = c, .pl = pl};
+    char os[40];
+    pl->inquiry = 1;
+    named(pl, q->inquiry_id, "inquiry");
+    int rc = orig_serial(c, "Inq/OrgnlReqId", q->request_id, serial_of, data,
+                         pl, os, sizeof(os), err);
+    if (rc < 0)
+        return rc;
+    pl->fn = CX_FN_SCF_QUERY;
+    cx_fv_put(&b, &pl->v, CX_T_SERIAL, os);
+    return cx_fv_done(&b, err);
 }
 
 int cx_scf_plan(const struct cx *c, const char *path, const char *serial,
@@ -256,74 +269,30 @@ int cx_scf_plan(const struct cx *c, const char *path, const char *serial,
     pl->scf_kind = rq.kind;
     switch (rq.kind) {
     case FMT_CANON_SCF_FINANCING:
-        snprintf(pl->req_id, sizeof(pl->req_id), "%s",
-                 rq.fincg.request_id ? rq.fincg.request_id : "");
+        named(pl, rq.fincg.request_id, "financing");
         rc = plan_financing(c, &rq.fincg, pl, err);
         break;
-    case FMT_CANON_SCF_CANCEL: {
-        struct sset b = {.c = c, .pl = pl};
-        char os[40];
-        const char *orig = rq.cxl.orgnl_request_id;
-        snprintf(pl->req_id, sizeof(pl->req_id), "%s",
-                 rq.cxl.cancel_id ? rq.cxl.cancel_id : "");
-        snprintf(pl->orig_req, sizeof(pl->orig_req), "%s", orig ? orig : "");
-        snprintf(pl->op, sizeof(pl->op), "cancel");
-        if (!orig || serial_of(data, orig, os, sizeof(os)) != 0) {
-            rc = h2h_err_set(err, H2H_EINVALID,
-                             "Cxl/OrgnlReqId %s: no financing request of "
-                             "that id was sent to bank %s",
-                             orig ? orig : "(none)", c->base.bank);
-            break;
-        }
-        pl->fn = CX_FN_SCF_CANCEL;
-        pl->query = CX_FN_SCF_QUERY;
-        put(&b, &pl->v, CX_T_SERIAL, pl->serial);
-        put(&b, &pl->v, CX_T_ORIG_SERIAL, os);
-        put(&b, &pl->v, CX_T_REASON, rq.cxl.reason);
-        if (b.oom)
-            rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+    case FMT_CANON_SCF_CANCEL:
+        rc = plan_cancel(c, &rq.cxl, serial_of, data, pl, err);
         break;
-    }
-    case FMT_CANON_SCF_INQUIRY: {
-        struct sset b = {.c = c, .pl = pl};
-        char os[40];
-        const char *orig = rq.inq.request_id;
-        pl->inquiry = 1;
-        snprintf(pl->req_id, sizeof(pl->req_id), "%s",
-                 rq.inq.inquiry_id ? rq.inq.inquiry_id : "");
-        snprintf(pl->orig_req, sizeof(pl->orig_req), "%s", orig ? orig : "");
-        snprintf(pl->op, sizeof(pl->op), "inquiry");
-        if (!orig || serial_of(data, orig, os, sizeof(os)) != 0) {
-            rc = h2h_err_set(err, H2H_EINVALID,
-                             "Inq/OrgnlReqId %s: no financing request of "
-                             "that id was sent to bank %s",
-                             orig ? orig : "(none)", c->base.bank);
-            break;
-        }
-        pl->fn = CX_FN_SCF_QUERY;
-        put(&b, &pl->v, CX_T_SERIAL, os);
-        if (b.oom)
-            rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+    case FMT_CANON_SCF_INQUIRY:
+        rc = plan_inquiry(c, &rq.inq, serial_of, data, pl, err);
         break;
-    }
     case FMT_CANON_SCF_VOUCHER_OP: rc = plan_vop(c, &rq.vop, pl, err); break;
     case FMT_CANON_SCF_VOUCHER_INQ: {
-        struct sset b = {.c = c, .pl = pl};
+        struct cx_fvals b = {.c = c, .pl = pl};
+        named(pl, rq.vinq.inquiry_id, "voucher_inquiry");
         pl->inquiry = 1;
         pl->fn = CX_FN_VOUCHER_LIST;
-        snprintf(pl->req_id, sizeof(pl->req_id), "%s",
-                 rq.vinq.inquiry_id ? rq.vinq.inquiry_id : "");
-        snprintf(pl->op, sizeof(pl->op), "voucher_inquiry");
-        put(&b, &pl->v, CX_T_HOLDER, "us");
-        if (b.oom)
-            rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
+        cx_fv_put(&b, &pl->v, CX_T_HOLDER, "us");
+        rc = cx_fv_done(&b, err);
         break;
     }
     default:
         rc = h2h_err_set(err, H2H_EINVALID, "the scf request is empty");
         break;
     }
-    if (rc == 0 && !id_ok(pl->req_id))
+    if (rc == 0 && !cx_fv_id_ok(pl->req_id))
         rc = h2h_err_set(err, H2H_EINVALID,
                          "the request's id: 1 to 71 of A-Z a-z 0-9 - _ .");
 out:
@@ -337,71 +306,13 @@ out:
 
 /* ---- answers -> results ------------------------------------------------- */
 
-static int dup_to(char **dst, const char *s)
-{
-    if (!s || !*s)
-        return 0;
-    return (*dst = strdup(s)) ? 0 : H2H_ENOMEM;
-}
-
-static int iso_date(const struct cx *c, const char *s, char **dst,
-                    const char *what, struct h2h_err *err)
-{
-    char iso[11];
-    if (!s || !*s)
-        return 0;
-    if (cx_date_to_iso(c->p, s, iso, err) != 0)
-        return h2h_err_set(err, H2H_EPROTO, "%s \"%.20s\" is not a date in %s",
-                           what, s, c->p->date_format);
-    return dup_to(dst, iso) ? h2h_err_set(err, H2H_ENOMEM, "out of memory") : 0;
-}
-
-static int minor_of(const struct cx *c, const char *s, int64_t *m,
-                    const char *what, struct h2h_err *err)
-{
-    *m = 0;
-    if (!s || !*s)
-        return 0;
-    if (cx_amount_to_minor(c->p, s, m, err) != 0 || *m < 0)
-        return h2h_err_set(err, H2H_EPROTO, "%s \"%.20s\" is not an amount",
-                           what, s);
-    return 0;
-}
-
-static int money(const struct cx *c, const char *s, struct fmt_amount *a,
-                 const char *what, struct h2h_err *err)
-{
-    if (!s || !*s)
-        return 0;
-    int rc = minor_of(c, s, &a->minor, what, err);
-    if (rc == 0)
-        memcpy(a->ccy, "CNY", 4);
-    return rc;
-}
-
-static int unknown(const char *table, const char *v, struct h2h_err *err)
-{
-    return h2h_err_set(err, H2H_EPROTO,
-                       "bank.status.unknown: \"%.30s\" is not in %s",
-                       v ? v : "", table);
-}
-
 static int render(const struct fmt_canon_scf_result *r, char **doc, size_t *len,
                   struct h2h_err *err)
 {
-    *doc = NULL;
-    *len = 0;
-    FILE *f = open_memstream(doc, len);
+    FILE *f = cx_fv_doc_open(doc, len, err);
     if (!f)
-        return h2h_err_set(err, H2H_ENOMEM, "out of memory");
-    int rc = fmt_canon_scf_write_result(f, r, err);
-    if (fclose(f) != 0 && rc == 0)
-        rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
-    if (rc < 0) {
-        free(*doc);
-        *doc = NULL;
-    }
-    return rc;
+        return H2H_ENOMEM;
+    return cx_fv_doc_close(f, fmt_canon_scf_write_result(f, r, err), doc, err);
 }
 
 static int row_voucher(const struct cx *c, char *const *r,
@@ -412,30 +323,31 @@ static int row_voucher(const struct cx *c, char *const *r,
         cx_tab_name(&c->p->t_voucher_status, r[CX_K_VOUCHER_STATUS]);
     int s = fmt_voucher_status_parse(st);
     if (s < 0)
-        return unknown("voucher_status_map", r[CX_K_VOUCHER_STATUS], err);
+        return cx_fv_unknown("voucher_status_map", r[CX_K_VOUCHER_STATUS], err);
     v->status = (enum fmt_voucher_status)s;
-    if (dup_to(&v->id, r[CX_K_VOUCHER_ID]) ||
-        dup_to(&v->parent_id, r[CX_K_PARENT_ID]) ||
-        dup_to(&v->root_id, r[CX_K_ROOT_ID]) ||
-        dup_to(&v->issuer, r[CX_K_ISSUER_NAME]) ||
-        dup_to(&v->holder, r[CX_K_HOLDER_NAME]) ||
-        dup_to(&v->transferor, r[CX_K_TRANSFEROR_NAME]) ||
-        dup_to(&v->fin_ref, r[CX_K_LOAN_REF]))
+    if (cx_fv_dup(&v->id, r[CX_K_VOUCHER_ID]) ||
+        cx_fv_dup(&v->parent_id, r[CX_K_PARENT_ID]) ||
+        cx_fv_dup(&v->root_id, r[CX_K_ROOT_ID]) ||
+        cx_fv_dup(&v->issuer, r[CX_K_ISSUER_NAME]) ||
+        cx_fv_dup(&v->holder, r[CX_K_HOLDER_NAME]) ||
+        cx_fv_dup(&v->transferor, r[CX_K_TRANSFEROR_NAME]) ||
+        cx_fv_dup(&v->fin_ref, r[CX_K_LOAN_REF]))
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     v->level = r[CX_K_LEVEL] ? atoi(r[CX_K_LEVEL]) : 0;
-    if ((rc = money(c, r[CX_K_AMOUNT], &v->amount, "amount", err)) ||
-        (rc =
-             minor_of(c, r[CX_K_REMAINING], &v->remaining, "remaining", err)) ||
-        (rc = minor_of(c, r[CX_K_FINANCED_AMOUNT], &v->fin_amount,
-                       "financed_amount", err)) ||
-        (rc = iso_date(c, r[CX_K_ISSUE_DATE], &v->issue_date, "issue_date",
-                       err)) ||
-        (rc = iso_date(c, r[CX_K_MATURITY_DATE], &v->maturity_date,
-                       "maturity_date", err)) ||
-        (rc = iso_date(c, r[CX_K_SETTLED_DATE], &v->status_date, "settled_date",
-                       err)))
+    if ((rc = cx_fv_money(c, r[CX_K_AMOUNT], &v->amount, "amount", err)) ||
+        (rc = cx_fv_minor_of(c, r[CX_K_REMAINING], &v->remaining, "remaining",
+                             err)) ||
+        (rc = cx_fv_minor_of(c, r[CX_K_FINANCED_AMOUNT], &v->fin_amount,
+                             "financed_amount", err)) ||
+        (rc = cx_fv_iso_date(c, r[CX_K_ISSUE_DATE], &v->issue_date,
+                             "issue_date", err)) ||
+        (rc = cx_fv_iso_date(c, r[CX_K_MATURITY_DATE], &v->maturity_date,
+                             "maturity_date", err)) ||
+        (rc = cx_fv_iso_date(c, r[CX_K_SETTLED_DATE], &v->status_date,
+                             "settled_date", err)))
         return rc;
-    if (v->status == FMT_VOUCHER_FINANCED && dup_to(&v->fin_bank, c->base.bank))
+    if (v->status == FMT_VOUCHER_FINANCED &&
+        cx_fv_dup(&v->fin_bank, c->base.bank))
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     return 0;
 }
@@ -470,13 +382,13 @@ static int status_report(const struct cx *c, const struct cx_plan *pl,
     int rc;
     const char *fin_req =
         pl->fn == CX_FN_SCF_CANCEL || pl->inquiry ? pl->orig_req : pl->req_id;
-    if (dup_to(&s->orgnl_request_id, fin_req))
+    if (cx_fv_dup(&s->orgnl_request_id, fin_req))
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     *final = 1;
     if (fn == CX_FN_SCF_CANCEL) {
         const char *o = cx_tab_name(&p->t_results, a->top[CX_K_STATUS]);
         if (!o)
-            return unknown("request_results", a->top[CX_K_STATUS], err);
+            return cx_fv_unknown("request_results", a->top[CX_K_STATUS], err);
         if (strcmp(o, "pending") == 0)
             *final = 0;
         s->cancel_answer = strcmp(o, "accepted") == 0   ? FMT_SCF_CXL_ACCEPTED
@@ -486,22 +398,23 @@ static int status_report(const struct cx *c, const struct cx_plan *pl,
                         ? FMT_SCF_CANCELLED
                         : FMT_SCF_UNDER_REVIEW;
         if (s->cancel_answer == FMT_SCF_CXL_REFUSED &&
-            (dup_to(&s->cancel_reason.prtry, a->top[CX_K_REASON_CODE]) ||
-             dup_to(&s->cancel_reason.addtl_info, a->top[CX_K_REASON])))
+            (cx_fv_dup(&s->cancel_reason.prtry, a->top[CX_K_REASON_CODE]) ||
+             cx_fv_dup(&s->cancel_reason.addtl_info, a->top[CX_K_REASON])))
             return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     } else {
         const char *st = cx_tab_name(&p->t_fin_status, a->top[CX_K_STATUS]);
         int k = fmt_scf_status_parse(st);
         if (k < 0)
-            return unknown("financing_status_map", a->top[CX_K_STATUS], err);
+            return cx_fv_unknown("financing_status_map", a->top[CX_K_STATUS],
+                                 err);
         s->status = (enum fmt_scf_status)k;
         *final = fmt_scf_status_is_final(s->status);
         /* a cancellation recovered through its financing's state */
         if (pl->fn == CX_FN_SCF_CANCEL && s->status == FMT_SCF_CANCELLED)
             s->cancel_answer = FMT_SCF_CXL_ACCEPTED;
         if (s->status == FMT_SCF_REJECTED &&
-            (dup_to(&s->reason.prtry, a->top[CX_K_REASON_CODE]) ||
-             dup_to(&s->reason.addtl_info, a->top[CX_K_REASON])))
+            (cx_fv_dup(&s->reason.prtry, a->top[CX_K_REASON_CODE]) ||
+             cx_fv_dup(&s->reason.addtl_info, a->top[CX_K_REASON])))
             return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     }
     /* the id of this report: the bank's reference and the status, so
@@ -517,20 +430,20 @@ static int status_report(const struct cx *c, const struct cx_plan *pl,
                     "0123456789-",
                     *q))
             *q = '-';
-    if (dup_to(&s->status_id, sid) ||
-        dup_to(&s->loan_ref, a->top[CX_K_LOAN_REF]))
+    if (cx_fv_dup(&s->status_id, sid) ||
+        cx_fv_dup(&s->loan_ref, a->top[CX_K_LOAN_REF]))
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     const char *fa =
         a->top[CX_K_FINANCED_AMOUNT] && *a->top[CX_K_FINANCED_AMOUNT]
             ? a->top[CX_K_FINANCED_AMOUNT]
             : a->top[CX_K_APPROVED_AMOUNT];
-    if ((rc = money(c, fa, &s->financed, "financed_amount", err)) ||
-        (rc = iso_date(c, a->top[CX_K_VALUE_DATE], &s->value_date, "value_date",
-                       err)) ||
-        (rc = iso_date(c, a->top[CX_K_MATURITY_DATE], &s->maturity_date,
-                       "maturity_date", err)) ||
-        (rc = iso_date(c, a->top[CX_K_FINANCED_DATE], &s->book_date,
-                       "financed_date", err)))
+    if ((rc = cx_fv_money(c, fa, &s->financed, "financed_amount", err)) ||
+        (rc = cx_fv_iso_date(c, a->top[CX_K_VALUE_DATE], &s->value_date,
+                             "value_date", err)) ||
+        (rc = cx_fv_iso_date(c, a->top[CX_K_MATURITY_DATE], &s->maturity_date,
+                             "maturity_date", err)) ||
+        (rc = cx_fv_iso_date(c, a->top[CX_K_FINANCED_DATE], &s->book_date,
+                             "financed_date", err)))
         return rc;
     if (a->top[CX_K_RATE] && *a->top[CX_K_RATE] &&
         fmt_scf_rate_parse(a->top[CX_K_RATE], strlen(a->top[CX_K_RATE]),
@@ -547,13 +460,13 @@ static int status_report(const struct cx *c, const struct cx_plan *pl,
             const char *o = cx_tab_name(&p->t_results, r[CX_K_RESULT]);
             int it = fmt_scf_item_parse(o);
             if (it < 0)
-                return unknown("request_results", r[CX_K_RESULT], err);
+                return cx_fv_unknown("request_results", r[CX_K_RESULT], err);
             ir->result = (enum fmt_scf_item)it;
-            if (dup_to(&ir->number, r[CX_K_INVOICE_NO]) ||
-                dup_to(&ir->reason.addtl_info, r[CX_K_REASON]))
+            if (cx_fv_dup(&ir->number, r[CX_K_INVOICE_NO]) ||
+                cx_fv_dup(&ir->reason.addtl_info, r[CX_K_REASON]))
                 return h2h_err_set(err, H2H_ENOMEM, "out of memory");
-            if ((rc = money(c, r[CX_K_FINANCED_AMOUNT], &ir->financed,
-                            "financed_amount", err)))
+            if ((rc = cx_fv_money(c, r[CX_K_FINANCED_AMOUNT], &ir->financed,
+                                  "financed_amount", err)))
                 return rc;
         }
     }
@@ -586,15 +499,15 @@ int cx_scf_result(const struct cx *c, const struct cx_plan *pl, enum cx_fn fn,
         const char *o = cx_tab_name(&c->p->t_results, a->top[CX_K_STATUS]);
         int oc = fmt_canon_scf_outcome_parse(o);
         if (oc < 0) {
-            rc = unknown("request_results", a->top[CX_K_STATUS], err);
+            rc = cx_fv_unknown("request_results", a->top[CX_K_STATUS], err);
             goto out;
         }
         vr->outcome = (enum fmt_canon_scf_outcome)oc;
         *final = vr->outcome != FMT_CANON_SCF_PENDING;
         const char *bc = a->top[CX_K_REASON_CODE], *bt = a->top[CX_K_REASON];
-        if (dup_to(&vr->req_id, pl->req_id) ||
-            dup_to(&vr->bank_code, bc && *bc ? bc : a->code) ||
-            dup_to(&vr->bank_text, bt && *bt ? bt : a->message)) {
+        if (cx_fv_dup(&vr->req_id, pl->req_id) ||
+            cx_fv_dup(&vr->bank_code, bc && *bc ? bc : a->code) ||
+            cx_fv_dup(&vr->bank_text, bt && *bt ? bt : a->message)) {
             rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
             goto out;
         }
@@ -653,7 +566,7 @@ int cx_scf_holdings_doc(const struct cx *c, const char *req_id,
     const char *party = h->n_vouchers && h->vouchers[0].holder
                             ? h->vouchers[0].holder
                             : c->s.login;
-    if (dup_to(&h->req_id, req_id) || dup_to(&h->party, party)) {
+    if (cx_fv_dup(&h->req_id, req_id) || cx_fv_dup(&h->party, party)) {
         rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
         goto out;
     }
@@ -699,21 +612,22 @@ int cx_scf_repaid_doc(const struct cx *c, const char *req_id,
     int rc;
     char nid[120];
     snprintf(nid, sizeof(nid), "%s-repaid", req_id);
-    if (dup_to(&r->notice_id, nid) || dup_to(&r->request_id, req_id) ||
-        dup_to(&r->loan_ref, a->top[CX_K_LOAN_REF])) {
+    if (cx_fv_dup(&r->notice_id, nid) || cx_fv_dup(&r->request_id, req_id) ||
+        cx_fv_dup(&r->loan_ref, a->top[CX_K_LOAN_REF])) {
         rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = money(c, a->top[CX_K_REPAID_PRINCIPAL], &r->principal,
-                    "repaid_principal", err)) ||
-        (rc = money(c, a->top[CX_K_REPAID_INTEREST], &r->interest,
-                    "repaid_interest", err)) ||
-        (rc = iso_date(c, a->top[CX_K_REPAID_DATE], &r->due_date, "repaid_date",
-                       err)))
+    if ((rc = cx_fv_money(c, a->top[CX_K_REPAID_PRINCIPAL], &r->principal,
+                          "repaid_principal", err)) ||
+        (rc = cx_fv_money(c, a->top[CX_K_REPAID_INTEREST], &r->interest,
+                          "repaid_interest", err)) ||
+        (rc = cx_fv_iso_date(c, a->top[CX_K_REPAID_DATE], &r->due_date,
+                             "repaid_date", err)))
         goto out;
     r->amount.minor = r->principal.minor + r->interest.minor;
     memcpy(r->amount.ccy, "CNY", 4);
-    if (c->s.n_accounts && dup_to(&r->debit_acct.other_id, c->s.accounts[0])) {
+    if (c->s.n_accounts &&
+        cx_fv_dup(&r->debit_acct.other_id, c->s.accounts[0])) {
         rc = h2h_err_set(err, H2H_ENOMEM, "out of memory");
         goto out;
     }

@@ -739,6 +739,25 @@ static char *make_answer(const struct cx_profile *p, enum cx_fn fn,
     return r;
 }
 
+/* make_answer's answer read back as the adapter reads it (the response
+ * signature off): cx_answer_read's rc, with the answer shown when not 0. */
+static int read_made(const struct cx_profile *p, enum cx_fn fn,
+                     const struct cx_vals *v, const char *const *top,
+                     const char *const (*rows)[CX_K_N], size_t n_rows,
+                     struct cx_answer *a, struct h2h_err *err)
+{
+    struct cx_profile up = *p;
+    up.resp_sig_where = CX_SIG_NONE;
+    size_t len;
+    char *ans = make_answer(p, fn, v, top, rows, n_rows, &len);
+    int rc = cx_answer_read(&up, fn, v, ans, len, NULL, NULL, a, err);
+    if (rc)
+        fprintf(stderr, "  answer (%s): %s\n%s\n", cx_fn_name(fn), err->msg,
+                ans);
+    free(ans);
+    return rc;
+}
+
 static void yuan(const struct cx_profile *p, const char *y, char *buf, size_t n)
 {
     int64_t m;
@@ -792,18 +811,10 @@ static void test_bill_answer(void)
             rows[r][CX_K_SUB_FROM] = r ? "500001" : "1";
             rows[r][CX_K_SUB_TO] = r ? "1000000" : "500000";
         }
-        size_t len;
-        char *ans =
-            make_answer(p, CX_FN_BILL_OPERATION, &b.pl.v, top, rows, 2, &len);
-        struct cx_profile unsigned_p = *p;
-        unsigned_p.resp_sig_where = CX_SIG_NONE;
         struct cx_answer a = {0};
         struct h2h_err err;
-        int rc = cx_answer_read(&unsigned_p, CX_FN_BILL_OPERATION, &b.pl.v, ans,
-                                len, NULL, NULL, &a, &err);
-        if (rc)
-            fprintf(stderr, "  answer (%s): %s\n%s\n", i ? "icbc" : "cmb",
-                    err.msg, ans);
+        int rc =
+            read_made(p, CX_FN_BILL_OPERATION, &b.pl.v, top, rows, 2, &a, &err);
         CU_ASSERT_EQUAL_FATAL(rc, 0);
         CU_ASSERT_EQUAL(a.cls, CX_CODE_OK);
         CU_ASSERT_EQUAL(a.n_items, 2);
@@ -838,15 +849,12 @@ static void test_bill_answer(void)
 
         /* a business refusal: rejected with the bank's code and text */
         cx_answer_release(&a);
-        free(ans);
         top[CX_K_STATUS] = cx_tab_bank(&p->t_results, "rejected");
         top[CX_K_REASON_CODE] = "BIL005";
         top[CX_K_REASON] = "票据状态不允许背书";
-        ans = make_answer(p, CX_FN_BILL_OPERATION, &b.pl.v, top, rows, 0, &len);
-        CU_ASSERT_EQUAL_FATAL(cx_answer_read(&unsigned_p, CX_FN_BILL_OPERATION,
-                                             &b.pl.v, ans, len, NULL, NULL, &a,
-                                             &err),
-                              0);
+        CU_ASSERT_EQUAL_FATAL(
+            read_made(p, CX_FN_BILL_OPERATION, &b.pl.v, top, rows, 0, &a, &err),
+            0);
         CU_ASSERT_EQUAL_FATAL(
             cx_bill_result(&X[i], &b.pl, &a, &doc, &dl, &final, &err), 0);
         CU_ASSERT_EQUAL(final, 1);
@@ -860,33 +868,27 @@ static void test_bill_answer(void)
         fmt_bill_result_release(&res);
         free(doc);
         cx_answer_release(&a);
-        free(ans);
 
         /* a status no table lists: the answer is unusable */
         top[CX_K_STATUS] = "ZZ";
-        ans = make_answer(p, CX_FN_BILL_OPERATION, &b.pl.v, top, rows, 0, &len);
-        CU_ASSERT_EQUAL_FATAL(cx_answer_read(&unsigned_p, CX_FN_BILL_OPERATION,
-                                             &b.pl.v, ans, len, NULL, NULL, &a,
-                                             &err),
-                              0);
+        CU_ASSERT_EQUAL_FATAL(
+            read_made(p, CX_FN_BILL_OPERATION, &b.pl.v, top, rows, 0, &a, &err),
+            0);
         CU_ASSERT_EQUAL(
             cx_bill_result(&X[i], &b.pl, &a, &doc, &dl, &final, &err),
             H2H_EPROTO);
         CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "bank.status.unknown"));
         cx_answer_release(&a);
-        free(ans);
         /* an answer about another serial */
         top[CX_K_STATUS] = cx_tab_bank(&p->t_results, "accepted");
         top[CX_K_SERIAL] = "H2HOTHER";
-        ans = make_answer(p, CX_FN_BILL_OPERATION, &b.pl.v, top, rows, 0, &len);
-        if (cx_answer_read(&unsigned_p, CX_FN_BILL_OPERATION, &b.pl.v, ans, len,
-                           NULL, NULL, &a, &err) == 0) {
+        if (read_made(p, CX_FN_BILL_OPERATION, &b.pl.v, top, rows, 0, &a,
+                      &err) == 0) {
             CU_ASSERT_EQUAL(
                 cx_bill_result(&X[i], &b.pl, &a, &doc, &dl, &final, &err),
                 H2H_EPROTO);
             cx_answer_release(&a);
         }
-        free(ans);
         built_free(&b);
     }
 }
@@ -896,8 +898,6 @@ static void test_scf_answers(void)
 {
     for (int i = 0; i < 2; i++) {
         struct cx_profile *p = P[i];
-        struct cx_profile up = *p;
-        up.resp_sig_where = CX_SIG_NONE;
         struct built b;
         build(i, "scf", tu_src("tests/fixtures/scf/fincg_receivable.xml"), &b);
         CU_ASSERT_EQUAL_FATAL(b.rc, 0);
@@ -914,16 +914,11 @@ static void test_scf_answers(void)
         top[CX_K_VALUE_DATE] = vd;
         top[CX_K_MATURITY_DATE] = md;
         top[CX_K_LOAN_REF] = "JJ755";
-        size_t len;
         struct cx_vals qv = b.pl.v;
         qv.v[CX_T_FUNCTION] = p->fn[CX_FN_SCF_QUERY].code;
-        char *ans = make_answer(p, CX_FN_SCF_QUERY, &qv, top, NULL, 0, &len);
         struct cx_answer a = {0};
         struct h2h_err err;
-        int rc = cx_answer_read(&up, CX_FN_SCF_QUERY, &qv, ans, len, NULL, NULL,
-                                &a, &err);
-        if (rc)
-            fprintf(stderr, "  %s\n%s\n", err.msg, ans);
+        int rc = read_made(p, CX_FN_SCF_QUERY, &qv, top, NULL, 0, &a, &err);
         CU_ASSERT_EQUAL_FATAL(rc, 0);
         char *doc = NULL, *sum = NULL;
         size_t dl;
@@ -948,7 +943,6 @@ static void test_scf_answers(void)
         free(doc);
         free(sum);
         cx_answer_release(&a);
-        free(ans);
         built_free(&b);
 
         /* a transfer: the parent and its new child */
@@ -980,12 +974,8 @@ static void test_scf_answers(void)
             rows[r][CX_K_VOUCHER_STATUS] =
                 cx_tab_bank(&p->t_voucher_status, r ? "pending" : "held");
         }
-        ans = make_answer(p, CX_FN_VOUCHER_OPERATION, &b.pl.v, top, rows, 2,
-                          &len);
-        rc = cx_answer_read(&up, CX_FN_VOUCHER_OPERATION, &b.pl.v, ans, len,
-                            NULL, NULL, &a, &err);
-        if (rc)
-            fprintf(stderr, "  %s\n%s\n", err.msg, ans);
+        rc = read_made(p, CX_FN_VOUCHER_OPERATION, &b.pl.v, top, rows, 2, &a,
+                       &err);
         CU_ASSERT_EQUAL_FATAL(rc, 0);
         rc = cx_scf_result(&X[i], &b.pl, CX_FN_VOUCHER_OPERATION, &a, &doc, &dl,
                            &final, NULL, &err);
@@ -1007,7 +997,6 @@ static void test_scf_answers(void)
         fmt_canon_scf_result_release(&res);
         free(doc);
         cx_answer_release(&a);
-        free(ans);
         built_free(&b);
     }
 }
@@ -1017,8 +1006,6 @@ static void test_notice_and_pool(void)
 {
     for (int i = 0; i < 2; i++) {
         struct cx_profile *p = P[i];
-        struct cx_profile up = *p;
-        up.resp_sig_where = CX_SIG_NONE;
         struct cx_vals v = {0};
         struct cx_common com;
         struct cx_plan pl = {.fn = CX_FN_BILL_NOTICES};
@@ -1058,14 +1045,9 @@ static void test_notice_and_pool(void)
         r[CX_K_DIVISIBLE] = p->yes;
         r[CX_K_SUB_FROM] = "1";
         r[CX_K_SUB_TO] = "200000";
-        size_t len;
-        char *ans = make_answer(p, CX_FN_BILL_NOTICES, &v, top, rows, 1, &len);
         struct cx_answer a = {0};
         struct h2h_err err;
-        int rc = cx_answer_read(&up, CX_FN_BILL_NOTICES, &v, ans, len, NULL,
-                                NULL, &a, &err);
-        if (rc)
-            fprintf(stderr, "  %s\n%s\n", err.msg, ans);
+        int rc = read_made(p, CX_FN_BILL_NOTICES, &v, top, rows, 1, &a, &err);
         CU_ASSERT_EQUAL_FATAL(rc, 0);
         char *doc = NULL;
         size_t dl;
@@ -1084,7 +1066,6 @@ static void test_notice_and_pool(void)
         fmt_bill_notice_release(&n);
         free(doc);
         cx_answer_release(&a);
-        free(ans);
 
         /* the pool */
         pl.fn = CX_FN_BILL_POOL;
@@ -1105,10 +1086,8 @@ static void test_notice_and_pool(void)
         top[CX_K_QUOTA_TOTAL] = a3;
         top[CX_K_QUOTA_USED] = a4;
         top[CX_K_QUOTA_AVAILABLE] = a5;
-        ans = make_answer(p, CX_FN_BILL_POOL, &pl.v, top, NULL, 0, &len);
-        CU_ASSERT_EQUAL_FATAL(cx_answer_read(&up, CX_FN_BILL_POOL, &pl.v, ans,
-                                             len, NULL, NULL, &a, &err),
-                              0);
+        CU_ASSERT_EQUAL_FATAL(
+            read_made(p, CX_FN_BILL_POOL, &pl.v, top, NULL, 0, &a, &err), 0);
         char *sum = NULL;
         rc = cx_bill_pool_doc(&X[i], "TR-P-1", &a, &doc, &dl, &sum, &err);
         if (rc)
@@ -1126,7 +1105,6 @@ static void test_notice_and_pool(void)
         free(doc);
         free(sum);
         cx_answer_release(&a);
-        free(ans);
     }
 }
 
