@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "billbook.h"
 #include "canon_bill.h"
@@ -765,9 +766,22 @@ out:
 
 struct alerts {
     struct store *s;
-    const char *today;
-    int64_t today_n;
+    void (*today_of)(void *ctx, const char *bank, char out[11]);
+    void *ctx;
+    char bank[128]; /* the bank today is of (rows come mostly in bank
+                       order: one look each) */
+    char today[11];
 };
+
+/* The day of row's bank, looked up when the bank changes. */
+static const char *alert_today(struct alerts *a, const char *bank)
+{
+    if (strcmp(a->bank, bank) != 0) {
+        snprintf(a->bank, sizeof(a->bank), "%s", bank);
+        a->today_of(a->ctx, bank, a->today);
+    }
+    return a->today;
+}
 
 /* The alert level a number of days left falls in: 7, 3, 1, or 0 (today
  * or past); -1 when none is due yet. */
@@ -784,7 +798,8 @@ static int alert_cb(void *ctx, const struct store_draft *row)
     if (draft_of_row(row, &d, NULL) != 0)
         return 0;
     int ours = fmt_draft_is_ours(&d);
-    int ok = fmt_draft_days_to_maturity(&d, a->today, &days) == 0;
+    int ok = fmt_draft_days_to_maturity(&d, alert_today(a, row->bank),
+                                        &days) == 0;
     fmt_draft_release(&d);
     int level = ok ? level_of(days) : -1;
     if (!ours || level < 0 ||
@@ -806,15 +821,19 @@ static int alert_cb(void *ctx, const struct store_draft *row)
     return 0;
 }
 
-void bbook_alerts(struct store *s, const char *today)
+void bbook_alerts(struct store *s,
+                  void (*today_of)(void *ctx, const char *bank, char out[11]),
+                  void *ctx)
 {
-    char until[11];
+    /* every bank's day is within a day of UTC's: one query reaches all */
+    char utc[11], until[11];
     int64_t t;
     struct h2h_err err = {0};
-    if (tz_day_parse(today, &t) < 0)
+    tz_day_text((int64_t)(time(NULL) / 86400), utc);
+    if (tz_day_parse(utc, &t) < 0)
         return;
-    tz_day_text(t + 7, until);
-    struct alerts a = {.s = s, .today = today, .today_n = t};
+    tz_day_text(t + 8, until);
+    struct alerts a = {.s = s, .today_of = today_of, .ctx = ctx};
     struct store_draft_filter f = {.maturity_to = until};
     if (store_draft_list(s, &f, alert_cb, &a, &err) < 0)
         h2h_log(H2H_LOG_ERROR, "store.failed", "error", err.msg, NULL);

@@ -88,7 +88,11 @@ void bbook_log_link(const char *bank, const char *file,
 int bbook_check_request(struct store *s, const char *bank, const char *path,
                         const char *today, char **why);
 
-/* Log the maturity alerts due today (see above). */
-void bbook_alerts(struct store *s, const char *today);
+/* Log the maturity alerts due today (see above): today_of(ctx, bank, out)
+ * gives a bank's current day ("YYYY-MM-DD", in its time zone), for days
+ * left counted as the bank counts them. */
+void bbook_alerts(struct store *s,
+                  void (*today_of)(void *ctx, const char *bank, char out[11]),
+                  void *ctx);
 
 #endif

@@ -57,6 +57,26 @@ void h2hd_today(char out[11])
     tz_day_text(h2hd_now_ms() / 86400000, out);
 }
 
+void h2hd_bank_today(struct h2hd *d, const char *bank, char out[11])
+{
+    const struct cfg_bank *b = d->cfg ? cfg_bank_find(d->cfg, bank) : NULL;
+    struct tz *z = NULL;
+    struct tm tm;
+    h2hd_today(out);
+    if (!b || !b->timezone || tz_load(b->timezone, &z, NULL) != 0)
+        return;
+    char day[32];
+    if (tz_to_local(z, (time_t)(h2hd_now_ms() / 1000), &tm) == 0 &&
+        strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 10)
+        memcpy(out, day, 11);
+    tz_free(z);
+}
+
+void h2hd_bank_today_cb(void *ctx, const char *bank, char out[11])
+{
+    h2hd_bank_today(ctx, bank, out);
+}
+
 struct bank_rt *h2hd_bank(struct h2hd *d, const char *name)
 {
     for (size_t i = 0; name && i < d->n_banks; i++)
@@ -231,14 +251,12 @@ void h2hd_check_certs(struct h2hd *d)
 
 /* The hourly look at what is about to expire or fall due: certificates,
  * drafts and vouchers of ours nearing maturity (billbook.h, scfbook.h;
- * days counted in UTC). */
+ * days counted on each bank's clock). */
 static void hourly_checks(struct h2hd *d)
 {
-    char today[11];
     h2hd_check_certs(d);
-    h2hd_today(today);
-    bbook_alerts(d->store, today);
-    sbook_alerts(d->store, today);
+    bbook_alerts(d->store, h2hd_bank_today_cb, d);
+    sbook_alerts(d->store, h2hd_bank_today_cb, d);
 }
 
 static void cert_timer_cb(uv_timer_t *t)

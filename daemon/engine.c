@@ -1231,18 +1231,14 @@ static void deliver_done(void *data, const struct render_dl_result *r)
         if (r->status->present)
             log_status_link(b->name, x->remote, r->status, &link);
         if (is_bills) {
-            char today[11];
             bbook_log_link(b->name, x->remote, &blink);
             /* a draft the bank just told us about may be due already */
-            h2hd_today(today);
-            bbook_alerts(d->store, today);
+            bbook_alerts(d->store, h2hd_bank_today_cb, d);
         }
         if (is_scf) {
-            char today[11];
             sbook_log_link(b->name, x->remote, &slink);
             /* a voucher the platform just listed may be due already */
-            h2hd_today(today);
-            sbook_alerts(d->store, today);
+            sbook_alerts(d->store, h2hd_bank_today_cb, d);
         }
     } else {
         h2h_log(H2H_LOG_ERROR, "bank.download.failed", "bank", b->name,

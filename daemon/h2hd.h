@@ -112,6 +112,11 @@ struct h2hd {
 int64_t h2hd_now_ms(void);
 /* Today as "YYYY-MM-DD" (UTC): the day dates and maturities are judged on. */
 void h2hd_today(char out[11]);
+/* Today ("YYYY-MM-DD") on the clock of bank (its `timezone`); UTC's for
+ * a bank not configured or a zone that cannot be loaded.  The second form
+ * is the callback bbook_alerts()/sbook_alerts() take (ctx: the h2hd). */
+void h2hd_bank_today(struct h2hd *d, const char *bank, char out[11]);
+void h2hd_bank_today_cb(void *ctx, const char *bank, char out[11]);
 
 /* daemon.c */
 int h2hd_start(struct h2hd *d, const char *cfg_path, struct h2h_err *err);

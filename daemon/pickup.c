@@ -367,8 +367,6 @@ static void commit_batch(struct batch *b)
     struct h2hd *d = ch->d;
     struct h2h_err err = {0};
     int64_t id_since = h2hd_now_ms() - PICKUP_MSGID_WINDOW_MS;
-    char today[11];
-    h2hd_today(today);
 
     if (store_txn_begin(d->store, &err) != 0)
         goto fail;
@@ -427,6 +425,8 @@ static void commit_batch(struct batch *b)
         }
         /* An operation on a draft must fit the draft as the bank last
          * described it (billbook.h): refused here, not days later. */
+        char today[11]; /* the day the bank will judge it on */
+        h2hd_bank_today(d, it->bank, today);
         if (strcmp(kind, "bill") == 0) {
             char *why = NULL;
             if (bbook_check_request(d->store, it->bank, it->payload, today,

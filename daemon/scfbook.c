@@ -1380,8 +1380,23 @@ static int level_of(long days)
 
 struct alerts {
     struct store *s;
+    void (*today_of)(void *ctx, const char *bank, char out[11]);
+    void *ctx;
+    char bank[128]; /* the bank today is of */
     long today;
 };
+
+/* The day number of row's bank, looked up when the bank changes. */
+static long alert_today(struct alerts *a, const char *bank)
+{
+    if (strcmp(a->bank, bank) != 0) {
+        char day[11];
+        snprintf(a->bank, sizeof(a->bank), "%s", bank);
+        a->today_of(a->ctx, bank, day);
+        a->today = fmt_date_days(day);
+    }
+    return a->today;
+}
 
 static int alert_row(void *ctx, const struct store_voucher *row)
 {
@@ -1394,7 +1409,7 @@ static int alert_row(void *ctx, const struct store_voucher *row)
                  (st == FMT_VOUCHER_PENDING || st == FMT_VOUCHER_HELD ||
                   st == FMT_VOUCHER_FINANCED);
     int64_t amount = st == FMT_VOUCHER_PENDING ? row->amount : row->remaining;
-    long days = fmt_date_days(row->maturity_date) - a->today;
+    long days = fmt_date_days(row->maturity_date) - alert_today(a, row->bank);
     int level = level_of(days);
     char key[STORE_ID_MAX + 160];
     if (!(held || issued) || amount <= 0 || level < 0)
@@ -1419,12 +1434,12 @@ static int alert_row(void *ctx, const struct store_voucher *row)
     return 0;
 }
 
-void sbook_alerts(struct store *s, const char *today)
+void sbook_alerts(struct store *s,
+                  void (*today_of)(void *ctx, const char *bank, char out[11]),
+                  void *ctx)
 {
     struct h2h_err err = {0};
-    struct alerts a = {.s = s, .today = fmt_date_days(today)};
-    if (fmt_date_check(today, NULL) < 0)
-        return;
+    struct alerts a = {.s = s, .today_of = today_of, .ctx = ctx};
     if (store_voucher_list(s, NULL, alert_row, &a, &err) < 0)
         h2h_log(H2H_LOG_ERROR, "store.failed", "error", err.msg, NULL);
 }

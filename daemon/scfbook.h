@@ -192,7 +192,10 @@ struct sbook_req {
 int sbook_check_request(struct store *s, const char *bank, const char *path,
                         const char *today, struct sbook_req *info, char **why);
 
-/* Log the voucher maturity alerts due today (see above). */
-void sbook_alerts(struct store *s, const char *today);
+/* Log the voucher maturity alerts due today (see above); today_of as for
+ * bbook_alerts(). */
+void sbook_alerts(struct store *s,
+                  void (*today_of)(void *ctx, const char *bank, char out[11]),
+                  void *ctx);
 
 #endif

@@ -841,5 +841,44 @@ def main():
     finally:
         w.cleanup()
 
+def bank_clock():
+    """Days to maturity are the bank's days: a bank whose clock is a day
+    ahead of (or behind) UTC right now alerts by its own date."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    # UTC+14 is a day ahead from 10:00 UTC on, UTC-12 a day behind before
+    # 12:00 UTC: one of them always differs from UTC's date
+    tzname, shift = (("Pacific/Kiritimati", 1) if now.hour >= 10 else
+                     ("Etc/GMT+12", -1))
+    bank_today = now.date() + datetime.timedelta(days=shift)
+    number = "530158000004" + (bank_today - datetime.timedelta(
+        days=20)).strftime("%Y%m%d") + "0000444444"
+    w = World("billclock")
+    w.write_conf(CONF.replace('max_sessions = 2;',
+                              'max_sessions = 2; timezone = "%s";' %
+                              tzname))
+    gw = Gateway(w)
+    try:
+        w.start()
+        due = (bank_today + datetime.timedelta(days=3)).isoformat()
+        piece = our_draft(1, 500000, "held", number=number).replace(
+            "<MtrtyDt>%s</MtrtyDt>" % day(5), "<MtrtyDt>%s</MtrtyDt>" % due)
+        check(due in piece, "the piece matures on the bank's day + 3")
+        gw.delivered(gw.answer(result("BC-DETAIL-1", "draft_detail",
+                                      "accepted", piece)))
+        al = wait_event(w, "bill.maturing", draft=number)
+        check(len(al) == 1 and " days_left=3" in al[0] and
+              " maturity=%s" % due in al[0],
+              "3 days left on the bank's clock (%s, UTC %s): %r" %
+              (tzname, now.date(), al))
+        check(w.stop() == 0, "clean stop")
+        print("PASS test_bill_book bank clock (%s)" % tzname)
+    except SystemExit:
+        print(w.tail(40))
+        raise
+    finally:
+        w.cleanup()
+
+
 if __name__ == "__main__":
     main()
+    bank_clock()
