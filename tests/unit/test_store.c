@@ -133,6 +133,32 @@ static void raw_sql(const char *sql)
     sqlite3_close(db);
 }
 
+/* The first column of the first row of sql run on db_path behind the
+ * store's back; -1 when it cannot be read. */
+static int sql_int(const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    int n = -1;
+    if (sqlite3_open(db_path, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
+}
+
+/* How many schema objects of db_path match where ("WHERE name IN
+ * (...)"). */
+static int tables_in(const char *where)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_master %s",
+             where);
+    return sql_int(sql);
+}
+
 /* Allowed edges, written independently of state.c. */
 static const struct {
     enum msg_state from, to;
@@ -3338,21 +3364,11 @@ static void test_migrate_v5(void)
             "UPDATE meta SET value = 5 WHERE key = 'schema_version'");
 
     /* really a version 5 file now */
-    sqlite3 *db = NULL;
-    sqlite3_stmt *q = NULL;
-    CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
-                                       "SELECT count(*) FROM sqlite_master "
-                                       "WHERE name = 'bill_pool'",
-                                       -1, &q, NULL),
-                    SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
-    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 0);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    CU_ASSERT_EQUAL(tables_in("WHERE name = 'bill_pool'"), 0);
 
     s = NULL;
     CU_ASSERT_EQUAL_FATAL(store_open(db_path, &s, &err), 0);
+    CU_ASSERT_EQUAL(tables_in("WHERE name = 'bill_pool'"), 1);
     /* old data kept */
     CU_ASSERT_EQUAL(state_of(s, id), ST_SUBMITTED);
     CU_ASSERT_EQUAL(n_events(s, id), 4);
@@ -3376,16 +3392,9 @@ static void test_migrate_v5(void)
     store_close(s);
 
     /* the version now written is 6 */
-    CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
-                                       "SELECT value FROM meta WHERE key = "
-                                       "'schema_version'",
-                                       -1, &q, NULL),
-                    SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
-    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 6);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    CU_ASSERT_EQUAL(sql_int("SELECT value FROM meta WHERE key = "
+                            "'schema_version'"),
+                    6);
 }
 
 /* A version 4 store (before drafts, vouchers and financing requests)
@@ -3410,20 +3419,10 @@ static void test_migrate_v4(void)
             "UPDATE meta SET value = 4 WHERE key = 'schema_version'");
 
     /* really a version 4 file now */
-    sqlite3 *db = NULL;
-    sqlite3_stmt *q = NULL;
-    CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
-                                       "SELECT count(*) FROM sqlite_master "
-                                       "WHERE name IN ('draft', 'voucher', "
-                                       "'scf_request', 'draft_maturity', "
-                                       "'voucher_tree', 'scf_request_msg')",
-                                       -1, &q, NULL),
-                    SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
-    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 0);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    CU_ASSERT_EQUAL(tables_in("WHERE name IN ('draft', 'voucher', "
+                              "'scf_request', 'draft_maturity', "
+                              "'voucher_tree', 'scf_request_msg')"),
+                    0);
 
     s = NULL;
     CU_ASSERT_EQUAL_FATAL(store_open(db_path, &s, &err), 0);
@@ -3462,16 +3461,9 @@ static void test_migrate_v4(void)
     store_close(s);
 
     /* the version now written is the current one, 6 */
-    CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
-                                       "SELECT value FROM meta WHERE key = "
-                                       "'schema_version'",
-                                       -1, &q, NULL),
-                    SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
-    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 6);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    CU_ASSERT_EQUAL(sql_int("SELECT value FROM meta WHERE key = "
+                            "'schema_version'"),
+                    6);
 }
 
 /* A version 3 store (before the ledger and reconciliation runs) opens,
@@ -3494,21 +3486,11 @@ static void test_migrate_v3(void)
             "UPDATE meta SET value = 3 WHERE key = 'schema_version'");
 
     /* really a version 3 file now */
-    sqlite3 *db = NULL;
-    sqlite3_stmt *q = NULL;
-    CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
-                                       "SELECT count(*) FROM sqlite_master "
-                                       "WHERE name IN ('ledger', "
-                                       "'recon_run', 'ledger_bank', "
-                                       "'draft', 'voucher', "
-                                       "'scf_request')",
-                                       -1, &q, NULL),
-                    SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
-    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 0);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    CU_ASSERT_EQUAL(tables_in("WHERE name IN ('ledger', "
+                              "'recon_run', 'ledger_bank', "
+                              "'draft', 'voucher', "
+                              "'scf_request')"),
+                    0);
 
     s = NULL;
     CU_ASSERT_EQUAL_FATAL(store_open(db_path, &s, &err), 0);
@@ -3543,17 +3525,10 @@ static void test_migrate_v3(void)
     store_close(s);
 
     /* the version now written is the current one, 6 */
-    CU_ASSERT_EQUAL_FATAL(sqlite3_open(db_path, &db), SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_prepare_v2(db,
-                                       "SELECT value FROM meta WHERE key = "
-                                       "'schema_version'",
-                                       -1, &q, NULL),
-                    SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_step(q), SQLITE_ROW);
-    CU_ASSERT_EQUAL(sqlite3_column_int(q, 0), 6);
+    CU_ASSERT_EQUAL(sql_int("SELECT value FROM meta WHERE key = "
+                            "'schema_version'"),
+                    6);
     CU_ASSERT_EQUAL(STORE_SCHEMA_VERSION, 6);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
 
     /* and a version 2 store (before the scheduler tables) too */
     raw_sql("DROP TABLE ledger; DROP TABLE recon_run; DROP TABLE sched_job;"
