@@ -115,6 +115,19 @@ class World:
                   "h2hd exited at start: " + self.tail())
         return self.proc
 
+    def restart(self, n):
+        """Start h2hd again (the n-th start) and wait until it answers; a
+        SIGKILL leaves its socket file behind."""
+        try:
+            os.unlink(self.sock)
+        except FileNotFoundError:
+            pass
+        self.start()
+        wait_until(lambda: len(self.log_events("daemon.started")) == n, 20,
+                   "start number %d" % n)
+        wait_until(lambda: self.ctl("status", check_rc=False).returncode ==
+                   0, 20, "h2hctl to answer")
+
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()

@@ -311,20 +311,6 @@ def bank_file(w, name):
         return f.read()
 
 
-def restart(w, n):
-    """Start h2hd again (the n-th start) and wait until it answers; a
-    SIGKILL leaves its socket file behind."""
-    try:
-        os.unlink(w.sock)
-    except FileNotFoundError:
-        pass
-    w.start()
-    wait_until(lambda: len(w.log_events("daemon.started")) == n, 20,
-               "start number %d" % n)
-    wait_until(lambda: w.ctl("status", check_rc=False).returncode == 0, 20,
-               "h2hctl to answer")
-
-
 def main():
     w = World("billbook")
     w.write_conf(CONF)
@@ -364,7 +350,7 @@ def main():
 
         # not again after a restart: the threshold was recorded
         check(w.stop() == 0, "clean stop")
-        restart(w, 2)
+        w.restart(2)
         time.sleep(0.3)
         check(len(events(w, "bill.maturing", draft=DRAFT)) == 1,
               "the 7-day alert is not repeated after a restart: %r" %
@@ -506,7 +492,7 @@ def main():
         wait_until(lambda: os.path.exists(dst), 20, "the answer to land",
                    interval=0.001)
         w.kill9()
-        restart(w, 3)
+        w.restart(3)
         wait_state(w, m_sign, "acknowledged")
         wait_until(lambda: not os.path.exists(
             os.path.join(w.bank_out, name)), 20, "the answer to be fetched")
@@ -542,7 +528,7 @@ def main():
             sub_range="300001-1000000")) == n7 + 1,
               "one alert at the 3-day threshold: %r" % al)
         check(w.stop() == 0, "clean stop")
-        restart(w, 4)
+        w.restart(4)
         time.sleep(0.3)
         check(len(events(w, "bill.maturing", draft=DRAFT,
                          sub_range="300001-1000000")) == n7 + 1,
@@ -692,7 +678,7 @@ def main():
         check(pieces(w, THIRD) == [(40001, 100000, "held", 60000)],
               "the rest of THIRD is held: %r" % pieces(w, THIRD))
         check(w.stop() == 0, "clean stop")
-        restart(w, 5)
+        w.restart(5)
         time.sleep(0.3)
         check(len(events(w, "bill.maturing", draft=THIRD)) == 1 and
               len(events(w, "bill.maturing", draft=DRAFT,
@@ -829,7 +815,7 @@ def main():
               "no download failed, only the odd answers ignored: %r" %
               w.log_events("bill.ignored"))
         check(w.stop() == 0, "clean stop")
-        restart(w, 6)
+        w.restart(6)
         check(pool_rows(w) == rows and
               totals(w)["pools"][0]["as_of"] == day(0) + "T18:00:00+08:00",
               "the figures survive a restart: %r" % totals(w)["pools"])

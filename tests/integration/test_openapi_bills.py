@@ -368,19 +368,6 @@ def wait_for(pred, timeout, what, interval=0.1):
         timeout, what() if callable(what) else what))
 
 
-def restart(w, n):
-    """Start h2hd again (the n-th start); a SIGKILL leaves its socket."""
-    try:
-        os.unlink(w.sock)
-    except FileNotFoundError:
-        pass
-    w.start()
-    wait_until(lambda: len(w.log_events("daemon.started")) == n, 20,
-               "start number %d" % n)
-    wait_until(lambda: w.ctl("status", check_rc=False).returncode == 0, 20,
-               "h2hctl to answer")
-
-
 class Out:
     """What reached treasury in one out/ folder: every file parsed with
     lxml and validated against its schema (once per file)."""
@@ -1123,7 +1110,7 @@ def bills(base):
         w.kill9()
         check(bank.admin("GET", "/admin/faults")[
             "timeout_after_create_next"] == 0, "the fault hit EN-E")
-        restart(w, 2)
+        w.restart(2)
         bo.wait("EN-E", "pending", w=w)
         bank.counterparty(E, "sign")
         bo.wait("EN-E", "accepted", w=w)
@@ -1142,7 +1129,7 @@ def bills(base):
 
         # ---- alerts once per threshold, also across restarts ------------
         check(w.stop() == 0, "clean stop")
-        restart(w, 3)
+        w.restart(3)
         h.fetch()
         time.sleep(1.5)
         for number in (C, D, E):

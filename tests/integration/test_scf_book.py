@@ -444,20 +444,6 @@ def agree(w, pf, what):
     return view
 
 
-def restart(w, n):
-    """Start h2hd again (the n-th start) and wait until it answers; a
-    SIGKILL leaves its socket file behind."""
-    try:
-        os.unlink(w.sock)
-    except FileNotFoundError:
-        pass
-    w.start()
-    wait_until(lambda: len(w.log_events("daemon.started")) == n, 20,
-               "start number %d" % n)
-    wait_until(lambda: w.ctl("status", check_rc=False).returncode == 0, 20,
-               "h2hctl to answer")
-
-
 def book_doc(w, req_id):
     """The book's document for a financing request (the store's row)."""
     con = sqlite3.connect(w.p("state/h2hd.db"))
@@ -487,7 +473,7 @@ def tsin_answers(w, pf):
     wait_until(lambda: os.path.exists(dst), 20, "the tsin.002 to land",
                interval=0.001)
     w.kill9()
-    restart(w, 2)
+    w.restart(2)
     wait_state(w, m4, "acknowledged")
     wait_until(lambda: not os.path.exists(
         os.path.join(w.bank_out, "fin-4-ok.xml")), 20,
