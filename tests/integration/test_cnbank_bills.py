@@ -19,10 +19,20 @@ ledger and arrival log, h2hctl bills / scf, h2hd's log):
           today after the bank's date moved: dishonoured, then recourse
           settled (credited); a maturity alert in the log; refusals with
           the bank's codes reject their messages (BIL019, BIL021);
+          present_receipt (accepted -> pending_receipt -> delivered to
+          the payee, no money moves); a notice refused with a reason
+          (refused at the bank and in the book); pool_overview and
+          drafts inquiries (held, maturity window) answered with the
+          bank's figures and pieces;
   scf     a receivable financing through review, approval and
           disbursement (status results, the ledger credit), a
           cancellation refused after disbursement, repayment (a
-          repayment notice result);
+          repayment notice result); a cancellation accepted before
+          disbursement; reverse factoring (the sellers named to the bank,
+          nothing booked to us); a tsin.001 request answered in tsin.002
+          (no <ScfResult>), h2hctl scf with the bank's loan reference;
+  every document in out/bills and out/scf validates against bills.xsd,
+  scf.xsd or tsin.002.001.01.xsd;
   crash   kill -9 right after the bank recorded a request (its arrival
           log tells): after the restart exactly one arrival created it and
           exactly one final result is in out/bills.
@@ -48,6 +58,7 @@ import test_cnbank_e2e as e2e  # noqa: E402
 
 BNS = "urn:h2hd:bills:1"
 SNS = "urn:h2hd:scf:1"
+TNS = "urn:iso:std:iso:20022:tech:xsd:tsin.002.001.01"
 CST = datetime.timezone(datetime.timedelta(hours=8))
 OURS = cn_world.ACCOUNTS[0]
 US_BANK = "308584000013"  # bank_cn.py's --bank-code default: "us"
@@ -113,6 +124,13 @@ class Run:
                             "bills_interval = 1; scf_parties = ( %s );\n"
                             "      connect_timeout = 5;" % parties)
         conf = conf.replace('output_format = "camt.053"; ', "")
+        # every document treasury gets is checked against its schema
+        # once (out/scf holds tsin.002 renditions beside <ScfResult>s)
+        self.schemas = {k: etree.XMLSchema(etree.parse(os.path.join(
+            SRC, "formats", "schemas", f))) for k, f in (
+                ("bills", "bills.xsd"), ("scf", "scf.xsd"),
+                ("tsin", "tsin.002.001.01.xsd"))}
+        self.valid = {}     # path -> root element
         self.w = World("cnbills-" + profile)
         self.w.write_conf(conf)
         self.starts = 0
@@ -158,11 +176,31 @@ class Run:
         for n in sorted(os.listdir(d)) if os.path.isdir(d) else []:
             if n.startswith("."):
                 continue
-            el = etree.parse(os.path.join(d, n)).getroot()
+            el = self.valid_doc(sub, os.path.join(d, n))
             tag = etree.QName(el).localname
             if root is None or tag == root:
                 out.append((n, tag, el))
         return out
+
+    def valid_doc(self, sub, path):
+        if path in self.valid:
+            return self.valid[path]
+        doc = etree.parse(path, etree.XMLParser(resolve_entities=False,
+                                                no_network=True))
+        sch = self.schemas["tsin" if path.endswith(".tsin002.xml")
+                           else sub]
+        if not sch.validate(doc):
+            fail("%s does not validate against its schema: %s\n%s" % (
+                path, sch.error_log, open(path, encoding="utf-8").read()))
+        self.valid[path] = doc.getroot()
+        return self.valid[path]
+
+    def tsin002(self, req):
+        """The tsin.002 reports in out/scf about request req (the
+        tsin.001's GrpId), oldest name first."""
+        return [(n, el) for n, tag, el in self.docs("scf", "Document")
+                if el.findtext("{%s}InvcFincgReqSts/{%s}OrgnlReqInfAndSts/"
+                               "{%s}Id" % (TNS, TNS, TNS)) == req]
 
     def results(self, req, sub="bills"):
         """The results in out/<sub> for ReqId req, oldest first."""
@@ -328,6 +366,56 @@ def bills(r):
     check(drafts_of(el)[0][1] == "withdrawn", "withdrawn")
     check(piece(r, d0, 1)["status"] == "withdrawn", "the bank's view")
 
+    # 3b. present_receipt: accepted -> pending_receipt -> delivered once
+    # the payee signs (the draft leaves us; no money moves)
+    req = "IS-%s-2" % RUN
+    msg = r.drop("issue-2.xml", bill_req("issue", req, (
+        "<Drft><Tp>AC01</Tp>%s<IsseDt>%s</IsseDt><MtrtyDt>%s</MtrtyDt>"
+        "%s%s%s</Drft>") % (
+            amt("Amt", 400000), day(0), day(120),
+            party("Drwr", ("深圳前海示例科技有限公司", OURS, US_BANK)),
+            party("Accptr", ACCEPTOR_BANK), party("Pyee", SUPPLIER))))
+    r.wait_state(msg, "acknowledged")
+    (_, el), = r.wait_results(req, 1)
+    (dr, st, _, _), = drafts_of(el)
+    check(st == "registered", "the second issue: %r" % (drafts_of(el),))
+    req = "PA-%s-2" % RUN
+    msg = r.drop("pacc-2.xml", bill_req("present_acceptance", req,
+                                        "<DrftNb>%s</DrftNb>" % dr))
+    r.wait_results(req, 1)
+    counterparty(r, dr, 1, 400000)
+    r.wait_results(req, 2)
+    r.wait_state(msg, "acknowledged")
+    check(piece(r, dr, 1)["status"] == "accepted", "accepted at the bank")
+    entries0 = len(r.bank.ledger_account(OURS).get("entries", []))
+    req = "PR-%s-1" % RUN
+    msg = r.drop("preceipt.xml", bill_req("present_receipt", req,
+                                          "<DrftNb>%s</DrftNb>" % dr))
+    (_, el), = r.wait_results(req, 1)
+    check(outcome(el) == "pending" and
+          drafts_of(el)[0][:2] == (dr, "pending_receipt"),
+          "present_receipt pending: %s" % etree.tostring(el))
+    check(piece(r, dr, 1)["status"] == "pending_receipt",
+          "the bank awaits the payee: %r" % piece(r, dr, 1)["status"])
+    check(r.show(msg)["state"] == "submitted", "submitted while pending")
+    counterparty(r, dr, 1, 400000)
+    res = r.wait_results(req, 2)
+    check(outcome(res[1][1]) == "accepted" and
+          drafts_of(res[1][1])[0][:2] == (dr, "delivered"),
+          "the payee signed: %s" % etree.tostring(res[1][1]))
+    r.wait_state(msg, "acknowledged")
+    check(piece(r, dr, 1)["status"] == "delivered" and
+          piece(r, dr, 1)["holder"]["account"] == SUPPLIER[1],
+          "delivered to the payee at the bank: %r" % piece(r, dr, 1))
+    wait_until(lambda: book_row(r, dr, 1, 400000) == "delivered", 20,
+               "the book: %s delivered (%r)" % (dr, book_row(r, dr, 1,
+                                                               400000)))
+    check(len(r.created(r.serial(msg))) == 1, "present_receipt sent once")
+    check(len(r.bank.ledger_account(OURS).get("entries", [])) == entries0,
+          "a receipt moves no money")
+    time.sleep(1.5)
+    check(len(r.results(req)) == 2, "no third result once delivered")
+
     # 4. a draft endorsed to us: notice, sign, held
     nid, d1 = present(r, "endorse", 1000000, day(60))
     el = wait_notice(r, nid)
@@ -340,6 +428,32 @@ def bills(r):
     check(len([1 for _, _, e in r.docs("bills", "BillNotice")
                if x(e, "NtceId") == nid]) == 1,
           "the notice is delivered once")
+
+    # 4b. a draft endorsed to us that treasury refuses (with a reason)
+    nid5, d5 = present(r, "endorse", 250000, day(50))
+    wait_notice(r, nid5)
+    req = "RJ-%s-1" % RUN
+    msg = r.drop("refuse.xml", bill_req(
+        "refuse", req, "<DrftNb>%s</DrftNb><NtceId>%s</NtceId>"
+        "<Rsn>与合同不符, 拒绝签收</Rsn>" % (d5, nid5)))
+    r.wait_state(msg, "acknowledged")
+    (_, el), = r.wait_results(req, 1)
+    check(outcome(el) == "accepted" and x(el, "Op") == "refuse",
+          "the refusal accepted: %s" % etree.tostring(el))
+    check(len(r.created(r.serial(msg))) == 1, "the refusal sent once")
+    st = {n["notice_id"]: n["status"]
+          for n in r.admin("GET", "/admin/bills")["notices"]}
+    check(st.get(nid5) == "refused" and
+          piece(r, d5, 1)["status"] == "refused",
+          "refused at the bank: notice %r, piece %r" % (
+              st.get(nid5), piece(r, d5, 1)["status"]))
+    check((piece(r, d5, 1)["holder"] or {}).get("account") != OURS,
+          "the refused draft is not ours: %r" % piece(r, d5, 1)["holder"])
+    wait_until(lambda: book_row(r, d5, 1, 250000) == "refused", 20,
+               "the book: %s refused (%r)" % (d5, book_row(r, d5, 1,
+                                                           250000)))
+    check(book_pieces(r, d5) == [], "h2hctl bills does not count it: %r" %
+          book_pieces(r, d5))
 
     # 5. a partial endorsement: 3,000.00 of 10,000.00
     req = "EN-%s-1" % RUN
@@ -378,6 +492,25 @@ def bills(r):
                 return el
         return None
     wait_until(pool_seen, 20, "a pool overview with the pledge")
+    # treasury asks for the pool's figures (pool_overview): the bank's
+    req = "PO-%s-1" % RUN
+    msg = r.drop("pool.xml", bill_req("pool_overview", req))
+    r.wait_state(msg, "acknowledged")
+    (_, el), = r.wait_results(req, 1)
+    bp = r.admin("GET", "/admin/bills")["pool"]
+    got = {k: x(el, k) for k in ("PoolId", "AsOf", "PldgdNb", "PldgdAmt",
+                                 "Dpst", "QtaTtl", "QtaUsd", "QtaAvlbl")}
+    want = {"PoolId": bp["pool_id"], "AsOf": bp["as_of"],
+            "PldgdNb": str(bp["pledged_count"]),
+            "PldgdAmt": bp["pledged_total"]["amount"],
+            "Dpst": bp["deposit"]["amount"],
+            "QtaTtl": bp["quota_total"]["amount"],
+            "QtaUsd": bp["quota_used"]["amount"],
+            "QtaAvlbl": bp["quota_available"]["amount"]}
+    check(outcome(el) == "accepted" and got == want and
+          got["PldgdNb"] == "1" and got["PldgdAmt"] == "7000.00" and
+          got["AsOf"] == day(0),
+          "pool_overview: %r, the bank %r" % (got, want))
     shown = r.w.ctl_json("bills", "--days", "400")
     check("7000" in json.dumps(shown), "h2hctl bills shows the pool: %s" %
           json.dumps(shown)[:600])
@@ -482,6 +615,33 @@ def bills(r):
     r.wait_state(msg, "rejected")
     (_, el), = r.wait_results(req, 1)
     check(x(el, "BkRtrCd") == "BIL021", "BIL021: %s" % etree.tostring(el))
+
+    # 11. drafts inquiries: held ones maturing in a window, all held ones
+    nid, d6 = present(r, "endorse", 150000, day(100))
+    wait_notice(r, nid)
+    sign_notice(r, "d6", nid, d6)
+
+    def bank_held(lo=None, hi=None):
+        return sorted((p["number"], p["status"], p["sub_range"]["from"],
+                       p["sub_range"]["to"])
+                      for p in r.admin("GET", "/admin/bills")["pieces"]
+                      if p["status"] == "held" and
+                      (lo is None or p["maturity_date"] >= lo) and
+                      (hi is None or p["maturity_date"] <= hi))
+    for tag, fl, lo, hi, want in (
+            ("win", "<MtrtyFr>%s</MtrtyFr><MtrtyTo>%s</MtrtyTo>" % (
+                day(30), day(60)), day(30), day(60), [d3]),
+            ("all", "", None, None, [d3, d6])):
+        req = "DQ-%s-%s" % (RUN, tag)
+        msg = r.drop("drafts-%s.xml" % tag, bill_req(
+            "drafts", req, "<Fltrs><Sts>held</Sts>%s</Fltrs>" % fl))
+        r.wait_state(msg, "acknowledged")
+        (_, el), = r.wait_results(req, 1)
+        got = sorted(drafts_of(el))
+        check(outcome(el) == "accepted" and got == bank_held(lo, hi) and
+              sorted({g[0] for g in got}) == sorted(want),
+              "drafts %s: %r, the bank holds %r" % (tag, got,
+                                                    bank_held(lo, hi)))
     return d3
 
 
@@ -571,6 +731,207 @@ def scf(r):
     check(any(scf_status(e) == "repaid" for _, e in res), "repaid status")
     shown = r.w.ctl_json("scf")
     check(req in json.dumps(shown), "h2hctl scf knows %s" % req)
+
+
+SELLERS = (("东莞市恒达五金制品有限公司", "660000000000000006"),
+           ("佛山市永盛塑胶有限公司", "770000000000000007"))
+
+
+def fincg(req, kind, requested, invoices):
+    """A financing request; invoices: [(number, minor, issue, due)], on
+    a buyer (receivable: we sell) or from SELLERS in turn (reverse
+    factoring: we buy, the bank pays the sellers)."""
+    inv = []
+    for k, (nb, minor, isd, due) in enumerate(invoices):
+        if kind == "receivable":
+            parties = "<Buyr><Nm>华南精密制造集团</Nm></Buyr>"
+        else:
+            nm, acct = SELLERS[k % len(SELLERS)]
+            parties = ("<Buyr><Nm>深圳前海示例科技有限公司</Nm></Buyr>"
+                       "<Spplr><Nm>%s</Nm></Spplr>"
+                       "<SpplrAcct><OthrId>%s</OthrId></SpplrAcct>" % (
+                           nm, acct))
+        inv.append("<Invc><Nb>%s</Nb><IsseDt>%s</IsseDt><DueDt>%s</DueDt>"
+                   "%s%s</Invc>" % (nb, isd, due, amt("Amt", minor),
+                                    parties))
+    return scf_req(
+        "<Fincg><ReqId>%s</ReqId><CreDtTm>%sT09:30:00+08:00</CreDtTm>"
+        "<Kind>%s</Kind><Ccy>CNY</Ccy>%s"
+        "<Rqstr><Nm>深圳前海示例科技有限公司</Nm></Rqstr>"
+        "<%s><OthrId>%s</OthrId></%s>"
+        "<FrstAgt><ClrSysId>CNAPS</ClrSysId><ClrSysMmbId>%s</ClrSysMmbId>"
+        "</FrstAgt><Invcs>%s</Invcs></Fincg>" % (
+            req, day(0), kind, amt("ReqdAmt", requested),
+            "CdtAcct" if kind == "receivable" else "FincgAcct", OURS,
+            "CdtAcct" if kind == "receivable" else "FincgAcct", US_BANK,
+            "".join(inv)))
+
+
+def tsin001(grp, requested, invoices):
+    """A receivable financing request as ISO 20022 tsin.001."""
+    tamt = (lambda tag, minor: '<%s Ccy="CNY">%d.%02d</%s>' % (
+        tag, minor // 100, minor % 100, tag))
+    inv = "".join(
+        "<InvcReqInf><InvcGnlInf><DocTp>CINV</DocTp><DocNb>%s</DocNb>"
+        "<IsseDt>%s</IsseDt></InvcGnlInf><InvcTtlsInf>%s%s%s"
+        "<PmtDueDt>%s</PmtDueDt></InvcTtlsInf>"
+        "<Spplr><PtyId><Nm>深圳前海示例科技有限公司</Nm></PtyId></Spplr>"
+        "<Buyr><PtyId><Nm>华南精密制造集团</Nm></PtyId></Buyr>"
+        "<InvcPmtInf><PmtMtd>TRF</PmtMtd></InvcPmtInf></InvcReqInf>" %
+        (nb, isd, tamt("TtlTaxblAmt", minor), tamt("TtlTaxAmt", 0),
+         tamt("TtlInvcAmt", minor), due) for nb, minor, isd, due in invoices)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:tsin.001.001.01">'
+            "<InvcFincgReq><ReqGrpInf><GrpId>%s</GrpId>"
+            "<CreDtTm>%sT09:30:00+08:00</CreDtTm>"
+            "<NbOfInvcReqs>%d</NbOfInvcReqs>%s<Ccy>CNY</Ccy>"
+            "<FincgRqstr><PtyId><Nm>深圳前海示例科技有限公司</Nm></PtyId>"
+            "<CdtAcct><Id><PrtryAcct><Id>%s</Id></PrtryAcct></Id></CdtAcct>"
+            "</FincgRqstr>"
+            "<FrstAgt><PrtryId><Id>%s</Id><IdTp>CNAPS</IdTp></PrtryId>"
+            "</FrstAgt><AddtlInf><InfTp><Prtry>H2H:KIND</Prtry></InfTp>"
+            "<InfVal>receivable</InfVal></AddtlInf>"
+            "<AddtlInf><InfTp><Prtry>H2H:REQAMT</Prtry></InfTp>"
+            "<InfVal>%d.%02d</InfVal></AddtlInf></ReqGrpInf>%s"
+            "</InvcFincgReq></Document>\n" % (
+                grp, day(0), len(invoices),
+                tamt("TtlBlkInvcAmt", sum(i[1] for i in invoices)),
+                OURS, US_BANK, requested // 100, requested % 100,
+                inv)).encode()
+
+
+def book_fin(r, req):
+    """h2hctl scf's financing request req (its ReqId), or None."""
+    hits = [f for f in r.w.ctl_json("scf").get("financing", [])
+            if f.get("request_id") == req]
+    return hits[0] if hits else None
+
+
+def our_entries(r, ref):
+    """Entries in any of our accounts that name ref."""
+    out = []
+    for a in cn_world.ACCOUNTS:
+        out += [e for e in r.bank.ledger_account(a).get("entries", [])
+                if e.get("bank_ref") == ref or e.get("serial") == ref or
+                ref in (e.get("remittance") or "")]
+    return out
+
+
+def review(r, serial, dec):
+    return r.admin("POST", "/admin/scf/review",
+                   {"request_id": serial, "decision": dec})["financing"]
+
+
+def scf_more(r):
+    # ---- a cancellation accepted before disbursement --------------------
+    req = "FN-%s-2" % RUN
+    msg = r.drop("fincg-2.xml", fincg(req, "receivable", 900000, [
+        ("INV%s3" % RUN, 1000000, day(-3), day(50))]))
+    (_, el), = r.wait_results(req, 1, "scf")
+    check(scf_status(el) == "submitted", "FN-2 submitted")
+    serial = r.serial(msg)
+    wait_until(lambda: (book_fin(r, req) or {}).get("status") ==
+               "submitted", 20, "h2hctl scf: %s submitted (%r)" % (
+                   req, book_fin(r, req)))
+    creq = "CX-%s-2" % RUN
+    cmsg = r.drop("cancel-2.xml", scf_req(
+        "<Cxl><CxlId>%s</CxlId><OrgnlReqId>%s</OrgnlReqId>"
+        "<Rsn>买方已提前付款, 撤销融资申请</Rsn></Cxl>" % (creq, req)))
+    r.wait_state(cmsg, "acknowledged")
+    cx = [a for a in r.bank.arrivals() if a["function"] == "scf_cancel"]
+    check(len(cx) == 1 and cx[0]["outcome"] == "created",
+          "one cancellation arrived: %r" % cx)
+    check(fin_of(r, serial)["status"] == "cancelled" and
+          fin_of(r, serial)["cancellation"],
+          "cancelled at the bank: %r" % fin_of(r, serial))
+    wait_until(lambda: (book_fin(r, req) or {}).get("status") ==
+               "cancelled", 20, "h2hctl scf: %s cancelled (%r)" % (
+                   req, book_fin(r, req)))
+    wait_until(lambda: any(scf_status(e) == "cancelled"
+                           for _, e in r.results(req, "scf")), 20,
+               "a cancelled status report for %s" % req)
+    check(not fin_of(r, serial)["loan_ref"] and
+          not our_entries(r, serial), "nothing disbursed, nothing booked")
+    check(len(r.created(serial)) == 1, "FN-2 sent once")
+
+    # ---- reverse factoring: the bank pays the sellers --------------------
+    req = "RF-%s-1" % RUN
+    inv = [("INV%s4" % RUN, 1200000, day(-2), day(45)),
+           ("INV%s5" % RUN, 800000, day(-1), day(40))]
+    msg = r.drop("rf.xml", fincg(req, "reverse_factoring", 2000000, inv))
+    (_, el), = r.wait_results(req, 1, "scf")
+    check(scf_status(el) == "submitted", "RF submitted: %s" %
+          etree.tostring(el))
+    serial = r.serial(msg)
+    check(fin_of(r, serial)["kind"] == "reverse_factoring",
+          "the bank's kind: %r" % fin_of(r, serial)["kind"])
+    rec = [b for b in r.admin("GET", "/admin/bs_requests")
+           if b["serial"] == serial]
+    check(len(rec) == 1 and rec[0]["sellers"] == [
+        {"invoice_no": nb, "name": s[0], "account": s[1]}
+        for (nb, _, _, _), s in zip(inv, SELLERS)],
+        "the sellers named to the bank: %r" % rec)
+    review(r, serial, "approve")
+    fin = review(r, serial, "disburse")
+    res = wait_until(lambda: [e for _, e in r.results(req, "scf")
+                              if scf_status(e) == "financed"], 20,
+                     "RF financed in out/scf\n%s" % r.w.tail(10))
+    r.wait_state(msg, "acknowledged")
+    check(x(res[-1], "FincdAmt") == "20000.00" and
+          x(res[-1], "LoanRef") == fin["loan_ref"],
+          "financed 20000.00 under %s: %s" % (fin["loan_ref"],
+                                              etree.tostring(res[-1])))
+    check(not our_entries(r, fin["loan_ref"]) and
+          not our_entries(r, serial),
+          "reverse factoring pays the sellers: nothing booked for us")
+    wait_until(lambda: (book_fin(r, req) or {}).get("status") ==
+               "financed", 20, "h2hctl scf: %s financed (%r)" % (
+                   req, book_fin(r, req)))
+    check(len(r.created(serial)) == 1, "RF sent once")
+
+    # ---- treasury speaks tsin.001: tsin.002 comes back -------------------
+    req = "FT-%s-1" % RUN
+    inv = [("INV%s6" % RUN, 1000000, day(-4), day(55))]
+    msg = r.drop("ft.xml", tsin001(req, 800000, inv))
+    serial = r.serial(msg)
+    sub = wait_until(lambda: r.tsin002(req), 20,
+                     "a tsin.002 for %s in out/scf\n%s" % (req,
+                                                         r.w.tail(10)))
+    check(sub[0][1].find(".//{%s}FincgInfAndSts" % TNS) is None,
+          "the first tsin.002 says submitted: %s" %
+          etree.tostring(sub[0][1])[:600])
+    check(fin_of(r, serial)["status"] == "submitted" and
+          len(r.created(serial)) == 1, "submitted at the bank once")
+    review(r, serial, "approve")
+    fin = review(r, serial, "disburse")
+    S = "{%s}InvcFincgReqSts/{%s}FincgInfAndSts/{%s}FincgAllwdSummry/" % (
+        TNS, TNS, TNS)
+
+    def financed():
+        return [el for _, el in r.tsin002(req)
+                if el.findtext(S + "{%s}FincgDtDtls/{%s}CdtDt" % (TNS, TNS))]
+    el = wait_until(financed, 20, "a financed tsin.002 for %s (have %r)"
+                    % (req, [n for n, _ in r.tsin002(req)]))[-1]
+    check(el.findtext(S + "{%s}TtlFincdAmt" % TNS) == "8000.00" and
+          el.findtext(S + "{%s}FincdItmNb" % TNS) == "1",
+          "financed 8000.00 in tsin.002: %s" % etree.tostring(
+              el, encoding="unicode"))
+    r.wait_state(msg, "acknowledged")
+    check(not r.results(req, "scf"),
+          "no <ScfResult> of %s reaches treasury: %r" % (
+              req, [n for n, _ in r.results(req, "scf")]))
+    check(all(n.endswith(".tsin002.xml") for n, _ in r.tsin002(req)),
+          "named .tsin002.xml: %r" % [n for n, _ in r.tsin002(req)])
+    credits = our_entries(r, fin["loan_ref"])
+    check(len(credits) == 1 and credits[0]["cd"] == "C" and
+          credits[0]["amount_fen"] == 800000,
+          "the disbursement credited: %r" % credits)
+    b = wait_until(lambda: (book_fin(r, req) or {}).get("status") ==
+                   "financed" and book_fin(r, req), 20,
+                   "h2hctl scf: %s financed (%r)" % (req, book_fin(r, req)))
+    check(b.get("loan_ref") == fin["loan_ref"] and
+          b.get("financed") == 800000,
+          "h2hctl scf: the bank's loan ref %s: %r" % (fin["loan_ref"], b))
 
 
 def vop(req, op, vid, body=""):
@@ -749,6 +1110,7 @@ def main():
     try:
         held = bills(r)
         scf(r)
+        scf_more(r)
         vouchers(r)
         crash(r, held)
         ok = True

@@ -2092,8 +2092,13 @@ class _BillsDoor:
                 e, self._bv(fsm, "rejected")), [], outcome="rejected")
         res = {"status": self._bv(fsm, ans["financing"]["status"]),
                "reason_code": "", "reason": ""}
+        # the desk keeps no seller names: the record keeps whom the
+        # request named (admin /admin/bs_requests shows it)
+        sellers = [{"invoice_no": i["number"],
+                    "name": i["seller"]["name"],
+                    "account": i.get("seller_account")} for i in invs]
         return self._bs_store(req, "financing", fp, res, [],
-                              outcome="created")
+                              outcome="created", sellers=sellers)
 
     def _fin_now(self, rec):
         fsm = "financing_status_map"
