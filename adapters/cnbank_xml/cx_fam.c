@@ -28,13 +28,22 @@
  * The record also carries what the bills rounds (cx_fam_poll.c) need:
  * "final" (0 while the bank says pending), "sum" (status and terms last
  * reported) and "results" (the results written, which names the next).
+ * A record a round follows has a marker, the empty file fam/open/<msg_id>
+ * .json, durable before the record needs it and removed once the record
+ * is settled (final, an inquiry, or nothing a round asks about); a
+ * financing has an entry fam/byreq/<ReqId> holding its msg_id, written
+ * before its record, for cancellations and inquiries.  The first round
+ * without fam/open/.built (an older version's records) reads every record
+ * once to make both.
  */
 #include "cx_int.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 
@@ -120,6 +129,57 @@ json_t *cx_fam_rec_load(const struct cx *c, const char *msg_id)
     return json_load_file(path, 0, NULL);
 }
 
+int cx_fam_rec_followed(const json_t *rec)
+{
+    if (json_is_true(json_object_get(rec, "final")) ||
+        json_is_true(json_object_get(rec, "inquiry")) ||
+        !json_integer_value(json_object_get(rec, "results")))
+        return 0;
+    json_int_t fn = json_integer_value(json_object_get(rec, "fn"));
+    return fn == CX_FN_BILL_OPERATION || fn == CX_FN_SCF_FINANCING ||
+           fn == CX_FN_VOUCHER_OPERATION;
+}
+
+/* Never followed again, whoever writes it next: its marker may go even
+ * while a submit holds the record.  (One without results yet is not: its
+ * first result may leave it pending.) */
+static int settled(const json_t *rec)
+{
+    json_int_t fn = json_integer_value(json_object_get(rec, "fn"));
+    return json_is_true(json_object_get(rec, "final")) ||
+           json_is_true(json_object_get(rec, "inquiry")) ||
+           !(fn == CX_FN_BILL_OPERATION || fn == CX_FN_SCF_FINANCING ||
+             fn == CX_FN_VOUCHER_OPERATION);
+}
+
+static int sub_dir(const struct cx *c, const char *sub, char *buf, size_t n,
+                   struct h2h_err *err)
+{
+    if (fsu_join(buf, n, c->fam_dir, sub) != 0)
+        return h2h_err_set(err, H2H_ETOOBIG, "state folder path too long");
+    return fsu_mkdirs(buf, 0700, err);
+}
+
+static int mark(const struct cx *c, const char *name, unsigned flags,
+                struct h2h_err *err)
+{
+    char dir[CX_PATH_MAX];
+    int rc = sub_dir(c, CX_OPEN_DIR, dir, sizeof(dir), err);
+    if (rc == 0)
+        rc = fsu_write_file(dir, name, "", 0, flags, err);
+    return rc == -EEXIST ? 0 : rc;
+}
+
+/* Not made durable: a marker that comes back after a crash only costs the
+ * next round one read. */
+static void unmark(const struct cx *c, const char *name)
+{
+    char dir[CX_PATH_MAX], path[CX_PATH_MAX];
+    if (fsu_join(dir, sizeof(dir), c->fam_dir, CX_OPEN_DIR) == 0 &&
+        fsu_join(path, sizeof(path), dir, name) == 0)
+        (void)unlink(path);
+}
+
 int cx_fam_rec_save(const struct cx *c, json_t *rec, struct h2h_err *err)
 {
     const char *id = json_string_value(json_object_get(rec, "msg_id"));
@@ -127,12 +187,137 @@ int cx_fam_rec_save(const struct cx *c, json_t *rec, struct h2h_err *err)
     if (!id)
         return h2h_err_set(err, H2H_EINVALID, "record without msg_id");
     snprintf(name, sizeof(name), "%s.json", id);
+    /* the marker is durable before the record needs it and goes only
+     * after the record says it is settled */
+    if (cx_fam_rec_followed(rec)) {
+        int rc = mark(c, name, 0, err);
+        if (rc < 0)
+            return h2h_err_prefix(err, "marker of %s", id);
+    }
     char *s = json_dumps(rec, JSON_SORT_KEYS | JSON_COMPACT);
     if (!s)
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     int rc = fsu_write_file(c->fam_dir, name, s, strlen(s), FSU_REPLACE, err);
     free(s);
+    if (rc == 0 && settled(rec))
+        unmark(c, name);
     return rc < 0 ? h2h_err_prefix(err, "record of %s", id) : 0;
+}
+
+/* 1 when a ReqId can name its index entry. */
+static int req_name_ok(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    return n > 0 && n <= 64 && id[0] != '.' &&
+           strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                      "0123456789._-") == n;
+}
+
+/* A financing's entry fam/byreq/<ReqId> (its msg_id), so that a
+ * cancellation or inquiry finds it without reading every record. */
+static int req_index(const struct cx *c, const json_t *rec, unsigned flags,
+                     struct h2h_err *err)
+{
+    const char *req = json_string_value(json_object_get(rec, "req_id"));
+    const char *id = json_string_value(json_object_get(rec, "msg_id"));
+    char dir[CX_PATH_MAX];
+    if (json_integer_value(json_object_get(rec, "fn")) != CX_FN_SCF_FINANCING ||
+        !req_name_ok(req) || !id)
+        return 0;
+    int rc = sub_dir(c, CX_BYREQ_DIR, dir, sizeof(dir), err);
+    if (rc == 0)
+        rc = fsu_write_file(dir, req, id, strlen(id), flags | FSU_REPLACE, err);
+    return rc < 0 ? h2h_err_prefix(err, "index entry of %s", req) : 0;
+}
+
+static int is_rec_name(const char *n)
+{
+    size_t l = strlen(n);
+    return n[0] != '.' && l > 5 && l < 64 && strcmp(n + l - 5, ".json") == 0;
+}
+
+/* 1 when the indexes are whole: every record before them was read. */
+static int built(const struct cx *c)
+{
+    char dir[CX_PATH_MAX], path[CX_PATH_MAX];
+    return fsu_join(dir, sizeof(dir), c->fam_dir, CX_OPEN_DIR) == 0 &&
+           fsu_join(path, sizeof(path), dir, CX_OPEN_BUILT) == 0 &&
+           access(path, F_OK) == 0;
+}
+
+struct build_q {
+    const struct cx *c;
+    void (*fn)(json_t *rec, void *data);
+    void *data;
+    int rc;
+    struct h2h_err *err;
+};
+
+static int build_one(json_t *rec, void *data)
+{
+    struct build_q *q = data;
+    const char *id = json_string_value(json_object_get(rec, "msg_id"));
+    char name[96];
+    /* a marker that cannot be made: no stamp, the next round again */
+    if (q->rc == 0 && id && cx_fam_rec_followed(rec)) {
+        snprintf(name, sizeof(name), "%s.json", id);
+        q->rc = mark(q->c, name, FSU_NO_DIRSYNC, q->err);
+    }
+    if (q->rc == 0)
+        q->rc = req_index(q->c, rec, FSU_NO_DIRSYNC, q->err);
+    q->fn(rec, q->data);
+    return 0;
+}
+
+/* The records written before the indexes: every one read once, the
+ * followed ones marked and the financings indexed, then the stamp.  A
+ * crash before the stamp makes the next round do it again. */
+static int build(const struct cx *c, void (*fn)(json_t *rec, void *data),
+                 void *data, struct h2h_err *err)
+{
+    char opend[CX_PATH_MAX], byreq[CX_PATH_MAX];
+    struct build_q q = {.c = c, .fn = fn, .data = data, .err = err};
+    int rc = sub_dir(c, CX_OPEN_DIR, opend, sizeof(opend), err);
+    if (rc == 0)
+        rc = sub_dir(c, CX_BYREQ_DIR, byreq, sizeof(byreq), err);
+    if (rc < 0)
+        return rc;
+    cx_fam_rec_each(c, build_one, &q);
+    if ((rc = q.rc) == 0 && (rc = fsu_fsync_dir(opend, err)) == 0 &&
+        (rc = fsu_fsync_dir(byreq, err)) == 0)
+        rc = fsu_write_file(opend, CX_OPEN_BUILT, "", 0, FSU_REPLACE, err);
+    return rc < 0 ? h2h_err_prefix(err, "indexing %s", c->fam_dir) : 0;
+}
+
+int cx_fam_open_each(const struct cx *c, void (*fn)(json_t *rec, void *data),
+                     void *data, struct h2h_err *err)
+{
+    char dir[CX_PATH_MAX];
+    if (!built(c))
+        return build(c, fn, data, err);
+    if (fsu_join(dir, sizeof(dir), c->fam_dir, CX_OPEN_DIR) != 0)
+        return h2h_err_set(err, H2H_ETOOBIG, "state folder path too long");
+    DIR *d = opendir(dir);
+    if (!d)
+        return h2h_err_set(err, -errno, "%s: %s", dir, strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (!is_rec_name(e->d_name))
+            continue;
+        char id[64];
+        snprintf(id, sizeof(id), "%.*s", (int)(l - 5), e->d_name);
+        json_t *rec = cx_fam_rec_load(c, id);
+        /* no record, or one in flight (no result yet): the marker stays */
+        if (!rec)
+            continue;
+        fn(rec, data);
+        if (settled(rec))
+            unmark(c, e->d_name);
+        json_decref(rec);
+    }
+    closedir(d);
+    return 0;
 }
 
 /* Result n of a record: outbox/<msg_id>-<n>.xml, made durable there
@@ -231,10 +416,9 @@ int cx_fam_rec_each(const struct cx *c, int (*fn)(json_t *rec, void *data),
     int stop = 0;
     while (d && !stop && (e = readdir(d)) != NULL) {
         size_t l = strlen(e->d_name);
-        if (e->d_name[0] == '.' || l < 6 ||
-            strcmp(e->d_name + l - 5, ".json") != 0)
+        if (!is_rec_name(e->d_name))
             continue;
-        char id[96];
+        char id[64];
         snprintf(id, sizeof(id), "%.*s", (int)(l - 5), e->d_name);
         json_t *rec = cx_fam_rec_load(c, id);
         if (rec)
@@ -264,11 +448,37 @@ static int serial_match(json_t *rec, void *data)
     return 1;
 }
 
-/* The serial of the financing whose ReqId is req_id (cancel, inquiry). */
-static int serial_of(void *data, const char *req_id, char *serial, size_t n)
+static int serial_from(const json_t *rec, const char *req_id, char *serial,
+                       size_t n)
 {
     struct serial_q q = {.req_id = req_id, .serial = serial, .n = n};
-    return cx_fam_rec_each(data, serial_match, &q) ? 0 : -1;
+    return rec && serial_match((json_t *)rec, &q) ? 0 : -1;
+}
+
+/* The serial of the financing whose ReqId is req_id (cancel, inquiry):
+ * by its index entry; records older than the index (no stamp yet) and
+ * ReqIds that cannot name an entry by reading every record. */
+static int serial_of(void *data, const char *req_id, char *serial, size_t n)
+{
+    const struct cx *c = data;
+    char dir[CX_PATH_MAX], path[CX_PATH_MAX], *id = NULL;
+    size_t len;
+    struct h2h_err e = {0};
+    if (req_name_ok(req_id) &&
+        fsu_join(dir, sizeof(dir), c->fam_dir, CX_BYREQ_DIR) == 0 &&
+        fsu_join(path, sizeof(path), dir, req_id) == 0 &&
+        fsu_read_file(path, 96, &id, &len, &e) == 0) {
+        json_t *rec = strlen(id) == len ? cx_fam_rec_load(c, id) : NULL;
+        int rc = serial_from(rec, req_id, serial, n);
+        json_decref(rec);
+        free(id);
+        if (rc == 0)
+            return 0;
+    }
+    if (req_name_ok(req_id) && built(c))
+        return -1;
+    struct serial_q q = {.req_id = req_id, .serial = serial, .n = n};
+    return cx_fam_rec_each(c, serial_match, &q) ? 0 : -1;
 }
 
 static int plan(struct cx_fop *f)
@@ -347,7 +557,10 @@ static int record_request(struct cx_fop *f)
                             json_string(f->pl.v.v[CX_T_ORIG_SERIAL]));
     json_decref(f->rec);
     f->rec = r;
-    return cx_fam_rec_save(c, r, &f->err);
+    /* the entry first: a record never lacks its entry once the index is
+     * whole (an entry without its record is a miss) */
+    rc = req_index(c, r, 0, &f->err);
+    return rc < 0 ? rc : cx_fam_rec_save(c, r, &f->err);
 }
 
 static void prepare_work(uv_work_t *w)

@@ -113,29 +113,19 @@ int cx_fam_rec_plan(const json_t *rec, struct cx_plan *pl)
 
 /* ---- 1. records -------------------------------------------------------- */
 
-static int followed(const json_t *rec)
+static void take_followed(json_t *rec, void *data)
 {
-    if (json_is_true(json_object_get(rec, "final")) ||
-        json_is_true(json_object_get(rec, "inquiry")) ||
-        !json_integer_value(json_object_get(rec, "results")))
-        return 0;
-    json_int_t fn = json_integer_value(json_object_get(rec, "fn"));
-    return fn == CX_FN_BILL_OPERATION || fn == CX_FN_SCF_FINANCING ||
-           fn == CX_FN_VOUCHER_OPERATION;
-}
-
-static int take_followed(json_t *rec, void *data)
-{
-    if (followed(rec))
+    if (cx_fam_rec_followed(rec))
         json_array_append(data, rec);
-    return 0;
 }
 
+/* Only the marked records are read (cx_fam_open_each). */
 static void scan_work(uv_work_t *w)
 {
     struct cx_round *r = w->data;
+    r->wrc = 0;
     if ((r->recs = json_array()))
-        cx_fam_rec_each(r->c, take_followed, r->recs);
+        r->wrc = cx_fam_open_each(r->c, take_followed, r->recs, &r->werr);
 }
 
 static void after(uv_work_t *w, int status)

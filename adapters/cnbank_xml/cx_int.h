@@ -869,7 +869,8 @@ int cx_scf_repaid_doc(const struct cx *c, const char *req_id,
 
 int cx_fam_submit(struct cx *c, struct h2h_submit_req *req, h2h_result_cb cb,
                   int recover, struct h2h_err *err);
-/* Records (state_dir/fam/<msg_id>.json) and results (outbox/), thread
+/* Records (state_dir/fam/<msg_id>.json, their indexes in fam/open/ and
+ * fam/byreq/, see cx_fam_rec_followed) and results (outbox/), thread
  * pool: load (NULL when absent or unreadable), save durably, and a new
  * result of a record written to the outbox as <msg_id>-<n>.xml before
  * the record notes it (final, sum). */
@@ -895,6 +896,25 @@ int cx_fam_notice_kind(const struct cx *c, const char *id, char *kind,
  * returns nonzero, which this returns (0: all were seen). */
 int cx_fam_rec_each(const struct cx *c, int (*fn)(json_t *rec, void *data),
                     void *data);
+/* 1 when the bills rounds follow rec: a bill, voucher or financing
+ * operation with a result, not final.  Such a record has a marker, the
+ * empty file fam_dir/CX_OPEN_DIR/<msg_id>.json: cx_fam_rec_save makes it
+ * durable before it writes a followed record and removes it after it
+ * wrote a settled one (final, an inquiry, or another function).  A
+ * financing's record also has fam_dir/CX_BYREQ_DIR/<ReqId> (its msg_id),
+ * written before the record. */
+int cx_fam_rec_followed(const json_t *rec);
+#define CX_OPEN_DIR "open"
+#define CX_OPEN_BUILT ".built" /* in CX_OPEN_DIR: both indexes whole */
+#define CX_BYREQ_DIR "byreq"
+/* Thread pool: fn(rec, data) for each marked record (rec is the
+ * caller's during fn), its marker removed after fn when rec is settled;
+ * a marker whose record is missing or has no result yet stays.  Until the
+ * indexes are known whole (CX_OPEN_BUILT), fn sees every record once
+ * instead while they are made.  0, or an error (fn may have seen some of
+ * them, or none). */
+int cx_fam_open_each(const struct cx *c, void (*fn)(json_t *rec, void *data),
+                     void *data, struct h2h_err *err);
 /* The {page} of a list's calls (submit's inquiries and rounds alike),
  * kept in page[n]: first sets it in v when fn is a list; next, after an
  * ok answer a, 1 with page set to the next page's when the bank says there

@@ -19,15 +19,21 @@
  *            (nothing asked); else GET /v1/<fam>/requests/{ReqId}: 200 ->
  *            the recorded answer read as if it had just come, 404 ->
  *            NOT_SENT (the resend uses the record's bytes).
+ * A record that needs a bills round (a "follow", or documents not all
+ * written) has a marker, the empty file fam/open/<record name>, durable
+ * before the record needs it and removed after the record is settled
+ * (answered, nothing to follow or write), so a round reads only those.
  * Inquiries (GETs) are harmless to repeat: their record is made with the
  * answer; a recover without it is NOT_SENT.
  */
 #include "oj_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 
@@ -66,18 +72,149 @@ static int rec_name(const char *fam, const char *req_id, char *buf, size_t n)
     return 0;
 }
 
+int oj_fam_open(const json_t *rec)
+{
+    size_t n = json_array_size(json_object_get(rec, "docs"));
+    json_int_t w = json_integer_value(json_object_get(rec, "written"));
+    return json_is_object(json_object_get(rec, "follow")) ||
+           (json_is_true(json_object_get(rec, "answered")) && (size_t)w < n);
+}
+
+/* Answered and nothing left: no writer ever makes such a record open
+ * again, so its marker may go even while a submit holds the record. */
+static int settled(const json_t *rec)
+{
+    return json_is_true(json_object_get(rec, "answered")) && !oj_fam_open(rec);
+}
+
+static int open_dir(const struct oj *o, char *buf, size_t n,
+                    struct h2h_err *err)
+{
+    if (fsu_join(buf, n, o->fam_dir, OJ_OPEN_DIR) != 0)
+        return h2h_err_set(err, H2H_ETOOBIG, "state folder path too long");
+    return fsu_mkdirs(buf, 0700, err);
+}
+
+static int mark(const struct oj *o, const char *name, unsigned flags,
+                struct h2h_err *err)
+{
+    char dir[OJ_PATH_MAX];
+    int rc = open_dir(o, dir, sizeof(dir), err);
+    if (rc == 0)
+        rc = fsu_write_file(dir, name, "", 0, flags, err);
+    return rc == -EEXIST ? 0 : rc;
+}
+
+/* Not made durable: a marker that comes back after a crash only costs the
+ * next round one read. */
+static void unmark(const struct oj *o, const char *name)
+{
+    char dir[OJ_PATH_MAX], path[OJ_PATH_MAX];
+    if (fsu_join(dir, sizeof(dir), o->fam_dir, OJ_OPEN_DIR) == 0 &&
+        fsu_join(path, sizeof(path), dir, name) == 0)
+        (void)unlink(path);
+}
+
 int oj_fam_save(const struct oj *o, const json_t *rec, struct h2h_err *err)
 {
     char name[100];
     if (rec_name(js(rec, "fam"), js(rec, "req_id"), name, sizeof(name)) < 0)
         return h2h_err_set(err, H2H_EINVALID, "record without a usable id");
+    /* the marker is durable before the record needs it and goes only
+     * after the record says it needs nothing more */
+    if (oj_fam_open(rec)) {
+        int rc = mark(o, name, 0, err);
+        if (rc < 0)
+            return h2h_err_prefix(err, "marker of %s", name);
+    }
     char *txt = json_dumps(rec, JSON_COMPACT);
     if (!txt)
         return h2h_err_set(err, H2H_ENOMEM, "out of memory");
     int rc =
         fsu_write_file(o->fam_dir, name, txt, strlen(txt), FSU_REPLACE, err);
     free(txt);
+    if (rc == 0 && settled(rec))
+        unmark(o, name);
     return rc;
+}
+
+static int is_rec_name(const char *n)
+{
+    size_t l = strlen(n);
+    return n[0] != '.' && l > 5 && strcmp(n + l - 5, ".json") == 0 &&
+           (strncmp(n, "bills-", 6) == 0 || strncmp(n, "scf-", 4) == 0);
+}
+
+static json_t *load_named(const char *dir, const char *name)
+{
+    char path[OJ_PATH_MAX];
+    if (fsu_join(path, sizeof(path), dir, name) != 0)
+        return NULL;
+    return json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+}
+
+/* The records written before there were markers: every one is read once,
+ * the open ones marked, then the stamp says the index is whole.  A crash
+ * before the stamp makes the next round do it again. */
+static int open_build(const struct oj *o, const char *dir,
+                      void (*fn)(json_t *rec, void *data), void *data,
+                      struct h2h_err *err)
+{
+    DIR *d = opendir(o->fam_dir);
+    if (!d)
+        return h2h_err_set(err, -errno, "%s: %s", o->fam_dir, strerror(errno));
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        if (!is_rec_name(de->d_name))
+            continue;
+        json_t *rec = load_named(o->fam_dir, de->d_name);
+        if (!rec)
+            continue;
+        /* a marker that cannot be made: no stamp, the next round again */
+        if (rc == 0 && oj_fam_open(rec))
+            rc = mark(o, de->d_name, FSU_NO_DIRSYNC, err);
+        fn(rec, data);
+        json_decref(rec);
+    }
+    closedir(d);
+    if (rc == 0)
+        rc = fsu_fsync_dir(dir, err);
+    if (rc == 0)
+        rc = fsu_write_file(dir, OJ_OPEN_BUILT, "", 0, FSU_REPLACE, err);
+    return rc < 0 ? h2h_err_prefix(err, "indexing %s", o->fam_dir) : 0;
+}
+
+int oj_fam_open_each(const struct oj *o, void (*fn)(json_t *rec, void *data),
+                     void *data, struct h2h_err *err)
+{
+    char dir[OJ_PATH_MAX], path[OJ_PATH_MAX];
+    int rc = open_dir(o, dir, sizeof(dir), err);
+    if (rc < 0)
+        return rc;
+    if (fsu_join(path, sizeof(path), dir, OJ_OPEN_BUILT) != 0)
+        return h2h_err_set(err, H2H_ETOOBIG, "state folder path too long");
+    if (access(path, F_OK) != 0)
+        return open_build(o, dir, fn, data, err);
+    DIR *d = opendir(dir);
+    if (!d)
+        return h2h_err_set(err, -errno, "%s: %s", dir, strerror(errno));
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!is_rec_name(de->d_name))
+            continue;
+        json_t *rec = load_named(o->fam_dir, de->d_name);
+        /* no record (yet: an inquiry's comes with its answer), or one not
+         * answered (yet: its answer is being made): the marker stays */
+        if (!rec)
+            continue;
+        fn(rec, data);
+        if (settled(rec))
+            unmark(o, de->d_name);
+        json_decref(rec);
+    }
+    closedir(d);
+    return 0;
 }
 
 static int rec_load(const struct oj *o, const char *fam, const char *req_id,

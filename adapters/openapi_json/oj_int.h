@@ -315,7 +315,8 @@ int oj_stmt_fetch(struct oj *o, size_t i, const char *from, const char *to,
 void oj_date(int days_offset, char out[11]);
 
 /* ---- bill pool and supply-chain finance ------------------------------------
- * oj_fam.c    records (state_dir/fam/<fam>-<ReqId>.json), documents into
+ * oj_fam.c    records (state_dir/fam/<fam>-<ReqId>.json, markers of the open
+ *             ones in state_dir/fam/open/), documents into
  *             outbox/, submit and recover of one request
  * oj_bill.c   <BillRequest> -> plan; the bank's JSON -> <BillResult>,
  *             <BillNotice>
@@ -420,6 +421,22 @@ json_t *oj_fam_answer(const struct oj_settings *s, const json_t *ctx,
 int oj_fam_flush(const struct oj *o, json_t *rec, struct h2h_err *err);
 /* Thread pool: write rec durably (replacing). */
 int oj_fam_save(const struct oj *o, const json_t *rec, struct h2h_err *err);
+/* 1 when a bills round has work in rec: a "follow" object, or answered
+ * documents not all "written".  Such a record has a marker, the empty file
+ * fam_dir/OJ_OPEN_DIR/<record name>: oj_fam_save makes it durable before
+ * it writes an open record and removes it after it wrote a settled one
+ * (answered, not open). */
+int oj_fam_open(const json_t *rec);
+#define OJ_OPEN_DIR "open"
+#define OJ_OPEN_BUILT ".built" /* in OJ_OPEN_DIR: every old record marked */
+/* Thread pool: fn(rec, data) for each marked record (rec is the caller's
+ * during fn, which may change it), its marker removed after fn when rec
+ * is settled; a marker whose record is missing or unanswered stays.  Until
+ * the markers are known whole (OJ_OPEN_BUILT), fn sees every record once
+ * instead while they are made.  0, or an error (fn may have seen some
+ * of them, or none). */
+int oj_fam_open_each(const struct oj *o, void (*fn)(json_t *rec, void *data),
+                     void *data, struct h2h_err *err);
 /* Thread pool: write one doc as outbox/name (an existing name is kept:
  * it holds the same bytes). */
 int oj_fam_put_doc(const struct oj *o, const char *name, const json_t *doc,

@@ -5,8 +5,10 @@
  *
  *   1. load     (thread pool) the records still followed (an operation
  *               answered "pending", a financing not final, a voucher
- *               operation awaiting the receiver) and state_dir/fam/
- *               seen.json (what was delivered unasked before);
+ *               operation awaiting the receiver), found by their markers
+ *               in state_dir/fam/open/ (oj_fam_open_each), and
+ *               state_dir/fam/seen.json (what was delivered unasked
+ *               before);
  *   2. follow   each record's object asked for (GET the draft, the
  *               financing, the voucher); a new document when it moved;
  *   3. bills    GET /v1/bills/notices (every page): one <BillNotice> per
@@ -24,8 +26,6 @@
  */
 #include "oj_int.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,40 +108,34 @@ static void work_ended(struct oj_round *r, int status)
 /* ---- load and save (thread pool) ------------------------------------------
  */
 
+/* One marked record: an interrupted write of its documents is finished
+ * first; a record still followed is kept for this round. */
+static void load_one(json_t *rec, void *data)
+{
+    struct oj_round *r = data;
+    struct h2h_err e = {0};
+    if (json_is_true(json_object_get(rec, "answered")) &&
+        oj_fam_flush(r->o, rec, &e) < 0 && r->wrc == 0) {
+        r->wrc = e.code;
+        r->werr = e;
+    }
+    if (json_is_object(json_object_get(rec, "follow")))
+        json_array_append(r->recs, rec);
+}
+
 static void load_work(uv_work_t *w)
 {
     struct oj_round *r = w->data;
     struct oj *o = r->o;
     char path[OJ_PATH_MAX];
+    struct h2h_err e = {0};
     r->wrc = 0;
     r->recs = json_array();
-    DIR *d = opendir(o->fam_dir);
-    if (!d) {
-        r->wrc = h2h_err_set(&r->werr, -errno, "%s: %s", o->fam_dir,
-                             strerror(errno));
-        return;
+    int rc = oj_fam_open_each(o, load_one, r, &e);
+    if (rc < 0 && r->wrc == 0) {
+        r->wrc = rc;
+        r->werr = e;
     }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        size_t l = strlen(de->d_name);
-        if (de->d_name[0] == '.' || l < 6 ||
-            strcmp(de->d_name + l - 5, ".json") != 0 ||
-            strcmp(de->d_name, SEEN_NAME) == 0)
-            continue;
-        if (fsu_join(path, sizeof(path), o->fam_dir, de->d_name) != 0)
-            continue;
-        json_t *rec = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
-        if (!rec)
-            continue;
-        /* an interrupted write of its documents is finished first */
-        if (json_is_true(json_object_get(rec, "answered")) &&
-            oj_fam_flush(o, rec, &r->werr) < 0 && r->wrc == 0)
-            r->wrc = r->werr.code;
-        if (json_is_object(json_object_get(rec, "follow")))
-            json_array_append(r->recs, rec);
-        json_decref(rec);
-    }
-    closedir(d);
     if (fsu_join(path, sizeof(path), o->fam_dir, SEEN_NAME) == 0)
         r->seen = json_load_file(path, 0, NULL);
     if (!json_is_object(r->seen)) {

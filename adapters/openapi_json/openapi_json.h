@@ -180,7 +180,12 @@
  * record alone, so one remade after a crash has the same name and bytes
  * (the daemon's registry answers H2H_EDUP).  Unasked documents are
  * written before seen.json remembers them.  Records stay in
- * state_dir/fam/ (small; the daemon's store keeps the history).
+ * state_dir/fam/ (small; the daemon's store keeps the history); those a
+ * bills round still has work for (a follow-up, documents not written)
+ * also have an empty marker state_dir/fam/open/<record name>, made
+ * durable before the record needs it and removed once it is settled, so
+ * a round reads only those.  The first round without fam/open/.built
+ * (records of an older version) reads every record once to make them.
  *
  * Every /v1 answer is checked before it is read: X-Response-Signature, a
  * detached CMS signature over "<X-Response-Timestamp>\n<X-Response-Id>\n

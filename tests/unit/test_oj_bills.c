@@ -342,6 +342,31 @@ static void counterparty(const char *num, long from, long to,
              num, from, to, action));
 }
 
+/* 1 when the bills rounds' marker of record name is there. */
+static int marked(struct ojt_world *w, const char *name)
+{
+    char p[800];
+    snprintf(p, sizeof(p), "%s/fam/open/%s", w->state, name);
+    return access(p, F_OK) == 0;
+}
+
+/* The state folder as an older version left it: records, no markers. */
+static void drop_markers(struct ojt_world *w)
+{
+    char p[800], f[1200];
+    snprintf(p, sizeof(p), "%s/fam/open", w->state);
+    DIR *d = opendir(p);
+    struct dirent *de;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+            snprintf(f, sizeof(f), "%s/%s", p, de->d_name);
+            CU_ASSERT_EQUAL(unlink(f), 0);
+        }
+    closedir(d);
+    CU_ASSERT_EQUAL(rmdir(p), 0);
+}
+
 /* Issue, present for acceptance (pending -> signed -> follow-up),
  * withdraw (撤票), a refusal with its code. */
 static void test_bills_issue(void)
@@ -387,8 +412,12 @@ static void test_bills_issue(void)
     CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "pending_acceptance");
     CU_ASSERT_EQUAL(r.drafts[0].pending_dir, FMT_BILL_DIR_OUT);
     fmt_bill_result_release(&r);
+    /* only the pending one is left for the rounds to read */
+    CU_ASSERT_TRUE(marked(&w, "bills-PA-1.json"));
+    CU_ASSERT_FALSE(marked(&w, "bills-ISS-1.json"));
     /* nothing moved yet: the round delivers the pending answer only */
     poll_bills(&w, &g);
+    CU_ASSERT_TRUE(marked(&w, "bills-PA-1.json"));
     CU_ASSERT_PTR_NOT_NULL(delivered(&g, "bill-PA-1-1.xml", 0));
     CU_ASSERT_PTR_NULL(delivered(&g, "bill-PA-1-2", 0));
     CU_ASSERT_FALSE(outbox_has(&w, "bill-PA-1-1.xml"));
@@ -403,6 +432,7 @@ static void test_bills_issue(void)
     CU_ASSERT_STRING_EQUAL(status_name(&r.drafts[0]), "accepted");
     fmt_bill_result_release(&r);
     /* followed no more */
+    CU_ASSERT_FALSE(marked(&w, "bills-PA-1.json"));
     poll_bills(&w, &g);
     CU_ASSERT_PTR_NULL(delivered(&g, "bill-PA-1", 0));
 
@@ -417,7 +447,11 @@ static void test_bills_issue(void)
     CU_ASSERT_EQUAL(bill(&w, "present_acceptance", "PA-2", inner2), H2H_OUT_OK);
     CU_ASSERT_EQUAL(bill(&w, "withdraw", "WD-2", inner2), H2H_OUT_OK);
     outbox_says(&w, "bill-WD-2-1.xml", FMT_BILL_ACCEPTED, "registered");
+    /* records of an older version (no markers) are still followed */
+    drop_markers(&w);
     poll_bills(&w, &g);
+    CU_ASSERT_TRUE(marked(&w, ".built"));
+    CU_ASSERT_FALSE(marked(&w, "bills-PA-2.json"));
     CU_ASSERT_EQUAL_FATAL(read_bill(delivered(&g, "bill-PA-2-2.xml", 0), &r),
                           0);
     CU_ASSERT_EQUAL(r.outcome, FMT_BILL_REJECTED);
