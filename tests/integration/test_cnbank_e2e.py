@@ -354,7 +354,7 @@ def bank_conf(bank, poll=300, accounts=True, bank_cert=None, tls=None,
     return """
 banks = (
   { name = "cn1"; adapter = "cnbank_xml"; payment_format = "canonical";
-    max_sessions = 4; poll_interval = %d;
+    timezone = "Asia/Shanghai"; max_sessions = 4; poll_interval = %d;
     cnbank_xml = {
       %s
     }; }
