@@ -206,6 +206,11 @@ struct h2h_adapter_ops {
      * the strings belong to the adapter and live as long as it does. */
     void (*booking_refs)(struct h2h_adapter *a, const char **serial,
                          const char **batch, const char **batch_purpose);
+    /* Optional (NULL: the dialect does not say): the bank's civil time as
+     * minutes east of UTC, when the dialect fixes it (a direct-connect
+     * profile's utc_offset).  The daemon warns at start when the bank's
+     * timezone disagrees: it judges cut-offs and maturities by that zone. */
+    int (*clock_offset)(struct h2h_adapter *a, int *minutes);
 };
 
 /* Common head every adapter instance embeds first. */

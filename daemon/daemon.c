@@ -126,6 +126,34 @@ static void bank_closed_cb(struct h2h_adapter *a)
     b->ad = NULL;
 }
 
+/* A dialect that fixes the bank's clock (a direct-connect profile's
+ * utc_offset) and a bank timezone that disagrees with it right now: h2hd
+ * would judge cut-offs, maturities and presentment a day off for part of
+ * every day.  Said once per start or reload; the operator sets timezone. */
+static void clock_check(const struct cfg_bank *cb, struct h2h_adapter *ad)
+{
+    int minutes;
+    struct tz *z = NULL;
+    if (!ad->ops->clock_offset || ad->ops->clock_offset(ad, &minutes) != 0)
+        return;
+    const char *zone = cb->timezone ? cb->timezone : "UTC";
+    if (tz_load(zone, &z, NULL) != 0)
+        return;
+    int have = tz_offset_at(z, time(NULL)) / 60;
+    tz_free(z);
+    if (have == minutes)
+        return;
+    char want[16], now[16];
+    snprintf(want, sizeof(want), "%+03d:%02d", minutes / 60,
+             abs(minutes % 60));
+    snprintf(now, sizeof(now), "%+03d:%02d", have / 60, abs(have % 60));
+    h2h_log(H2H_LOG_WARN, "bank.timezone.mismatch", "bank", cb->name,
+            "timezone", zone, "offset", now, "bank_offset", want, "hint",
+            "set the bank's timezone to the zone its front end runs on "
+            "(e.g. Asia/Shanghai for +08:00)",
+            NULL);
+}
+
 static int bank_create(struct h2hd *d, const struct cfg_bank *cb,
                        struct bank_rt **out, struct h2h_err *err)
 {
@@ -159,6 +187,7 @@ static int bank_create(struct h2hd *d, const struct cfg_bank *cb,
         return rc;
     }
     b->ad->data = b;
+    clock_check(cb, b->ad);
     *out = b;
     return 0;
 }

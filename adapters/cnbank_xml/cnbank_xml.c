@@ -217,6 +217,14 @@ static int cx_check(const config_setting_t *bank, const char *base_dir,
     return cx_settings_read(bank, &a, NULL);
 }
 
+/* The front end's clock is the profile's utc_offset ({date}, booking
+ * dates, the bank date of drafts and vouchers). */
+static int cx_clock_offset(struct h2h_adapter *a, int *minutes)
+{
+    *minutes = ((struct cx *)a)->p->utc_offset_min;
+    return 0;
+}
+
 /* The serials cx_pay.c gives: <prefix><msg id>-<n> per payment, and
  * <prefix><msg id> for a payroll batch (a file with a SALA group), whose
  * items the bank books one by one as <batch serial>-<item no> (the same
@@ -281,5 +289,6 @@ const struct h2h_adapter_ops cnbank_xml_ops = {
     .health = cx_health,
     .close = cx_close,
     .certs = cx_certs,
+    .clock_offset = cx_clock_offset,
     .booking_refs = cx_booking_refs,
 };

@@ -131,6 +131,7 @@ class Run:
                 ("bills", "bills.xsd"), ("scf", "scf.xsd"),
                 ("tsin", "tsin.002.001.01.xsd"))}
         self.valid = {}     # path -> root element
+        self.conf = conf
         self.w = World("cnbills-" + profile)
         self.w.write_conf(conf)
         self.starts = 0
@@ -1102,17 +1103,38 @@ def crash(r, number_held):
     check(piece(r, d4, 1)["status"] == "held", "signed once: held")
 
 
+def clock(r):
+    """A bank left on UTC while its profile's front end runs on +08:00 is
+    named at start; the tests' bank (Asia/Shanghai) is not."""
+    check('timezone = "Asia/Shanghai"; ' in r.conf, "the test bank's zone")
+    w = World("cnclock-" + r.profile)
+    try:
+        w.write_conf(r.conf.replace('timezone = "Asia/Shanghai"; ', ""))
+        w.start()
+        ev = wait_until(lambda: w.log_events("bank.timezone.mismatch"), 20,
+                        "bank.timezone.mismatch at start")
+        check(len(ev) == 1 and " timezone=UTC " in ev[0] and
+              " offset=+00:00 " in ev[0] and " bank_offset=+08:00 " in ev[0],
+              "the warning names both clocks: %r" % ev)
+        check(w.stop() == 0, "clean stop")
+    finally:
+        w.cleanup()
+
+
 def main():
     if len(sys.argv) != 2 or sys.argv[1] not in ("cmb", "icbc"):
         fail("usage: test_cnbank_bills.py cmb|icbc")
     r = Run(sys.argv[1])
     ok = False
     try:
+        clock(r)
         held = bills(r)
         scf(r)
         scf_more(r)
         vouchers(r)
         crash(r, held)
+        check(not r.w.log_events("bank.timezone.mismatch"),
+              "a bank on its front end's clock is not warned about")
         ok = True
     finally:
         try:
