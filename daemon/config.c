@@ -1200,6 +1200,8 @@ static void parse_banks(struct ld *ld, const config_setting_t *root)
             snprintf(where, sizeof(where), "bank #%d", i + 1);
         /* The adapter's own group carries the adapter's name. */
         parse_section(ld, g, bank_opts, b, NULL, where, adapter);
+        if (b->timezone)
+            (void)tz_load(b->timezone, &b->zone, NULL); /* tz_ok said why */
         check_retry(ld, g, &b->retry, where);
         parse_schedule(ld, g, b, where);
         for (size_t j = 0; b->name && j + 1 < c->n_banks; j++)
@@ -1502,6 +1504,7 @@ void cfg_free(struct cfg *c)
             free_section(sched_opts, sc);
             free(sc);
         }
+        tz_free(c->banks[i].zone);
         free_section(bank_opts, &c->banks[i]);
     }
     free(c->banks);

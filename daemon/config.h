@@ -94,8 +94,13 @@ struct cfg_schedule {
     char *after_cutoff;  /* "hold" or "flag" */
 };
 
+struct tz;
+
 struct cfg_bank {
     char *name, *adapter, *timezone;
+    /* timezone loaded once with the config (owned; NULL when it could not
+     * be: the config is then refused anyway) */
+    struct tz *zone;
     int max_sessions;
     int64_t poll_interval_ms;
     struct cfg_retry retry;       /* the daemon's, overridden per field */

@@ -60,16 +60,13 @@ void h2hd_today(char out[11])
 void h2hd_bank_today(struct h2hd *d, const char *bank, char out[11])
 {
     const struct cfg_bank *b = d->cfg ? cfg_bank_find(d->cfg, bank) : NULL;
-    struct tz *z = NULL;
     struct tm tm;
-    h2hd_today(out);
-    if (!b || !b->timezone || tz_load(b->timezone, &z, NULL) != 0)
-        return;
     char day[32];
-    if (tz_to_local(z, (time_t)(h2hd_now_ms() / 1000), &tm) == 0 &&
+    h2hd_today(out);
+    if (b && b->zone &&
+        tz_to_local(b->zone, (time_t)(h2hd_now_ms() / 1000), &tm) == 0 &&
         strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 10)
         memcpy(out, day, 11);
-    tz_free(z);
 }
 
 void h2hd_bank_today_cb(void *ctx, const char *bank, char out[11])
@@ -133,14 +130,11 @@ static void bank_closed_cb(struct h2h_adapter *a)
 static void clock_check(const struct cfg_bank *cb, struct h2h_adapter *ad)
 {
     int minutes;
-    struct tz *z = NULL;
-    if (!ad->ops->clock_offset || ad->ops->clock_offset(ad, &minutes) != 0)
+    if (!cb->zone || !ad->ops->clock_offset ||
+        ad->ops->clock_offset(ad, &minutes) != 0)
         return;
     const char *zone = cb->timezone ? cb->timezone : "UTC";
-    if (tz_load(zone, &z, NULL) != 0)
-        return;
-    int have = tz_offset_at(z, time(NULL)) / 60;
-    tz_free(z);
+    int have = tz_offset_at(cb->zone, time(NULL)) / 60;
     if (have == minutes)
         return;
     char want[16], now[16];

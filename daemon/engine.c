@@ -1073,10 +1073,7 @@ static int scf_form(struct h2hd *d, const struct dl_ctx *x, char *tmp,
     rc =
         sbook_treasury_form(d->store, x->b->name, x->local, sid, when, &f, err);
     if (rc == 0 && f.doc) {
-        const char *dot = strrchr(x->remote, '.');
-        int stem = dot && dot != x->remote ? (int)(dot - x->remote)
-                                           : (int)strlen(x->remote);
-        snprintf(name, namesz, "%.*s.tsin002.xml", stem, x->remote);
+        render_renamed(name, namesz, x->remote, "tsin002.xml");
         snprintf(dir, sizeof(dir), "%s", x->local);
         char *slash = strrchr(dir, '/');
         snprintf(base, sizeof(base), "%stsin002.%s", FSU_TMP_PREFIX,

@@ -526,9 +526,7 @@ struct dl_job {
     char *note;
 };
 
-/* "stmt.xml" -> "stmt.sta" for MT940 and so on; names without an
- * extension get one. */
-static void renamed(char *out, size_t outsz, const char *remote,
+void render_renamed(char *out, size_t outsz, const char *remote,
                     const char *ext)
 {
     const char *dot = strrchr(remote, '.');
@@ -747,7 +745,7 @@ static void dl_work(uv_work_t *w)
         if (rc == 0) {
             j->r.path = j->out_path;
             j->r.converted = 1;
-            renamed(j->name, sizeof(j->name), j->remote, ext);
+            render_renamed(j->name, sizeof(j->name), j->remote, ext);
             if (j->note) {
                 char *n = dup_printf("converted to %s; the bank's own "
                                      "figures do not add up: %s",

@@ -81,6 +81,10 @@ void render_job_free(struct render_job *rj);
  * urn:h2hd:bills:1), "scf" (urn:h2hd:scf:1 results, tsin.001/002/003),
  * else "other".  Blocking (reads the file's start). */
 const char *render_classify(const char *path);
+/* remote with its extension replaced by ext ("stmt.xml" -> "stmt.sta");
+ * a name without one gets one. */
+void render_renamed(char *out, size_t outsz, const char *remote,
+                    const char *ext);
 
 /*
  * What a bank sent, made ready for treasury: classified, and statements
